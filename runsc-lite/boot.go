@@ -1,0 +1,73 @@
+package main
+
+import (
+	"errors"
+	"strings"
+	"sync"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/runsc-lite/runsc-lite/runsc-lite/sandbox"
+	"github.com/runsc-lite/runsc-lite/sentry/boot"
+)
+
+// bootCommand is the sentry process of a sandbox. The launcher
+// (sandbox.Run) starts it in fresh mount, PID, IPC, UTS (and, without
+// --network host, network) namespaces with the guest's stdio as FDs 0-2,
+// a JSON sandbox.BootSpec on --spec-fd and its end of the gofer socketpair
+// on --gofer-fd.
+var bootCommand = &command{
+	name:     "boot",
+	synopsis: "(internal) run the sentry of a sandbox",
+	usage:    "--spec-fd FD --gofer-fd FD",
+	internal: true,
+	run:      runBoot,
+}
+
+func runBoot(g *globalFlags, args []string) int {
+	fs := newFlagSet("boot")
+	specFD := fs.Int("spec-fd", -1, "read the JSON boot spec from `FD`")
+	goferFD := fs.Int("gofer-fd", -1, "unix socket to the gofer (`FD`)")
+	if done, status := parseCommandFlags("boot", fs, args); done {
+		return status
+	}
+	if *specFD < 0 || *goferFD < 0 || fs.NArg() != 0 {
+		return fatalf(exitUsage, "boot: internal command, needs --spec-fd and --gofer-fd")
+	}
+	var spec sandbox.BootSpec
+	if err := sandbox.ReadSpec(*specFD, &spec); err != nil {
+		return fatalf(exitSetup, "boot: %v", err)
+	}
+	unix.CloseOnExec(*goferFD)
+	cfg := &spec.Config
+	if cfg.Network != "host" {
+		if err := sandbox.LoopbackUp(); err != nil {
+			return fatalf(exitSetup, "boot: network: %v", err)
+		}
+	}
+	if cfg.Hostname != "" {
+		// Our own UTS namespace; the guest's name is the sentry's.
+		unix.Sethostname([]byte(cfg.Hostname))
+	}
+
+	var once sync.Once
+	confineErr := errors.New("boot: confine called twice")
+	confine := func() error {
+		once.Do(func() {
+			confineErr = sandbox.Confine(sandbox.ConfineOptions{HostMountNS: spec.HostMountNS})
+			if confineErr == nil {
+				debugf("sentry confined")
+			}
+		})
+		return confineErr
+	}
+	debugf("boot: starting %q", cfg.Argv)
+	status, err := boot.Run(cfg, boot.IO{GoferFD: *goferFD, Stdio: [3]int{0, 1, 2}}, confine)
+	if err != nil {
+		if status == 0 {
+			status = exitSetup
+		}
+		return fatalf(status, "%s", strings.TrimPrefix(err.Error(), "runsc-lite: "))
+	}
+	return status
+}
