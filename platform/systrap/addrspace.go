@@ -1,0 +1,360 @@
+package systrap
+
+import (
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/runsc-lite/runsc-lite/platform"
+)
+
+// addressSpace is one stub process. Its slot-0 thread, the executor, never
+// runs guest code: it performs mmap/munmap and creates the other threads
+// on the sentry's request. Each (context, address space) pair gets its own
+// thread in a further slot.
+type addressSpace struct {
+	p    *Platform
+	proc *proc
+	exec *thread
+
+	execMu sync.Mutex // serialises executor requests
+
+	mu       sync.Mutex
+	cond     sync.Cond // signalled when users drops to zero
+	users    int       // goroutines inside Switch, MapFile... on this AS
+	released bool
+	dead     atomic.Bool // the process is gone or about to be
+	threads  map[*thread]struct{}
+	slots    []int // free slots (beyond nextSlot, all free)
+	nextSlot int
+}
+
+var _ platform.AddressSpace = (*addressSpace)(nil)
+
+// thread is a stub thread and its region.
+type thread struct {
+	as   *addressSpace
+	c    ctl
+	off  int64 // of the region in stubFD
+	slot int
+	tid  int
+	// fresh is set until the thread has entered the guest once: its frame
+	// is the stub's own startup trap.
+	fresh bool
+}
+
+// NewAddressSpace implements platform.Platform: the master forks a stub
+// process, whose first thread maps its region and reports ready.
+func (p *Platform) NewAddressSpace() (platform.AddressSpace, error) {
+	p.mu.Lock()
+	closed := p.closed
+	p.mu.Unlock()
+	if closed {
+		return nil, errors.New("systrap: platform closed")
+	}
+	off, err := p.allocRegion()
+	if err != nil {
+		return nil, err
+	}
+	c := p.regionCtl(off, slotBase)
+	p.initCtl(c)
+
+	p.masterMu.Lock()
+	m := p.mctl
+	m.store(cArg0, slotBase)
+	m.store(cArg1, uint64(off))
+	m.command(opFork)
+	r := m.waitPost(true, p.master.deadline(startTimeout))
+	pid := int64(m.load(cResult))
+	p.masterMu.Unlock()
+	if r != waitPosted {
+		p.freeRegion(off)
+		return nil, errors.New("systrap: stub master died")
+	}
+	if pid <= 0 {
+		p.freeRegion(off)
+		return nil, fmt.Errorf("systrap: creating stub process: %w", unix.Errno(-pid))
+	}
+	pr, err := newProc(int(pid))
+	if err != nil {
+		unix.Kill(int(pid), unix.SIGKILL)
+		p.freeRegion(off)
+		return nil, fmt.Errorf("systrap: pidfd_open: %w", err)
+	}
+	as := &addressSpace{p: p, proc: pr, threads: map[*thread]struct{}{}, nextSlot: 1}
+	as.cond.L = &as.mu
+	as.exec = &thread{as: as, c: c, off: off}
+	if c.waitPost(false, pr.deadline(startTimeout)) != waitPosted {
+		pr.kill()
+		pr.exited(startTimeout)
+		pr.close()
+		p.freeRegion(off)
+		return nil, errors.New("systrap: stub process failed to start")
+	}
+	as.exec.tid = int(c.load(cTID))
+	p.mu.Lock()
+	if p.closed {
+		p.mu.Unlock()
+		as.Release()
+		return nil, errors.New("systrap: platform closed")
+	}
+	p.spaces[as] = struct{}{}
+	p.mu.Unlock()
+	return as, nil
+}
+
+// PID returns the host pid of the stub process (for tests and diagnostics).
+func (as *addressSpace) PID() int { return as.proc.pid }
+
+// enter registers a user of the address space; false if it is gone.
+func (as *addressSpace) enter() bool {
+	as.mu.Lock()
+	defer as.mu.Unlock()
+	if as.released || as.dead.Load() {
+		return false
+	}
+	as.users++
+	return true
+}
+
+func (as *addressSpace) exit() {
+	as.mu.Lock()
+	as.users--
+	if as.users == 0 {
+		as.cond.Broadcast()
+	}
+	as.mu.Unlock()
+}
+
+// alive is the waitPost check for threads of this address space.
+func (as *addressSpace) alive() bool {
+	return !as.dead.Load() && as.proc.alive()
+}
+
+// fail kills the process after it misbehaved (a stub thread died or its
+// frame is corrupt: guest code has broken its own stub).
+func (as *addressSpace) fail() error {
+	as.dead.Store(true)
+	as.proc.kill()
+	return platform.ErrAddressSpaceGone
+}
+
+// sysReq is one system call for the executor to perform.
+type sysReq struct {
+	nr   uintptr
+	args [6]uintptr
+}
+
+// execSyscalls runs reqs in order in the stub process, stopping at the
+// first failure, which it returns.
+func (as *addressSpace) execSyscalls(reqs ...sysReq) error {
+	if len(reqs) > maxBatch {
+		return errors.New("systrap: syscall batch too long")
+	}
+	as.execMu.Lock()
+	defer as.execMu.Unlock()
+	c := as.exec.c
+	for i, r := range reqs {
+		e := cSyscalls + uintptr(i)*sysEntrySize
+		c.store(e, uint64(r.nr))
+		for j, a := range r.args {
+			c.store(e+8+uintptr(j)*8, uint64(a))
+		}
+	}
+	c.store(cNSys, uint64(len(reqs)))
+	if err := as.execCommand(opSyscalls); err != nil {
+		return err
+	}
+	n := c.load(cResult)
+	if n >= uint64(len(reqs)) {
+		return nil
+	}
+	ret := int64(c.load(cSyscalls + uintptr(n)*sysEntrySize + 56))
+	if ret >= 0 || ret < -4095 {
+		ret = -int64(unix.EIO)
+	}
+	return unix.Errno(-ret)
+}
+
+// execCommand posts op to the executor and waits for its reply. Callers
+// hold execMu.
+func (as *addressSpace) execCommand(op uint64) error {
+	c := as.exec.c
+	c.command(op)
+	switch c.waitPost(true, as.alive) {
+	case waitPosted:
+		return nil
+	case waitDied:
+		return as.fail()
+	}
+	return platform.ErrAddressSpaceGone
+}
+
+func protOf(a platform.Access) uintptr {
+	var prot uintptr
+	if a.Read {
+		prot |= unix.PROT_READ
+	}
+	if a.Write {
+		prot |= unix.PROT_WRITE
+	}
+	if a.Execute {
+		prot |= unix.PROT_EXEC
+	}
+	return prot
+}
+
+func checkRange(addr, length uintptr) error {
+	if addr%4096 != 0 || length%4096 != 0 || length == 0 || addr >= maxUserAddress ||
+		length > maxUserAddress-addr {
+		return unix.EINVAL
+	}
+	return nil
+}
+
+// MapFile implements platform.AddressSpace.
+func (as *addressSpace) MapFile(addr, length uintptr, offset int64, perm platform.Access) error {
+	if err := checkRange(addr, length); err != nil || offset < 0 || offset%4096 != 0 {
+		return unix.EINVAL
+	}
+	if !as.enter() {
+		return platform.ErrAddressSpaceGone
+	}
+	defer as.exit()
+	return as.execSyscalls(sysReq{nr: unix.SYS_MMAP, args: [6]uintptr{addr, length, protOf(perm),
+		unix.MAP_SHARED | unix.MAP_FIXED, memFDNum, uintptr(offset)}})
+}
+
+// Unmap implements platform.AddressSpace.
+func (as *addressSpace) Unmap(addr, length uintptr) error {
+	if err := checkRange(addr, length); err != nil {
+		return err
+	}
+	if !as.enter() {
+		return platform.ErrAddressSpaceGone
+	}
+	defer as.exit()
+	return as.execSyscalls(sysReq{nr: unix.SYS_MUNMAP, args: [6]uintptr{addr, length}})
+}
+
+// newThread creates a stub thread in a free slot; it is left in its signal
+// handler, ready to be given guest registers.
+func (as *addressSpace) newThread() (*thread, error) {
+	as.mu.Lock()
+	slot := as.nextSlot
+	if n := len(as.slots); n > 0 {
+		slot = as.slots[n-1]
+		as.slots = as.slots[:n-1]
+	} else if slot >= maxSlots {
+		as.mu.Unlock()
+		return nil, errors.New("systrap: too many threads in one address space")
+	} else {
+		as.nextSlot++
+	}
+	as.mu.Unlock()
+	off, err := as.p.allocRegion()
+	if err != nil {
+		as.freeSlot(slot)
+		return nil, err
+	}
+	addr := uintptr(slotBase + slot*regionSize)
+	t := &thread{as: as, c: as.p.regionCtl(off, addr), off: off, slot: slot, fresh: true}
+	as.p.initCtl(t.c)
+
+	as.execMu.Lock()
+	ec := as.exec.c
+	ec.store(cArg0, uint64(addr))
+	ec.store(cArg1, uint64(off))
+	err = as.execCommand(opNewThread)
+	tid := int64(ec.load(cResult))
+	as.execMu.Unlock()
+	if err == nil && tid <= 0 {
+		err = fmt.Errorf("systrap: creating stub thread: %w", unix.Errno(-tid))
+	}
+	if err != nil {
+		// The region may be mapped in the process (if it lives on), so it
+		// is only recycled if the process is gone.
+		as.freeSlot(slot)
+		return nil, err
+	}
+	t.tid = int(tid)
+	as.mu.Lock()
+	as.threads[t] = struct{}{}
+	as.mu.Unlock()
+	if t.c.waitPost(false, as.proc.deadline(startTimeout)) != waitPosted || !as.alive() {
+		return nil, as.fail()
+	}
+	f, ok := t.c.readFrame(as.p.fp)
+	if !ok || t.c.load(cKind) != kindEvent || t.c.rip(f) != stubBase+stubThreadTrapOff {
+		return nil, as.fail()
+	}
+	return t, nil
+}
+
+func (as *addressSpace) freeSlot(slot int) {
+	as.mu.Lock()
+	as.slots = append(as.slots, slot)
+	as.mu.Unlock()
+}
+
+// releaseThread ends a thread that sits in its handler and recycles its
+// region and slot.
+func (as *addressSpace) releaseThread(t *thread) {
+	if !as.enter() {
+		return // the whole process is gone; Release recycles the regions
+	}
+	defer as.exit()
+	t.c.command(opExit)
+	if t.c.waitPost(true, as.proc.deadline(startTimeout)) != waitDied {
+		as.fail()
+		return
+	}
+	addr := t.c.addr
+	if err := as.execSyscalls(sysReq{nr: unix.SYS_MUNMAP, args: [6]uintptr{addr, regionSize}}); err != nil {
+		as.fail()
+		return
+	}
+	as.mu.Lock()
+	delete(as.threads, t)
+	as.slots = append(as.slots, t.slot)
+	as.mu.Unlock()
+	as.p.freeRegion(t.off)
+}
+
+// Release implements platform.AddressSpace: it kills the stub process,
+// waits until no goroutine uses it and it has exited, then recycles its
+// regions.
+func (as *addressSpace) Release() {
+	as.mu.Lock()
+	if as.released {
+		as.mu.Unlock()
+		return
+	}
+	as.released = true
+	as.dead.Store(true)
+	as.proc.kill()
+	// Wake sentry goroutines sleeping on this process's threads.
+	futexWake(as.exec.c.p32(cState))
+	for t := range as.threads {
+		futexWake(t.c.p32(cState))
+	}
+	for as.users > 0 {
+		as.cond.Wait()
+	}
+	threads := as.threads
+	as.threads = nil
+	as.mu.Unlock()
+
+	as.proc.exited(startTimeout)
+	as.proc.close()
+	as.p.freeRegion(as.exec.off)
+	for t := range threads {
+		as.p.freeRegion(t.off)
+	}
+	as.p.mu.Lock()
+	delete(as.p.spaces, as)
+	as.p.mu.Unlock()
+}

@@ -1,0 +1,123 @@
+package systrap
+
+import (
+	"sync/atomic"
+	"time"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// cpuRelax executes PAUSE (spin_amd64.s).
+func cpuRelax()
+
+// ctl is the sentry's view of one thread region (control page first) in
+// its mapping of the stub memfd. Every value read from it may have been
+// written by guest code, so callers validate what they read.
+type ctl struct {
+	b    []byte  // the whole region, len regionSize
+	addr uintptr // where the region is mapped in the stub process
+}
+
+func (c ctl) p32(off uintptr) *uint32 { return (*uint32)(unsafe.Pointer(&c.b[off])) }
+func (c ctl) p64(off uintptr) *uint64 { return (*uint64)(unsafe.Pointer(&c.b[off])) }
+
+func (c ctl) load(off uintptr) uint64     { return atomic.LoadUint64(c.p64(off)) }
+func (c ctl) store(off uintptr, v uint64) { atomic.StoreUint64(c.p64(off), v) }
+
+// stubBytes returns the sentry's view of [a, a+n) in the stub's region, or
+// nil if that range is not inside [addr+lo, addr+regionSize).
+func (c ctl) stubBytes(a uintptr, n, lo uintptr) []byte {
+	if a < c.addr+lo || a > c.addr+regionSize || n > c.addr+regionSize-a {
+		return nil
+	}
+	off := a - c.addr
+	return c.b[off : off+n : off+n]
+}
+
+// Spin budgets. A round trip is a few microseconds, so each side polls
+// for about that long before paying for FUTEX_WAIT/FUTEX_WAKE.
+const (
+	sentrySpin   = 3000
+	pollInterval = 20 * time.Millisecond
+)
+
+// command posts op to the stub and wakes it only if it sleeps.
+func (c ctl) command(op uint64) {
+	c.store(cOp, op)
+	atomic.SwapUint32(c.p32(cState), stateCmd) // full barrier before reading cStubSleep
+	if atomic.LoadUint32(c.p32(cStubSleep)) != 0 {
+		futexWake(c.p32(cState))
+	}
+}
+
+// waitResult says how waitPost ended.
+type waitResult int
+
+const (
+	waitPosted  waitResult = iota
+	waitDied               // the state word was cleared (thread exit)
+	waitTimeout            // the check function said to give up
+)
+
+// waitPost waits until the stub posts. Every pollInterval it calls check,
+// which returns false to stop waiting (process gone, deadline passed...).
+// zeroIsDeath says whether a zero state word means the thread exited (it
+// does once the thread has posted at least once: CLONE_CHILD_CLEARTID).
+func (c ctl) waitPost(zeroIsDeath bool, check func() bool) waitResult {
+	st := c.p32(cState)
+	for i := 0; i < sentrySpin; i++ {
+		switch atomic.LoadUint32(st) {
+		case statePosted:
+			return waitPosted
+		case stateDead:
+			if zeroIsDeath {
+				return waitDied
+			}
+		}
+		cpuRelax()
+	}
+	sleep := c.p32(cSentrySleep)
+	for {
+		atomic.SwapUint32(sleep, 1) // full barrier before re-reading the state
+		s := atomic.LoadUint32(st)
+		if s == statePosted {
+			atomic.StoreUint32(sleep, 0)
+			return waitPosted
+		}
+		if s == stateDead && zeroIsDeath {
+			atomic.StoreUint32(sleep, 0)
+			return waitDied
+		}
+		futexWait(st, s, pollInterval)
+		atomic.StoreUint32(sleep, 0)
+		switch atomic.LoadUint32(st) {
+		case statePosted:
+			return waitPosted
+		case stateDead:
+			if zeroIsDeath {
+				return waitDied
+			}
+		}
+		if !check() {
+			return waitTimeout
+		}
+	}
+}
+
+func futexWake(addr *uint32) {
+	unix.Syscall6(unix.SYS_FUTEX, uintptr(unsafe.Pointer(addr)), futexWakeOp, 1, 0, 0, 0)
+}
+
+// futexWait sleeps while *addr == val, at most d. The futex is shared (not
+// FUTEX_PRIVATE): the word lives in a memfd mapped by two processes.
+func futexWait(addr *uint32, val uint32, d time.Duration) {
+	ts := unix.NsecToTimespec(int64(d))
+	unix.Syscall6(unix.SYS_FUTEX, uintptr(unsafe.Pointer(addr)), futexWaitOp, uintptr(val),
+		uintptr(unsafe.Pointer(&ts)), 0, 0)
+}
+
+const (
+	futexWaitOp = 0
+	futexWakeOp = 1
+)
