@@ -71,7 +71,7 @@ func (s *Server) fixOwnerMode(fd int, st *unix.Statx_t, uid, gid, mode uint32, k
 		}
 		changed = true
 	}
-	if (st.Mode&unix.S_IFMT) == unix.S_IFLNK {
+	if (st.Mode & unix.S_IFMT) == unix.S_IFLNK {
 		return changed, nil
 	}
 	if keepSGID {

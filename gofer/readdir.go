@@ -15,7 +15,7 @@ const (
 	maxReaddirCount = 1024
 	// readdirBudget keeps a reply well inside MaxMessageSize: each entry
 	// costs its name plus at most ~32 bytes of protobuf framing.
-	readdirBudget = MaxMessageSize - 4096
+	readdirBudget  = MaxMessageSize - 4096
 	direntOverhead = 32
 )
 
