@@ -50,7 +50,9 @@ func (s *Server) readdir(r *pb.ReaddirRequest) *pb.Response {
 	}
 	res := &pb.ReaddirResult{}
 	budget := readdirBudget
-	buf := make([]byte, 16<<10)
+	// Size the buffer for the entries wanted: the host file system does
+	// work for every entry it fills in, and the surplus is thrown away.
+	buf := make([]byte, min(16<<10, max(1<<10, count*300)))
 	for len(res.Entries) < count {
 		var n int
 		if err := ignoringEINTR(func() (err error) {
