@@ -24,6 +24,11 @@ var bootCommand = &command{
 	run:      runBoot,
 }
 
+// runSentry runs the kernel. Test builds (-tags runsc_lite_fakesentry)
+// replace it with a fake that runs the command natively; release builds
+// never contain that file.
+var runSentry = boot.Run
+
 func runBoot(g *globalFlags, args []string) int {
 	fs := newFlagSet("boot")
 	specFD := fs.Int("spec-fd", -1, "read the JSON boot spec from `FD`")
@@ -62,7 +67,7 @@ func runBoot(g *globalFlags, args []string) int {
 		return confineErr
 	}
 	debugf("boot: starting %q", cfg.Argv)
-	status, err := boot.Run(cfg, boot.IO{GoferFD: *goferFD, Stdio: [3]int{0, 1, 2}}, confine)
+	status, err := runSentry(cfg, boot.IO{GoferFD: *goferFD, Stdio: [3]int{0, 1, 2}}, confine)
 	if err != nil {
 		if status == 0 {
 			status = exitSetup

@@ -28,4 +28,3 @@ var versionCommand = &command{
 		return 0
 	},
 }
-

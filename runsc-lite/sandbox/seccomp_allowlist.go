@@ -70,6 +70,7 @@ var sentryAllowlist = []allowedSyscall{
 	{unix.SYS_GETRESGID, "getresgid"},
 	{unix.SYS_GETGROUPS, "getgroups"},
 	{unix.SYS_CAPGET, "capget"},
+	{unix.SYS_GETCWD, "getcwd"}, // "/" after confinement
 
 	// Time.
 	{unix.SYS_CLOCK_GETTIME, "clock_gettime"},
