@@ -1,0 +1,225 @@
+package kernel
+
+import (
+	"encoding/binary"
+	"fmt"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/runsc-lite/runsc-lite/abi/linux"
+	"github.com/runsc-lite/runsc-lite/platform"
+	"github.com/runsc-lite/runsc-lite/sentry/mm"
+)
+
+// InitOpts describes the first process.
+type InitOpts struct {
+	MM    *mm.MM
+	Entry uint64
+	Stack uint64
+	Files *FDTable
+	FS    *FSContext
+	Creds *Credentials
+	Name  string
+}
+
+// CreateInit creates PID 1 and starts it.
+func (k *Kernel) CreateInit(o InitOpts) (*Task, error) {
+	ctx, err := k.Platform.NewContext()
+	if err != nil {
+		return nil, fmt.Errorf("new context: %w", err)
+	}
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	t := k.newTaskLocked(ctx)
+	t.mm = o.MM
+	t.Files, t.FS = o.Files, o.FS
+	t.creds.Store(o.Creds)
+	t.name = truncName(o.Name)
+	tg := &ThreadGroup{k: k, leader: t, tasks: []*Task{t}, children: map[*ThreadGroup]struct{}{},
+		handlers: &SignalHandlers{}, Limits: DefaultLimits(), exitSignal: int32(unix.SIGCHLD),
+		childWait: make(chan struct{}), timers: newTGTimers()}
+	tg.pgid, tg.sid = t.tid, t.tid
+	t.tg = tg
+	k.init = tg
+	k.mmUsersLocked(t.mm, 1)
+	t.State.Regs.Rip = o.Entry
+	t.State.Regs.Rsp = o.Stack
+	t.State.Regs.Eflags = 0x202
+	t.State.Regs.OrigRax = ^uint64(0)
+	t.start()
+	return t, nil
+}
+
+func truncName(n string) string {
+	if len(n) > 15 {
+		return n[:15]
+	}
+	return n
+}
+
+// newTaskLocked allocates a task with a fresh TID and registers it.
+func (k *Kernel) newTaskLocked(ctx platform.Context) *Task {
+	t := &Task{k: k, ctx: ctx, tid: k.allocTIDLocked(), interrupt: make(chan struct{}, 1),
+		startTime: time.Now()}
+	k.tasks[t.tid] = t
+	k.live++
+	return t
+}
+
+// mmUsersLocked adjusts the count of tasks using m and releases it at zero.
+func (k *Kernel) mmUsersLocked(m *mm.MM, delta int) {
+	if k.mmUsers == nil {
+		k.mmUsers = make(map[*mm.MM]int)
+	}
+	k.mmUsers[m] += delta
+	if k.mmUsers[m] <= 0 {
+		delete(k.mmUsers, m)
+		go m.Release()
+	}
+}
+
+// CloneArgs are the arguments of clone(2).
+type CloneArgs struct {
+	Flags     uint64
+	Stack     uint64
+	ParentTID uint64
+	ChildTID  uint64
+	TLS       uint64
+}
+
+// Clone creates a new task and returns its TID in the caller's namespace.
+func (t *Task) Clone(a CloneArgs) (int32, error) {
+	f := a.Flags
+	const nsFlags = linux.CLONE_NEWNS | linux.CLONE_NEWUTS | linux.CLONE_NEWIPC | linux.CLONE_NEWUSER |
+		linux.CLONE_NEWPID | linux.CLONE_NEWNET | linux.CLONE_NEWCGROUP
+	switch {
+	case f&linux.CLONE_SIGHAND != 0 && f&linux.CLONE_VM == 0,
+		f&linux.CLONE_THREAD != 0 && f&linux.CLONE_SIGHAND == 0,
+		f&linux.CLONE_FS != 0 && f&linux.CLONE_NEWNS != 0,
+		f&linux.CLONE_THREAD != 0 && f&(linux.CLONE_PARENT) != 0 && false:
+		return 0, unix.EINVAL
+	case f&nsFlags != 0:
+		return 0, unix.EPERM
+	case f&linux.CLONE_PIDFD != 0:
+		return 0, unix.EINVAL
+	}
+	k := t.k
+	ctx, err := k.Platform.NewContext()
+	if err != nil {
+		return 0, unix.EAGAIN
+	}
+	var m *mm.MM
+	if f&linux.CLONE_VM != 0 {
+		m = t.mm
+	} else {
+		if m, err = t.mm.Fork(k.Platform); err != nil {
+			ctx.Release()
+			return 0, unix.ENOMEM
+		}
+	}
+	files := t.Files
+	if f&linux.CLONE_FILES != 0 {
+		files.incRef()
+	} else {
+		files = files.Fork()
+	}
+	fsc := t.FS
+	if f&linux.CLONE_FS != 0 {
+		fsc.incRef()
+	} else {
+		fsc = fsc.Fork()
+	}
+
+	k.mu.Lock()
+	if t.tg.exiting {
+		k.mu.Unlock()
+		ctx.Release()
+		files.decRef(t.VFSContext())
+		fsc.decRef()
+		if m != t.mm {
+			m.Release()
+		}
+		return 0, unix.EINTR
+	}
+	c := k.newTaskLocked(ctx)
+	c.mm = m
+	k.mmUsersLocked(m, 1)
+	c.Files, c.FS = files, fsc
+	c.creds.Store(t.Creds())
+	c.name = t.name
+	c.sigMask = t.sigMask
+	if f&linux.CLONE_VM == 0 || f&linux.CLONE_VFORK != 0 {
+		c.altStack = t.altStack
+	}
+	c.State.Regs = t.State.Regs
+	c.State.FP = append([]byte(nil), t.State.FP...)
+	if len(t.State.FP) == 0 {
+		c.State.FP = nil
+	}
+	r := &c.State.Regs
+	r.Rax = 0
+	r.OrigRax = ^uint64(0)
+	if a.Stack != 0 {
+		r.Rsp = a.Stack
+	}
+	if f&linux.CLONE_SETTLS != 0 {
+		r.FsBase = a.TLS
+	}
+	if f&linux.CLONE_THREAD != 0 {
+		c.tg = t.tg
+		t.tg.tasks = append(t.tg.tasks, c)
+	} else {
+		parent := t.tg
+		if f&linux.CLONE_PARENT != 0 && t.tg.parent != nil {
+			parent = t.tg.parent
+		}
+		handlers := t.tg.handlers
+		if f&linux.CLONE_SIGHAND == 0 {
+			handlers = handlers.copy()
+		}
+		tg := &ThreadGroup{k: k, leader: c, tasks: []*Task{c}, children: map[*ThreadGroup]struct{}{},
+			handlers: handlers, Limits: t.tg.Limits.copy(), parent: parent,
+			pgid: t.tg.pgid, sid: t.tg.sid, exitSignal: int32(f & linux.CSIGNAL),
+			childWait: make(chan struct{}), timers: newTGTimers()}
+		parent.children[tg] = struct{}{}
+		c.tg = tg
+	}
+	if f&linux.CLONE_CHILD_CLEARTID != 0 {
+		c.clearChildTID = a.ChildTID
+	}
+	if f&linux.CLONE_VFORK != 0 {
+		c.vforkDone = make(chan struct{})
+	}
+	tid := c.tid
+	vfork := c.vforkDone
+	k.mu.Unlock()
+
+	var b [4]byte
+	binary.LittleEndian.PutUint32(b[:], uint32(tid))
+	if f&linux.CLONE_PARENT_SETTID != 0 {
+		t.mm.CopyOut(a.ParentTID, b[:])
+	}
+	if f&linux.CLONE_CHILD_SETTID != 0 {
+		m.CopyOut(a.ChildTID, b[:])
+	}
+	c.start()
+	if vfork != nil {
+		// The parent waits, uninterruptibly except by fatal signals, until
+		// the child execs or exits.
+		for {
+			select {
+			case <-vfork:
+				return tid, nil
+			case <-t.interrupt:
+				k.mu.Lock()
+				dying := t.exiting || t.tg.exiting
+				k.mu.Unlock()
+				if dying {
+					return tid, nil
+				}
+			}
+		}
+	}
+	return tid, nil
+}

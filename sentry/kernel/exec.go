@@ -1,0 +1,113 @@
+package kernel
+
+import (
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/runsc-lite/runsc-lite/abi/linux"
+	"github.com/runsc-lite/runsc-lite/platform"
+	"github.com/runsc-lite/runsc-lite/sentry/mm"
+)
+
+var zeroTime time.Time
+
+var platformRegsZero platform.Registers
+
+// BeginExec kills every other thread of the process (de_thread) so the
+// caller is its only task, and makes it the leader. It fails with EINTR if
+// the process is being killed meanwhile.
+func (t *Task) BeginExec() error {
+	k := t.k
+	k.mu.Lock()
+	tg := t.tg
+	for _, o := range tg.tasks {
+		if o != t {
+			o.exiting = true
+			o.exitCode = 0
+			o.wake()
+		}
+	}
+	for len(tg.tasks) > 1 {
+		if t.exiting || tg.exiting {
+			k.mu.Unlock()
+			return unix.EINTR
+		}
+		ch := tg.childWait
+		k.mu.Unlock()
+		// Exiting threads do not signal childWait; poll briefly.
+		select {
+		case <-ch:
+		case <-t.interrupt:
+		case <-time.After(200 * time.Microsecond):
+		}
+		k.mu.Lock()
+	}
+	if tg.leader != t {
+		old := tg.leader
+		delete(k.tasks, t.tid)
+		t.tid = old.tid
+		k.tasks[t.tid] = t
+		tg.leader = t
+	}
+	k.mu.Unlock()
+	return nil
+}
+
+// CommitExec installs a freshly loaded address space: it must be called
+// after BeginExec once loading succeeded; there is no way back.
+func (t *Task) CommitExec(m *mm.MM, entry, sp uint64, name string) {
+	k := t.k
+	old := t.mm
+	if t.clearChildTID != 0 {
+		// The vfork parent waits for this; Linux does it in mm_release.
+		var zero [4]byte
+		if _, err := old.CopyOut(t.clearChildTID, zero[:]); err == nil {
+			k.FutexWake(t, t.clearChildTID, true, 1, linux.FUTEX_BITSET_MATCH_ANY)
+		}
+		t.clearChildTID = 0
+	}
+	k.mu.Lock()
+	t.mm = m
+	k.mmUsersLocked(m, 1)
+	k.mmUsersLocked(old, -1)
+	// Handlers reset to default; a table shared with another process is
+	// unshared first.
+	h := t.tg.handlers.copy()
+	for i := range h.actions {
+		if h.actions[i].Handler != linux.SIG_IGN {
+			h.actions[i] = SigAction{}
+		}
+	}
+	t.tg.handlers = h
+	t.altStack = linux.SignalStack{}
+	t.name = truncName(name)
+	t.robustList = 0
+	if t.vforkDone != nil {
+		close(t.vforkDone)
+		t.vforkDone = nil
+	}
+	k.mu.Unlock()
+	t.Files.CloseOnExec(t.VFSContext())
+	r := &t.State.Regs
+	cs, ss := r.Cs, r.Ss
+	*r = platformRegsZero
+	r.Cs, r.Ss = cs, ss
+	r.Rip, r.Rsp = entry, sp
+	r.Eflags = 0x202
+	r.OrigRax = ^uint64(0)
+	t.State.FP = nil
+}
+
+// UnshareFiles gives the task a private copy of its FD table (execve does
+// this when the table is shared).
+func (t *Task) UnshareFiles() {
+	f := t.Files
+	f.mu.Lock()
+	shared := f.refs > 1
+	f.mu.Unlock()
+	if shared {
+		t.Files = f.Fork()
+		f.decRef(t.VFSContext())
+	}
+}

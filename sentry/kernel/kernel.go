@@ -1,0 +1,190 @@
+// Package kernel is the sentry's kernel: tasks (one goroutine each) and
+// thread groups, the PID namespace, credentials, signals, futexes, timers,
+// clone/execve/exit/wait, and the dispatch of guest system calls to the
+// handlers registered by package syscalls.
+package kernel
+
+import (
+	"fmt"
+	"io"
+	"log"
+	"sync"
+	"time"
+
+	"github.com/runsc-lite/runsc-lite/platform"
+	"github.com/runsc-lite/runsc-lite/sentry/memfile"
+	"github.com/runsc-lite/runsc-lite/sentry/mm"
+	"github.com/runsc-lite/runsc-lite/vfs"
+)
+
+// SyscallFn handles one system call. It returns the value for RAX or an
+// error (a unix.Errno, or ERESTART* via the Restart* errors).
+type SyscallFn func(t *Task, a *SyscallArgs) (uint64, error)
+
+// Syscall is one entry of the syscall table.
+type Syscall struct {
+	Name string
+	Fn   SyscallFn
+}
+
+// SyscallArgs are the six argument registers.
+type SyscallArgs [6]uint64
+
+// Kernel is one sandbox's kernel.
+type Kernel struct {
+	MemFile  *memfile.File
+	Platform platform.Platform
+	Syscalls []Syscall // indexed by number; nil Fn is ENOSYS
+
+	// Log receives debug and strace output; never nil.
+	Log    *log.Logger
+	Strace bool
+
+	// mu protects the task tree, thread group state, signal state and
+	// wait state of every task. One lock keeps those interactions
+	// (signals racing exits racing waits) simple to reason about.
+	mu      sync.Mutex
+	tasks   map[int32]*Task // by TID
+	nextTID int32
+	init    *ThreadGroup
+	live    int // tasks not yet fully exited
+	mmUsers map[*mm.MM]int
+
+	futexes futexTable
+
+	hostnameMu sync.Mutex
+	hostname   string
+	domainname string
+
+	bootTime time.Time
+
+	vfs *vfs.VFS
+
+	// Objects shared by the whole sandbox that the syscall layer owns
+	// (VFS, mount namespace, IPC namespaces, network stack...).
+	Ext any
+
+	unimplemented sync.Map // syscall number -> struct{}: logged once
+
+	exitOnce   sync.Once
+	exitStatus int
+	done       chan struct{}
+}
+
+// New creates a kernel.
+func New(mf *memfile.File, p platform.Platform, table []Syscall, logw io.Writer) *Kernel {
+	if logw == nil {
+		logw = io.Discard
+	}
+	return &Kernel{
+		MemFile:  mf,
+		Platform: p,
+		Syscalls: table,
+		Log:      log.New(logw, "", log.Lmicroseconds),
+		tasks:    make(map[int32]*Task),
+		nextTID:  1,
+		hostname: "runsc-lite",
+		bootTime: time.Now(),
+		done:     make(chan struct{}),
+	}
+}
+
+// Hostname returns the UTS hostname and domain name.
+func (k *Kernel) Hostname() (string, string) {
+	k.hostnameMu.Lock()
+	defer k.hostnameMu.Unlock()
+	return k.hostname, k.domainname
+}
+
+// SetHostname sets the UTS hostname.
+func (k *Kernel) SetHostname(h string) {
+	k.hostnameMu.Lock()
+	k.hostname = h
+	k.hostnameMu.Unlock()
+}
+
+// SetDomainname sets the UTS domain name.
+func (k *Kernel) SetDomainname(d string) {
+	k.hostnameMu.Lock()
+	k.domainname = d
+	k.hostnameMu.Unlock()
+}
+
+// BootTime returns when the kernel started.
+func (k *Kernel) BootTime() time.Time { return k.bootTime }
+
+// Wait blocks until the init process has exited and every task is gone, and
+// returns the exit status for the host (0-255, 128+N after signal N).
+func (k *Kernel) Wait() int {
+	<-k.done
+	return k.exitStatus
+}
+
+// Done is closed when the sandbox has finished.
+func (k *Kernel) Done() <-chan struct{} { return k.done }
+
+// allocTID returns a free thread ID. Caller holds k.mu.
+func (k *Kernel) allocTIDLocked() int32 {
+	for {
+		tid := k.nextTID
+		k.nextTID++
+		if k.nextTID >= 1<<22 {
+			k.nextTID = 300
+		}
+		if _, used := k.tasks[tid]; !used && k.tgByPGIDLocked(tid) == nil && k.sessionUsedLocked(tid) == false {
+			return tid
+		}
+	}
+}
+
+func (k *Kernel) tgByPGIDLocked(pgid int32) *ThreadGroup {
+	for _, t := range k.tasks {
+		if t.tg.pgid == pgid {
+			return t.tg
+		}
+	}
+	return nil
+}
+
+func (k *Kernel) sessionUsedLocked(sid int32) bool {
+	for _, t := range k.tasks {
+		if t.tg.sid == sid {
+			return true
+		}
+	}
+	return false
+}
+
+// TaskByTID returns the task with the given TID, or nil.
+func (k *Kernel) TaskByTID(tid int32) *Task {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.tasks[tid]
+}
+
+// ThreadGroups returns every live thread group leader's TGID, sorted.
+func (k *Kernel) ThreadGroups() []*ThreadGroup {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	seen := map[*ThreadGroup]bool{}
+	var out []*ThreadGroup
+	for _, t := range k.tasks {
+		if !seen[t.tg] {
+			seen[t.tg] = true
+			out = append(out, t.tg)
+		}
+	}
+	sortTGs(out)
+	return out
+}
+
+// logUnimplemented logs an unknown syscall once.
+func (k *Kernel) logUnimplemented(nr uint64) {
+	if _, dup := k.unimplemented.LoadOrStore(nr, struct{}{}); !dup {
+		name := fmt.Sprintf("#%d", nr)
+		if nr < uint64(len(k.Syscalls)) && k.Syscalls[nr].Name != "" {
+			name = k.Syscalls[nr].Name
+		}
+		k.Log.Printf("unimplemented syscall %s", name)
+	}
+}

@@ -1,0 +1,321 @@
+package kernel
+
+import (
+	"errors"
+	"fmt"
+	"runtime"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/runsc-lite/runsc-lite/abi/linux"
+	"github.com/runsc-lite/runsc-lite/platform"
+	"github.com/runsc-lite/runsc-lite/sentry/mm"
+)
+
+// Task is a guest thread. Its goroutine runs guest code through a platform
+// context and serves its system calls.
+type Task struct {
+	k   *Kernel
+	tg  *ThreadGroup
+	tid int32
+
+	ctx   platform.Context
+	State platform.State
+	mm    *mm.MM
+
+	// Files, FS and Creds may be shared with other tasks (CLONE_FILES,
+	// CLONE_FS); the pointers change only on the task's own goroutine.
+	Files *FDTable
+	FS    *FSContext
+	creds atomic.Pointer[Credentials]
+
+	name string // comm, 15 bytes max
+
+	// Protected by k.mu.
+	sigMask       SigSet
+	savedMask     SigSet
+	haveSavedMask bool
+	pending       sigQueue
+	exiting       bool
+	exitCode      int32 // wait status of this thread when it exits
+	stopped       bool  // in a group stop
+	clearChildTID uint64
+	robustList    uint64
+	altStack      linux.SignalStack
+	vforkDone     chan struct{}
+	pdeathSig     int32
+	faultEvent    platform.Event // hardware details of a forced fault signal
+	noNewPrivs    bool
+
+	// interrupt wakes a blocked task; buffered with capacity 1.
+	interrupt chan struct{}
+	// restart is the syscall's restart function for
+	// ERESTART_RESTARTBLOCK (nanosleep).
+	restartBlock func(t *Task) (uint64, error)
+
+	// Accounting.
+	startTime time.Time
+	utime     atomic.Int64 // ns in guest
+	stime     atomic.Int64 // ns in the sentry serving syscalls
+	faults    atomic.Int64
+
+	// Per-task state owned by the syscall layer.
+	Ext any
+}
+
+// Kernel returns the task's kernel.
+func (t *Task) Kernel() *Kernel { return t.k }
+
+// ThreadGroup returns the task's thread group.
+func (t *Task) ThreadGroup() *ThreadGroup { return t.tg }
+
+// TID returns the thread ID.
+func (t *Task) TID() int32 { return t.tid }
+
+// MM returns the task's address space.
+func (t *Task) MM() *mm.MM { return t.mm }
+
+// Creds returns the task's credentials (immutable; replace with SetCreds).
+func (t *Task) Creds() *Credentials { return t.creds.Load() }
+
+// SetCreds installs new credentials.
+func (t *Task) SetCreds(c *Credentials) { t.creds.Store(c) }
+
+// Name returns the task's comm.
+func (t *Task) Name() string {
+	t.k.mu.Lock()
+	defer t.k.mu.Unlock()
+	return t.name
+}
+
+// SetName sets the task's comm, truncated to 15 bytes.
+func (t *Task) SetName(n string) {
+	if len(n) > 15 {
+		n = n[:15]
+	}
+	t.k.mu.Lock()
+	t.name = n
+	t.k.mu.Unlock()
+}
+
+// StartTime returns when the task was created.
+func (t *Task) StartTime() time.Time { return t.startTime }
+
+// CPUTimes returns user and system time in nanoseconds.
+func (t *Task) CPUTimes() (user, sys int64) { return t.utime.Load(), t.stime.Load() }
+
+// CopyIn reads guest memory.
+func (t *Task) CopyIn(addr uint64, dst []byte) (int, error) { return t.mm.CopyIn(addr, dst) }
+
+// CopyOut writes guest memory.
+func (t *Task) CopyOut(addr uint64, src []byte) (int, error) { return t.mm.CopyOut(addr, src) }
+
+// CopyInString reads a NUL-terminated string.
+func (t *Task) CopyInString(addr uint64, max int) (string, error) {
+	return t.mm.CopyInString(addr, max)
+}
+
+// start launches the task's goroutine.
+func (t *Task) start() {
+	go t.run()
+}
+
+// errExit unwinds the run loop when the task must exit.
+var errExit = errors.New("task exit")
+
+func (t *Task) run() {
+	// Each task goroutine pins its OS thread: the platform's futex waits
+	// then never migrate goroutines mid-switch, and host thread churn
+	// stays low.
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	for {
+		if t.handleSignalsAndStops() {
+			break
+		}
+		start := time.Now()
+		ev, err := t.ctx.Switch(t.mm.AddressSpace(), &t.State)
+		now := time.Now()
+		t.utime.Add(int64(now.Sub(start)))
+		if err != nil {
+			if errors.Is(err, platform.ErrAddressSpaceGone) {
+				t.tg.exitGroup(killedStatus(unix.SIGKILL))
+				continue
+			}
+			t.k.Log.Printf("task %d: switch: %v", t.tid, err)
+			t.tg.exitGroup(killedStatus(unix.SIGKILL))
+			continue
+		}
+		switch ev.Kind {
+		case platform.EventSyscall:
+			t.doSyscall()
+			t.stime.Add(int64(time.Since(now)))
+		case platform.EventFault:
+			t.faults.Add(1)
+			accErr, ferr := t.mm.HandleFault(uint64(ev.Addr), ev.Access)
+			if ferr != nil {
+				code := int32(linux.SEGV_MAPERR)
+				if accErr {
+					code = linux.SEGV_ACCERR
+				}
+				signo := ev.Signo
+				if signo == 0 || ferr == unix.EFAULT {
+					signo = int32(unix.SIGSEGV)
+				}
+				if ferr != unix.EFAULT {
+					// Out of memory or an I/O error on a file page.
+					signo, code = int32(unix.SIGBUS), 2 // BUS_ADRERR
+				}
+				t.forceSignal(&SigInfo{Signo: signo, Code: code, Addr: uint64(ev.Addr)}, ev)
+			}
+		case platform.EventSignal:
+			t.forceSignal(&SigInfo{Signo: ev.Signo, Code: ev.Code, Addr: uint64(ev.Addr)}, ev)
+		case platform.EventInterrupted:
+		}
+	}
+	t.exitFinal()
+}
+
+// doSyscall serves the system call in t.State.
+func (t *Task) doSyscall() {
+	r := &t.State.Regs
+	nr := r.OrigRax
+	args := SyscallArgs{r.Rdi, r.Rsi, r.Rdx, r.R10, r.R8, r.R9}
+	var ret uint64
+	var err error
+	if nr < uint64(len(t.k.Syscalls)) && t.k.Syscalls[nr].Fn != nil {
+		ret, err = t.k.Syscalls[nr].Fn(t, &args)
+	} else {
+		t.k.logUnimplemented(nr)
+		err = unix.ENOSYS
+	}
+	if err == errSigreturn {
+		// Registers were replaced wholesale.
+		if t.k.Strace {
+			t.k.Log.Printf("[%d] %s() = ?", t.tid, t.syscallName(nr))
+		}
+		return
+	}
+	if err != nil {
+		ret = errnoRet(err)
+	}
+	r.Rax = ret
+	if t.k.Strace {
+		t.k.Log.Printf("[%d] %s(%#x, %#x, %#x, %#x, %#x, %#x) = %s", t.tid, t.syscallName(nr),
+			args[0], args[1], args[2], args[3], args[4], args[5], formatRet(ret))
+	}
+}
+
+func (t *Task) syscallName(nr uint64) string {
+	if nr < uint64(len(t.k.Syscalls)) && t.k.Syscalls[nr].Name != "" {
+		return t.k.Syscalls[nr].Name
+	}
+	return fmt.Sprintf("syscall_%d", nr)
+}
+
+func formatRet(r uint64) string {
+	if int64(r) < 0 && int64(r) > -4096 {
+		e := unix.Errno(-int64(r))
+		if -int64(r) >= linux.ERESTARTSYS {
+			return fmt.Sprintf("%d (restart)", int64(r))
+		}
+		return fmt.Sprintf("-1 %s (%v)", unix.ErrnoName(e), e)
+	}
+	return fmt.Sprintf("%#x", r)
+}
+
+// errnoRet converts an error to the negative errno the guest sees.
+func errnoRet(err error) uint64 {
+	var e unix.Errno
+	if errors.As(err, &e) {
+		return uint64(-int64(e))
+	}
+	var r restartErr
+	if errors.As(err, &r) {
+		return uint64(-int64(r))
+	}
+	eio := int64(unix.EIO)
+	return uint64(-eio)
+}
+
+// restartErr is a kernel-internal restart code.
+type restartErr int
+
+func (r restartErr) Error() string { return fmt.Sprintf("restart %d", int(r)) }
+
+// Restart errors a blocking syscall returns when a signal interrupts it.
+var (
+	ErrRestartSys    error = restartErr(linux.ERESTARTSYS)
+	ErrRestartNoIntr error = restartErr(linux.ERESTARTNOINTR)
+	ErrRestartNoHand error = restartErr(linux.ERESTARTNOHAND)
+	ErrRestartBlock  error = restartErr(linux.ERESTART_RESTARTBLOCK)
+	errSigreturn           = errors.New("sigreturn")
+	ErrInterrupted         = errors.New("interrupted by signal")
+)
+
+// SetRestartBlock records how to restart an interrupted sleep for
+// ERESTART_RESTARTBLOCK.
+func (t *Task) SetRestartBlock(fn func(t *Task) (uint64, error)) { t.restartBlock = fn }
+
+// RestartSyscall runs the recorded restart function (restart_syscall(2)).
+func (t *Task) RestartSyscall() (uint64, error) {
+	fn := t.restartBlock
+	t.restartBlock = nil
+	if fn == nil {
+		return 0, unix.EINTR
+	}
+	return fn(t)
+}
+
+// Interrupted reports whether the task has work that must interrupt a
+// blocking syscall (an unblocked pending signal, exit or stop).
+func (t *Task) Interrupted() bool {
+	t.k.mu.Lock()
+	defer t.k.mu.Unlock()
+	return t.interruptedLocked()
+}
+
+func (t *Task) interruptedLocked() bool {
+	return t.exiting || t.tg.exiting || t.tg.stopPending || t.hasDeliverableLocked()
+}
+
+// Block waits until ch is readable, the deadline passes (zero: none) or the
+// task is interrupted. It returns nil, unix.ETIMEDOUT or ErrInterrupted.
+func (t *Task) Block(ch <-chan struct{}, deadline time.Time) error {
+	if t.Interrupted() {
+		return ErrInterrupted
+	}
+	var timeout <-chan time.Time
+	if !deadline.IsZero() {
+		d := time.Until(deadline)
+		if d <= 0 {
+			return unix.ETIMEDOUT
+		}
+		tm := time.NewTimer(d)
+		defer tm.Stop()
+		timeout = tm.C
+	}
+	for {
+		select {
+		case <-ch:
+			return nil
+		case <-timeout:
+			return unix.ETIMEDOUT
+		case <-t.interrupt:
+			if t.Interrupted() {
+				return ErrInterrupted
+			}
+		}
+	}
+}
+
+// wake interrupts the task wherever it is: in guest code or blocked.
+func (t *Task) wake() {
+	select {
+	case t.interrupt <- struct{}{}:
+	default:
+	}
+	t.ctx.Interrupt()
+}

@@ -1,0 +1,148 @@
+// Package memfile manages the sentry's memory file: one memfd that holds all
+// guest anonymous memory, tmpfs data and cached pages of host files. The
+// sentry maps the whole file once, so reading or writing a page is a plain
+// memory copy; stub processes map the same pages into guest address spaces.
+package memfile
+
+import (
+	"fmt"
+	"sync"
+
+	"golang.org/x/sys/unix"
+)
+
+// PageSize is the host and guest page size.
+const PageSize = 4096
+
+// chunkPages is the unit in which the file grows; the sentry mapping of the
+// whole reservation exists from the start, so growth is only an ftruncate.
+const chunkPages = 512 // 2 MiB
+
+// File is the memory file. Pages are reference counted: a page shared
+// copy-on-write by two address spaces has two references; it returns to the
+// free list (and its memory to the host) when the last one is dropped.
+type File struct {
+	fd      int
+	mapping []byte // the whole reservation, MAP_SHARED in the sentry
+
+	mu    sync.Mutex
+	refs  []uint32 // per page; 0 means free
+	free  []uint32 // free page indices (LIFO, so recently freed pages are reused hot)
+	size  int64    // current file size in bytes
+	inUse int64    // pages with refs > 0
+}
+
+// New creates a memory file able to hold up to maxBytes.
+func New(name string, maxBytes int64) (*File, error) {
+	fd, err := unix.MemfdCreate(name, unix.MFD_CLOEXEC)
+	if err != nil {
+		return nil, fmt.Errorf("memfd_create: %w", err)
+	}
+	maxBytes = (maxBytes + PageSize - 1) &^ (PageSize - 1)
+	if err := unix.Ftruncate(fd, maxBytes); err != nil {
+		unix.Close(fd)
+		return nil, fmt.Errorf("ftruncate memory file: %w", err)
+	}
+	m, err := unix.Mmap(fd, 0, int(maxBytes), unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED|unix.MAP_NORESERVE)
+	if err != nil {
+		unix.Close(fd)
+		return nil, fmt.Errorf("map memory file: %w", err)
+	}
+	return &File{fd: fd, mapping: m}, nil
+}
+
+// FD returns the memfd.
+func (f *File) FD() int { return f.fd }
+
+// Size returns the capacity of the file in bytes.
+func (f *File) Size() int64 { return int64(len(f.mapping)) }
+
+// Allocate returns the offset of a fresh zeroed page with one reference.
+func (f *File) Allocate() (int64, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if len(f.free) == 0 {
+		if err := f.growLocked(); err != nil {
+			return 0, err
+		}
+	}
+	idx := f.free[len(f.free)-1]
+	f.free = f.free[:len(f.free)-1]
+	f.refs[idx] = 1
+	f.inUse++
+	return int64(idx) * PageSize, nil
+}
+
+func (f *File) growLocked() error {
+	start := int64(len(f.refs))
+	if (start+chunkPages)*PageSize > int64(len(f.mapping)) {
+		return unix.ENOMEM
+	}
+	f.refs = append(f.refs, make([]uint32, chunkPages)...)
+	for i := start + chunkPages - 1; i >= start; i-- {
+		f.free = append(f.free, uint32(i))
+	}
+	f.size = (start + chunkPages) * PageSize
+	return nil
+}
+
+// IncRef adds a reference to the page at off.
+func (f *File) IncRef(off int64) {
+	f.mu.Lock()
+	f.refs[off/PageSize]++
+	f.mu.Unlock()
+}
+
+// Refs returns the reference count of the page at off.
+func (f *File) Refs(off int64) uint32 {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.refs[off/PageSize]
+}
+
+// DecRef drops a reference; the last one frees the page and returns its
+// memory to the host, so a freed page reads as zeroes when reallocated.
+func (f *File) DecRef(off int64) {
+	f.mu.Lock()
+	idx := off / PageSize
+	if f.refs[idx] == 0 {
+		f.mu.Unlock()
+		panic(fmt.Sprintf("memfile: DecRef of free page %#x", off))
+	}
+	f.refs[idx]--
+	if f.refs[idx] != 0 {
+		f.mu.Unlock()
+		return
+	}
+	f.free = append(f.free, uint32(idx))
+	f.inUse--
+	f.mu.Unlock()
+	// Punching the hole both releases host memory and zeroes the page.
+	if err := unix.Fallocate(f.fd, unix.FALLOC_FL_PUNCH_HOLE|unix.FALLOC_FL_KEEP_SIZE, off, PageSize); err != nil {
+		clear(f.mapping[off : off+PageSize])
+	}
+}
+
+// Page returns the sentry's view of the page at off.
+func (f *File) Page(off int64) []byte {
+	return f.mapping[off : off+PageSize : off+PageSize]
+}
+
+// Bytes returns the sentry's view of [off, off+n), which must lie inside
+// allocated pages.
+func (f *File) Bytes(off, n int64) []byte {
+	return f.mapping[off : off+n : off+n]
+}
+
+// InUse returns the number of allocated pages.
+func (f *File) InUse() int64 {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.inUse
+}
+
+// Close unmaps and closes the file.
+func (f *File) Close() error {
+	unix.Munmap(f.mapping)
+	return unix.Close(f.fd)
+}

@@ -1,0 +1,55 @@
+package memfile
+
+import "testing"
+
+func TestAllocateFreeReuse(t *testing.T) {
+	f, err := New("test", 64<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	a, err := f.Allocate()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := f.Page(a)
+	if p[0] != 0 || p[PageSize-1] != 0 {
+		t.Fatalf("fresh page not zero")
+	}
+	p[0], p[100] = 7, 9
+	f.IncRef(a)
+	if got := f.Refs(a); got != 2 {
+		t.Fatalf("refs = %d, want 2", got)
+	}
+	f.DecRef(a)
+	if p[100] != 9 {
+		t.Fatalf("page lost data while still referenced")
+	}
+	f.DecRef(a)
+	if got := f.InUse(); got != 0 {
+		t.Fatalf("InUse = %d after freeing, want 0", got)
+	}
+	b, _ := f.Allocate()
+	if b != a {
+		t.Fatalf("freed page %#x not reused first (got %#x)", a, b)
+	}
+	if q := f.Page(b); q[0] != 0 || q[100] != 0 {
+		t.Fatalf("reallocated page not zeroed: %d %d", q[0], q[100])
+	}
+}
+
+func TestExhaustion(t *testing.T) {
+	f, err := New("test", chunkPages*PageSize)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	for i := 0; i < chunkPages; i++ {
+		if _, err := f.Allocate(); err != nil {
+			t.Fatalf("allocation %d: %v", i, err)
+		}
+	}
+	if _, err := f.Allocate(); err == nil {
+		t.Fatalf("allocation beyond capacity succeeded")
+	}
+}

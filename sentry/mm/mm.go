@@ -1,0 +1,794 @@
+// Package mm implements guest address spaces: the set of mappings (VMAs) of
+// a guest process, lazily allocated pages in the memory file, page faults,
+// copy-on-write sharing after fork, and copying to and from guest memory.
+// The platform's AddressSpace is only a cache of what this package decides:
+// any page can be unmapped from it at any time and will fault back in.
+package mm
+
+import (
+	"fmt"
+	"sync"
+
+	"github.com/google/btree"
+	"golang.org/x/sys/unix"
+
+	"github.com/runsc-lite/runsc-lite/platform"
+	"github.com/runsc-lite/runsc-lite/sentry/memfile"
+)
+
+const pageSize = memfile.PageSize
+
+// Mappable is a file whose pages can be mapped. Page returns the memory-file
+// offset of the page holding file offset off (page aligned) with a new
+// reference for the caller. For a shared mapping the page is mapped as is
+// and writes through it change the file; for a private one it is mapped
+// read-only and copied on the first write.
+type Mappable interface {
+	Page(off int64) (int64, error)
+	IncRef()
+	DecRef()
+}
+
+// vma is one mapping: [start, end) with uniform permissions and backing.
+type vma struct {
+	start, end uint64
+	perm       platform.Access
+	maxPerm    platform.Access // what mprotect may grant (shared read-only files)
+	shared     bool
+	growsDown  bool
+	file       Mappable // nil for anonymous memory
+	fileOff    int64    // file offset of start
+	name       string   // for /proc/PID/maps: path, "[heap]", "[stack]"
+	dev, ino   uint64
+}
+
+func (v *vma) Less(o *vma) bool { return v.start < o.start }
+
+// pte is a present page of the address space.
+type pte struct {
+	off int64 // memory-file offset; the MM holds one reference
+	// fromFile is set when off is a file's page mapped privately and not
+	// yet copied: the page must be copied before it may be written.
+	fromFile bool
+	mapped   platform.Access // how the page is mapped in the platform now
+}
+
+// MM is a guest address space.
+type MM struct {
+	mf  *memfile.File
+	as  platform.AddressSpace
+	max uint64 // exclusive upper bound of guest addresses
+
+	mu    sync.Mutex
+	vmas  *btree.BTreeG[*vma]
+	pages map[uint64]*pte
+
+	// Layout, set by the loader and brk.
+	brkStart, brk uint64
+	mmapTop       uint64
+
+	// Process image bounds for /proc/PID/cmdline and environ.
+	ArgStart, ArgEnd, EnvStart, EnvEnd uint64
+	// Auxv as written on the stack, for /proc/PID/auxv.
+	Auxv []uint64
+}
+
+// New creates an empty address space.
+func New(mf *memfile.File, p platform.Platform) (*MM, error) {
+	as, err := p.NewAddressSpace()
+	if err != nil {
+		return nil, fmt.Errorf("new address space: %w", err)
+	}
+	max := uint64(p.MaxUserAddress())
+	return &MM{
+		mf:      mf,
+		as:      as,
+		max:     max,
+		vmas:    btree.NewG(8, (*vma).Less),
+		pages:   make(map[uint64]*pte),
+		mmapTop: max - (256 << 20), // room for the stack below the top
+	}, nil
+}
+
+// AddressSpace returns the platform address space.
+func (m *MM) AddressSpace() platform.AddressSpace { return m.as }
+
+// MaxAddress returns the exclusive upper bound of guest addresses.
+func (m *MM) MaxAddress() uint64 { return m.max }
+
+// Release frees every page and the platform address space.
+func (m *MM) Release() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, p := range m.pages {
+		m.mf.DecRef(p.off)
+	}
+	m.pages = nil
+	m.vmas.Ascend(func(v *vma) bool {
+		if v.file != nil {
+			v.file.DecRef()
+		}
+		return true
+	})
+	m.vmas.Clear(false)
+	m.as.Release()
+}
+
+// findLocked returns the vma containing addr.
+func (m *MM) findLocked(addr uint64) *vma {
+	var found *vma
+	m.vmas.DescendLessOrEqual(&vma{start: addr}, func(v *vma) bool {
+		if addr < v.end {
+			found = v
+		}
+		return false
+	})
+	return found
+}
+
+// overlapsLocked reports whether any vma intersects [start, end).
+func (m *MM) overlapsLocked(start, end uint64) bool {
+	if v := m.findLocked(start); v != nil {
+		return true
+	}
+	hit := false
+	m.vmas.AscendRange(&vma{start: start}, &vma{start: end}, func(*vma) bool {
+		hit = true
+		return false
+	})
+	return hit
+}
+
+// splitLocked makes addr a vma boundary if it falls inside one.
+func (m *MM) splitLocked(addr uint64) {
+	v := m.findLocked(addr)
+	if v == nil || v.start == addr {
+		return
+	}
+	right := *v
+	right.start = addr
+	if v.file != nil {
+		right.fileOff = v.fileOff + int64(addr-v.start)
+		v.file.IncRef()
+	}
+	v.end = addr
+	m.vmas.ReplaceOrInsert(&right)
+}
+
+// removeRangeLocked drops vmas and pages in [start, end).
+func (m *MM) removeRangeLocked(start, end uint64) {
+	m.splitLocked(start)
+	m.splitLocked(end)
+	var doomed []*vma
+	m.vmas.AscendRange(&vma{start: start}, &vma{start: end}, func(v *vma) bool {
+		doomed = append(doomed, v)
+		return true
+	})
+	for _, v := range doomed {
+		m.vmas.Delete(v)
+		m.dropPagesLocked(v.start, v.end)
+		if v.file != nil {
+			v.file.DecRef()
+		}
+	}
+}
+
+// dropPagesLocked releases present pages in [start, end) and unmaps them.
+func (m *MM) dropPagesLocked(start, end uint64) {
+	mapped := false
+	if uint64(len(m.pages)) < (end-start)/pageSize {
+		for a, p := range m.pages {
+			if a >= start && a < end {
+				mapped = mapped || p.mapped.Any()
+				m.mf.DecRef(p.off)
+				delete(m.pages, a)
+			}
+		}
+	} else {
+		for a := start; a < end; a += pageSize {
+			if p, ok := m.pages[a]; ok {
+				mapped = mapped || p.mapped.Any()
+				m.mf.DecRef(p.off)
+				delete(m.pages, a)
+			}
+		}
+	}
+	if mapped {
+		m.as.Unmap(uintptr(start), uintptr(end-start))
+	}
+}
+
+// MapOpts describes a new mapping.
+type MapOpts struct {
+	Addr, Length uint64
+	Perm         platform.Access
+	MaxPerm      platform.Access
+	Fixed        bool // MAP_FIXED: replace whatever is there
+	NoReplace    bool // MAP_FIXED_NOREPLACE
+	Shared       bool
+	GrowsDown    bool
+	File         Mappable // nil: anonymous; the MM takes a new reference
+	Offset       int64
+	Name         string
+	Dev, Ino     uint64
+	Populate     bool
+}
+
+// Map creates a mapping and returns its address.
+func (m *MM) Map(o MapOpts) (uint64, error) {
+	if o.Length == 0 {
+		return 0, unix.EINVAL
+	}
+	length := (o.Length + pageSize - 1) &^ (pageSize - 1)
+	if length < o.Length || length > m.max {
+		return 0, unix.ENOMEM
+	}
+	if o.Offset&(pageSize-1) != 0 {
+		return 0, unix.EINVAL
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	addr := o.Addr &^ (pageSize - 1)
+	switch {
+	case o.Fixed || o.NoReplace:
+		if o.Addr&(pageSize-1) != 0 {
+			return 0, unix.EINVAL
+		}
+		if addr+length > m.max || addr+length < addr {
+			return 0, unix.ENOMEM
+		}
+		if o.NoReplace && m.overlapsLocked(addr, addr+length) {
+			return 0, unix.EEXIST
+		}
+		m.removeRangeLocked(addr, addr+length)
+	default:
+		var ok bool
+		addr, ok = m.findGapLocked(addr, length)
+		if !ok {
+			return 0, unix.ENOMEM
+		}
+	}
+	if o.MaxPerm == (platform.Access{}) {
+		o.MaxPerm = platform.AnyAccess
+	}
+	v := &vma{start: addr, end: addr + length, perm: o.Perm, maxPerm: o.MaxPerm, shared: o.Shared,
+		growsDown: o.GrowsDown, file: o.File, fileOff: o.Offset, name: o.Name, dev: o.Dev, ino: o.Ino}
+	if o.File != nil {
+		o.File.IncRef()
+	} else if o.Shared {
+		// Shared anonymous memory must stay shared across fork; give it
+		// its pages now is unnecessary: pages are shared by reference in
+		// Fork because the vma is shared.
+	}
+	m.vmas.ReplaceOrInsert(v)
+	if o.Populate {
+		for a := addr; a < addr+length; a += pageSize {
+			if _, err := m.faultLocked(a, platform.Access{Read: true}, false); err != nil {
+				break
+			}
+		}
+	}
+	return addr, nil
+}
+
+// findGapLocked finds a free range of length bytes, preferring hint.
+func (m *MM) findGapLocked(hint, length uint64) (uint64, bool) {
+	if hint != 0 && hint+length <= m.max && hint+length > hint && hint >= 0x10000 && !m.overlapsLocked(hint, hint+length) {
+		return hint, true
+	}
+	// Top-down from mmapTop.
+	top := m.mmapTop
+	found := uint64(0)
+	ok := false
+	m.vmas.DescendLessOrEqual(&vma{start: top}, func(v *vma) bool {
+		if v.end <= top && top-v.end >= length {
+			found, ok = top-length, true
+			return false
+		}
+		if v.start < top {
+			top = v.start
+		}
+		return true
+	})
+	if !ok && top >= length+0x10000 {
+		found, ok = top-length, true
+	}
+	// Also consider vmas above mmapTop that end below it: handled by the
+	// descent. Fall back to searching above mmapTop below the stack.
+	if !ok {
+		return 0, false
+	}
+	return found, true
+}
+
+// Unmap removes mappings in [addr, addr+length).
+func (m *MM) Unmap(addr, length uint64) error {
+	if addr&(pageSize-1) != 0 || length == 0 {
+		return unix.EINVAL
+	}
+	end := (addr + length + pageSize - 1) &^ (pageSize - 1)
+	if end < addr || end > m.max {
+		return unix.EINVAL
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.removeRangeLocked(addr, end)
+	return nil
+}
+
+// Protect changes the permissions of [addr, addr+length).
+func (m *MM) Protect(addr, length uint64, perm platform.Access) error {
+	if addr&(pageSize-1) != 0 {
+		return unix.EINVAL
+	}
+	end := (addr + length + pageSize - 1) &^ (pageSize - 1)
+	if end < addr || end > m.max {
+		return unix.ENOMEM
+	}
+	if length == 0 {
+		return nil
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	// The whole range must be mapped.
+	for a := addr; a < end; {
+		v := m.findLocked(a)
+		if v == nil {
+			return unix.ENOMEM
+		}
+		if (perm.Write && !v.maxPerm.Write) || (perm.Execute && !v.maxPerm.Execute) || (perm.Read && !v.maxPerm.Read) {
+			return unix.EACCES
+		}
+		a = v.end
+	}
+	m.splitLocked(addr)
+	m.splitLocked(end)
+	m.vmas.AscendRange(&vma{start: addr}, &vma{start: end}, func(v *vma) bool {
+		v.perm = perm
+		return true
+	})
+	// Present pages refault with the new permissions.
+	unmapped := false
+	for a := addr; a < end; a += pageSize {
+		if p, ok := m.pages[a]; ok && p.mapped.Any() {
+			p.mapped = platform.NoAccess
+			unmapped = true
+		}
+	}
+	if unmapped {
+		m.as.Unmap(uintptr(addr), uintptr(end-addr))
+	}
+	return nil
+}
+
+// SetBrkStart initialises the program break after loading.
+func (m *MM) SetBrkStart(addr uint64) {
+	m.mu.Lock()
+	m.brkStart, m.brk = addr, addr
+	m.mu.Unlock()
+}
+
+// Brk implements brk(2): it returns the new (or unchanged) break.
+func (m *MM) Brk(addr uint64) uint64 {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if addr < m.brkStart || addr > m.brkStart+(1<<34) {
+		return m.brk
+	}
+	oldEnd := (m.brk + pageSize - 1) &^ (pageSize - 1)
+	newEnd := (addr + pageSize - 1) &^ (pageSize - 1)
+	switch {
+	case newEnd > oldEnd:
+		if m.overlapsLocked(oldEnd, newEnd) {
+			return m.brk
+		}
+		// Extend the heap vma if it ends at oldEnd, else make one.
+		if v := m.findLocked(oldEnd - 1); v != nil && v.end == oldEnd && v.name == "[heap]" {
+			v.end = newEnd
+		} else {
+			m.vmas.ReplaceOrInsert(&vma{start: oldEnd, end: newEnd, perm: platform.ReadWrite,
+				maxPerm: platform.AnyAccess, name: "[heap]"})
+		}
+	case newEnd < oldEnd:
+		m.removeRangeLocked(newEnd, oldEnd)
+	}
+	m.brk = addr
+	return addr
+}
+
+// Remap implements mremap(2).
+func (m *MM) Remap(old, oldLen, newLen uint64, flags int, newAddr uint64) (uint64, error) {
+	const mayMove, fixed = 1, 2
+	if old&(pageSize-1) != 0 || newLen == 0 {
+		return 0, unix.EINVAL
+	}
+	oldLen = (oldLen + pageSize - 1) &^ (pageSize - 1)
+	newLen = (newLen + pageSize - 1) &^ (pageSize - 1)
+	if flags&fixed != 0 && flags&mayMove == 0 {
+		return 0, unix.EINVAL
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	v := m.findLocked(old)
+	if v == nil || oldLen == 0 || old+oldLen > v.end {
+		return 0, unix.EFAULT
+	}
+	if flags&fixed == 0 {
+		if newLen <= oldLen {
+			m.removeRangeLocked(old+newLen, old+oldLen)
+			return old, nil
+		}
+		// Grow in place when the range after is free.
+		if old+oldLen == v.end && old+newLen <= m.max && !m.overlapsLocked(v.end, old+newLen) {
+			v.end = old + newLen
+			return old, nil
+		}
+		if flags&mayMove == 0 {
+			return 0, unix.ENOMEM
+		}
+		var ok bool
+		newAddr, ok = m.findGapLocked(0, newLen)
+		if !ok {
+			return 0, unix.ENOMEM
+		}
+	} else {
+		if newAddr&(pageSize-1) != 0 || newAddr+newLen > m.max {
+			return 0, unix.EINVAL
+		}
+		if newAddr < old+oldLen && old < newAddr+newLen {
+			return 0, unix.EINVAL
+		}
+		m.removeRangeLocked(newAddr, newAddr+newLen)
+	}
+	// Move: carve [old, old+oldLen) out as its own vma and relocate it.
+	m.splitLocked(old)
+	m.splitLocked(old + oldLen)
+	src := m.findLocked(old)
+	m.vmas.Delete(src)
+	moved := *src
+	moved.start, moved.end = newAddr, newAddr+newLen
+	if newLen < oldLen {
+		moved.end = newAddr + newLen
+	}
+	mapped := false
+	for a := old; a < old+oldLen; a += pageSize {
+		p, ok := m.pages[a]
+		if !ok {
+			continue
+		}
+		delete(m.pages, a)
+		mapped = mapped || p.mapped.Any()
+		if a-old < newLen {
+			p.mapped = platform.NoAccess
+			m.pages[newAddr+(a-old)] = p
+		} else {
+			m.mf.DecRef(p.off)
+		}
+	}
+	if mapped {
+		m.as.Unmap(uintptr(old), uintptr(oldLen))
+	}
+	m.vmas.ReplaceOrInsert(&moved)
+	return newAddr, nil
+}
+
+// DontNeed implements MADV_DONTNEED: private pages are dropped and refault
+// as zeroes (anonymous) or the file's contents.
+func (m *MM) DontNeed(addr, length uint64) error {
+	if addr&(pageSize-1) != 0 {
+		return unix.EINVAL
+	}
+	end := (addr + length + pageSize - 1) &^ (pageSize - 1)
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for a := addr; a < end; {
+		v := m.findLocked(a)
+		if v == nil {
+			a += pageSize
+			continue
+		}
+		e := min(end, v.end)
+		if !v.shared {
+			m.dropPagesLocked(max(a, v.start), e)
+		}
+		a = e
+	}
+	return nil
+}
+
+// Fork returns a copy-on-write copy of the address space in a fresh platform
+// address space.
+func (m *MM) Fork(p platform.Platform) (*MM, error) {
+	c, err := New(m.mf, p)
+	if err != nil {
+		return nil, err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	c.brkStart, c.brk, c.mmapTop = m.brkStart, m.brk, m.mmapTop
+	c.ArgStart, c.ArgEnd, c.EnvStart, c.EnvEnd = m.ArgStart, m.ArgEnd, m.EnvStart, m.EnvEnd
+	c.Auxv = append([]uint64(nil), m.Auxv...)
+	var protect []uint64
+	m.vmas.Ascend(func(v *vma) bool {
+		nv := *v
+		if v.file != nil {
+			v.file.IncRef()
+		}
+		c.vmas.ReplaceOrInsert(&nv)
+		return true
+	})
+	for a, p := range m.pages {
+		m.mf.IncRef(p.off)
+		c.pages[a] = &pte{off: p.off, fromFile: p.fromFile}
+		if p.mapped.Write {
+			if v := m.findLocked(a); v != nil && !v.shared {
+				// Both sides now share the page: the parent must fault
+				// before writing it again.
+				p.mapped = platform.NoAccess
+				protect = append(protect, a)
+			}
+		}
+	}
+	for _, a := range protect {
+		m.as.Unmap(uintptr(a), pageSize)
+	}
+	return c, nil
+}
+
+// HandleFault resolves a guest page fault. It returns EFAULT when the access
+// is not allowed (the kernel raises SIGSEGV); the second result tells
+// SEGV_MAPERR (false) from SEGV_ACCERR (true).
+func (m *MM) HandleFault(addr uint64, access platform.Access) (accErr bool, err error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	_, err = m.faultLocked(addr&^(pageSize-1), access, true)
+	if err == unix.EACCES {
+		return true, unix.EFAULT
+	}
+	return false, err
+}
+
+// faultLocked makes the page at addr present with at least access, and maps
+// it into the platform when mapIn is set.
+func (m *MM) faultLocked(addr uint64, access platform.Access, mapIn bool) (*pte, error) {
+	v := m.findLocked(addr)
+	if v == nil {
+		v = m.growStackLocked(addr)
+		if v == nil {
+			return nil, unix.EFAULT
+		}
+	}
+	if !v.perm.Any() || (access.Write && !v.perm.Write) || (access.Execute && !v.perm.Execute) {
+		return nil, unix.EACCES
+	}
+	p := m.pages[addr]
+	if p == nil {
+		p = &pte{}
+		if v.file != nil {
+			off, err := v.file.Page(v.fileOff + int64(addr-v.start))
+			if err != nil {
+				return nil, err
+			}
+			p.off = off
+			p.fromFile = !v.shared
+		} else {
+			off, err := m.mf.Allocate()
+			if err != nil {
+				return nil, unix.ENOMEM
+			}
+			p.off = off
+		}
+		m.pages[addr] = p
+	}
+	if access.Write && !v.shared && (p.fromFile || m.mf.Refs(p.off) > 1) {
+		// Copy on write.
+		off, err := m.mf.Allocate()
+		if err != nil {
+			return nil, unix.ENOMEM
+		}
+		copy(m.mf.Page(off), m.mf.Page(p.off))
+		m.mf.DecRef(p.off)
+		p.off, p.fromFile = off, false
+		if p.mapped.Any() && !mapIn {
+			m.as.Unmap(uintptr(addr), pageSize)
+			p.mapped = platform.NoAccess
+		}
+	}
+	if mapIn {
+		perm := v.perm
+		perm.Read = true
+		if !v.shared && (p.fromFile || m.mf.Refs(p.off) > 1) {
+			perm.Write = false
+		}
+		if err := m.as.MapFile(uintptr(addr), pageSize, p.off, perm); err != nil {
+			return nil, fmt.Errorf("map page %#x: %w", addr, err)
+		}
+		p.mapped = perm
+	}
+	return p, nil
+}
+
+// growStackLocked extends a grows-down vma to cover addr (within 64 KiB of
+// its bottom, like an x86 push far below rsp would not).
+func (m *MM) growStackLocked(addr uint64) *vma {
+	var next *vma
+	m.vmas.AscendGreaterOrEqual(&vma{start: addr}, func(v *vma) bool {
+		next = v
+		return false
+	})
+	if next == nil || !next.growsDown || next.start-addr > 8<<20 {
+		return nil
+	}
+	m.vmas.Delete(next)
+	next.start = addr
+	m.vmas.ReplaceOrInsert(next)
+	return next
+}
+
+// pageFor returns the memory-file offset of the page at addr for a kernel
+// access, faulting it in as the guest would (without mapping it).
+func (m *MM) pageForLocked(addr uint64, write bool) (int64, error) {
+	p, err := m.faultLocked(addr, platform.Access{Read: !write, Write: write}, false)
+	if err != nil {
+		return 0, unix.EFAULT
+	}
+	return p.off, nil
+}
+
+// CopyIn copies len(dst) bytes from guest address addr.
+func (m *MM) CopyIn(addr uint64, dst []byte) (int, error) {
+	return m.copy(addr, dst, false)
+}
+
+// CopyOut copies src to guest address addr.
+func (m *MM) CopyOut(addr uint64, src []byte) (int, error) {
+	return m.copy(addr, src, true)
+}
+
+func (m *MM) copy(addr uint64, buf []byte, write bool) (int, error) {
+	if len(buf) == 0 {
+		return 0, nil
+	}
+	if addr+uint64(len(buf)) < addr || addr+uint64(len(buf)) > m.max {
+		return 0, unix.EFAULT
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	done := 0
+	for done < len(buf) {
+		a := addr + uint64(done)
+		page := a &^ (pageSize - 1)
+		off, err := m.pageForLocked(page, write)
+		if err != nil {
+			return done, err
+		}
+		in := int(a - page)
+		n := min(len(buf)-done, pageSize-in)
+		mem := m.mf.Bytes(off+int64(in), int64(n))
+		if write {
+			copy(mem, buf[done:done+n])
+		} else {
+			copy(buf[done:done+n], mem)
+		}
+		done += n
+	}
+	return done, nil
+}
+
+// CopyInString reads a NUL-terminated string of at most max bytes.
+func (m *MM) CopyInString(addr uint64, max int) (string, error) {
+	var out []byte
+	var chunk [256]byte
+	for len(out) < max {
+		// Read up to the end of the page so we never fault past the string.
+		n := min(len(chunk), pageSize-int(addr&(pageSize-1)), max-len(out))
+		got, err := m.CopyIn(addr, chunk[:n])
+		for i := 0; i < got; i++ {
+			if chunk[i] == 0 {
+				return string(append(out, chunk[:i]...)), nil
+			}
+		}
+		out = append(out, chunk[:got]...)
+		if err != nil {
+			return "", err
+		}
+		addr += uint64(got)
+	}
+	return "", unix.ENAMETOOLONG
+}
+
+// Mapping describes one vma for /proc/PID/maps.
+type Mapping struct {
+	Start, End uint64
+	Perm       platform.Access
+	Shared     bool
+	Offset     int64
+	Dev, Ino   uint64
+	Name       string
+}
+
+// Mappings returns the address space's mappings in address order.
+func (m *MM) Mappings() []Mapping {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var out []Mapping
+	m.vmas.Ascend(func(v *vma) bool {
+		out = append(out, Mapping{Start: v.start, End: v.end, Perm: v.perm, Shared: v.shared,
+			Offset: v.fileOff, Dev: v.dev, Ino: v.ino, Name: v.name})
+		return true
+	})
+	return out
+}
+
+// IsMapped reports whether [addr, addr+length) is entirely mapped (mincore,
+// msync checks).
+func (m *MM) IsMapped(addr, length uint64) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for a := addr; a < addr+length; {
+		v := m.findLocked(a)
+		if v == nil {
+			return false
+		}
+		a = v.end
+	}
+	return true
+}
+
+// Resident reports whether the page at addr is present.
+func (m *MM) Resident(addr uint64) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	_, ok := m.pages[addr&^(pageSize-1)]
+	return ok
+}
+
+// RSS returns the number of present pages.
+func (m *MM) RSS() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return len(m.pages)
+}
+
+// VirtualSize returns the sum of vma lengths.
+func (m *MM) VirtualSize() uint64 {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var n uint64
+	m.vmas.Ascend(func(v *vma) bool { n += v.end - v.start; return true })
+	return n
+}
+
+// SetMmapTop sets where top-down allocation starts (below the stack).
+func (m *MM) SetMmapTop(top uint64) {
+	m.mu.Lock()
+	m.mmapTop = top
+	m.mu.Unlock()
+}
+
+// BrkStart returns the start of the heap.
+func (m *MM) BrkStart() uint64 {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.brkStart
+}
+
+// SharedOffset returns the memory-file offset of addr when it lies in a
+// shared mapping (so futexes there are shared between processes); ok is
+// false for private memory.
+func (m *MM) SharedOffset(addr uint64) (off int64, ok bool, err error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	v := m.findLocked(addr)
+	if v == nil {
+		return 0, false, unix.EFAULT
+	}
+	if !v.shared {
+		return 0, false, nil
+	}
+	p, err := m.faultLocked(addr&^(pageSize-1), platform.Access{Read: true}, false)
+	if err != nil {
+		return 0, false, unix.EFAULT
+	}
+	return p.off + int64(addr&(pageSize-1)), true, nil
+}
