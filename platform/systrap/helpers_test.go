@@ -11,7 +11,7 @@ import (
 // env is a platform over a test memory file mapped into the test process,
 // so tests write guest code and data directly.
 type env struct {
-	t   *testing.T
+	t   testing.TB
 	p   *Platform
 	fd  int
 	mem []byte
@@ -19,7 +19,9 @@ type env struct {
 
 const memSize = 64 << 20
 
-func newEnv(t *testing.T) *env {
+func newEnv(t *testing.T) *env { return newEnvB(t) }
+
+func newEnvB(t testing.TB) *env {
 	t.Helper()
 	fd, err := unix.MemfdCreate("guest-mem", unix.MFD_CLOEXEC)
 	if err != nil {

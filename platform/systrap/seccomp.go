@@ -98,6 +98,7 @@ const (
 	sysMunmap       = 11
 	sysRtSigprocmsk = 14
 	sysRtSigreturn  = 15
+	sysSchedYield   = 24
 	sysClone        = 56
 	sysExit         = 60
 	sysSigaltstack  = 131
@@ -125,7 +126,7 @@ func stubFilter(codeLen uintptr) ([]byte, error) {
 	p.jmp(bpfJgeK, uint32(stubBase&0xffffffff)+uint32(codeEnd), "trap", "")
 	p.ld(sdNr)
 	// System calls allowed with any arguments.
-	for _, nr := range []uint32{sysMunmap, sysRtSigprocmsk, sysRtSigreturn, sysExit,
+	for _, nr := range []uint32{sysMunmap, sysRtSigprocmsk, sysRtSigreturn, sysSchedYield, sysExit,
 		sysSigaltstack, sysGettid, sysFutex, sysExitGroup} {
 		p.jmp(bpfJeqK, nr, "allow", "")
 	}

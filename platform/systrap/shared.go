@@ -38,7 +38,7 @@ func (c ctl) stubBytes(a uintptr, n, lo uintptr) []byte {
 // Spin budgets. A round trip is a few microseconds, so each side polls
 // for about that long before paying for FUTEX_WAIT/FUTEX_WAKE.
 const (
-	sentrySpin   = 3000
+	sentrySpin   = 1000
 	pollInterval = 20 * time.Millisecond
 )
 
@@ -75,7 +75,12 @@ func (c ctl) waitPost(zeroIsDeath bool, check func() bool) waitResult {
 				return waitDied
 			}
 		}
-		cpuRelax()
+		if i%128 == 127 {
+			// Let a stub thread that shares our CPU run.
+			unix.Syscall(unix.SYS_SCHED_YIELD, 0, 0, 0)
+		} else {
+			cpuRelax()
+		}
 	}
 	sleep := c.p32(cSentrySleep)
 	for {

@@ -56,6 +56,7 @@
 .set SYS_rt_sigaction, 13
 .set SYS_rt_sigprocmask, 14
 .set SYS_rt_sigreturn, 15
+.set SYS_sched_yield, 24
 .set SYS_clone, 56
 .set SYS_exit, 60
 .set SYS_sigaltstack, 131
@@ -66,7 +67,7 @@
 .set SYS_exit_group, 231
 .set SYS_seccomp, 317
 .set SYS_close_range, 436
-.set SPIN, 4000
+.set SPIN, 1000
 .set THREAD_FLAGS, 0x250f00 /* VM|FS|FILES|SIGHAND|THREAD|SYSVSEM|CHILD_CLEARTID */
 .set SA_FLAGS, 0x0c000004   /* SA_SIGINFO|SA_ONSTACK|SA_RESTORER */
 
@@ -248,7 +249,16 @@ spin:
 	je	got
 	pause
 	dec	%ecx
+	jz	1f
+	test	$63, %ecx
 	jnz	spin
+	/* Now and then let a sentry thread that shares our CPU run. */
+	mov	%ecx, %ebx
+	mov	$SYS_sched_yield, %eax
+	syscall
+	mov	%ebx, %ecx
+	jmp	spin
+1:
 	mov	$1, %eax
 	xchg	%eax, cStubSleep(%r15)
 	mov	cState(%r15), %edx
