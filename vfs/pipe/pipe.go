@@ -1,0 +1,287 @@
+// Package pipe implements pipes (pipe(2)) and FIFOs (named pipes) for the
+// VFS: a bounded byte buffer with Linux semantics (64 KiB default capacity,
+// PIPE_BUF atomicity, EPIPE without readers, EOF without writers,
+// F_SETPIPE_SZ, FIONREAD). Endpoints never block: they return EAGAIN and
+// notify their wait queue when the caller can retry.
+package pipe
+
+import (
+	"encoding/binary"
+	"fmt"
+	"sync"
+
+	"github.com/runsc-lite/runsc-lite/vfs"
+	"github.com/runsc-lite/runsc-lite/vfs/waiter"
+	"golang.org/x/sys/unix"
+)
+
+// Sizes.
+const (
+	// DefaultSize is the default capacity of a pipe.
+	DefaultSize = 65536
+	// PipeBuf is PIPE_BUF: writes of at most this many bytes are atomic.
+	PipeBuf = 4096
+	// MaxSize is /proc/sys/fs/pipe-max-size: larger F_SETPIPE_SZ needs
+	// CAP_SYS_RESOURCE.
+	MaxSize = 1 << 20
+	// pageSize is the granularity of pipe sizes.
+	pageSize = 4096
+)
+
+// Pipe is the shared buffer of a pipe or FIFO.
+type Pipe struct {
+	mu       sync.Mutex
+	data     []byte // unread bytes are data[head:]
+	head     int
+	size     int
+	readers  int
+	writers  int
+	rCounter uint64 // number of read opens ever
+	wCounter uint64 // number of write opens ever
+	queue    waiter.Queue
+}
+
+// New returns an empty pipe with the default capacity and no endpoints.
+func New() *Pipe { return &Pipe{size: DefaultSize} }
+
+func (p *Pipe) buffered() int { return len(p.data) - p.head }
+
+// NewPipe implements pipe2(2): it returns the read and write ends as Files
+// on one anonymous inode. flags may hold O_NONBLOCK and O_DIRECT
+// (O_CLOEXEC is for the caller).
+func NewPipe(v *vfs.VFS, ctx vfs.Context, flags uint32) (r, w *vfs.File, err error) {
+	if flags&^(unix.O_NONBLOCK|unix.O_DIRECT|unix.O_CLOEXEC) != 0 {
+		return nil, nil, unix.EINVAL
+	}
+	flags &^= unix.O_CLOEXEC
+	p := New()
+	in := v.NewAnonInode(ctx, unix.S_IFIFO|0o600)
+	loc := v.NewAnonLocation(fmt.Sprintf("pipe:[%d]", in.Ino), in, unix.S_IFIFO)
+	p.mu.Lock()
+	p.readers, p.writers = 1, 1
+	p.rCounter, p.wCounter = 1, 1
+	re := &Endpoint{p: p, read: true, wSnap: 0}
+	we := &Endpoint{p: p, write: true}
+	p.mu.Unlock()
+	return v.NewFile(loc, re, unix.O_RDONLY|flags), v.NewFile(loc, we, unix.O_WRONLY|flags), nil
+}
+
+// Open opens an endpoint of a FIFO (named pipe) with open(2) flags. Like
+// Linux: O_RDWR never blocks; O_RDONLY|O_NONBLOCK succeeds at once;
+// O_WRONLY|O_NONBLOCK without readers is ENXIO; otherwise the open waits for
+// the other side (see vfs.File.OpenReady).
+func (p *Pipe) Open(ctx vfs.Context, flags uint32) (vfs.FileImpl, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	nonblock := flags&unix.O_NONBLOCK != 0
+	e := &Endpoint{p: p, rSnap: p.rCounter, wSnap: p.wCounter}
+	switch flags & unix.O_ACCMODE {
+	case unix.O_RDONLY:
+		e.read = true
+		e.waitWriter = !nonblock && p.writers == 0
+	case unix.O_WRONLY:
+		if nonblock && p.readers == 0 {
+			return nil, unix.ENXIO
+		}
+		e.write = true
+		e.waitReader = p.readers == 0
+	default:
+		e.read, e.write = true, true
+	}
+	if e.read {
+		p.readers++
+		p.rCounter++
+	}
+	if e.write {
+		p.writers++
+		p.wCounter++
+	}
+	p.queue.Notify(waiter.EventIn | waiter.EventOut)
+	return e, nil
+}
+
+// Endpoint is one open end of a pipe (a vfs.FileImpl).
+type Endpoint struct {
+	vfs.StreamFileBase
+	p           *Pipe
+	read, write bool
+	// Counters at open: a FIFO open waits for them to change, and a reader
+	// reports EPOLLHUP only once a writer came and went.
+	rSnap, wSnap           uint64
+	waitReader, waitWriter bool
+}
+
+// Pipe returns the endpoint's pipe.
+func (e *Endpoint) Pipe() *Pipe { return e.p }
+
+// OpenReady implements vfs.OpenWaiter.
+func (e *Endpoint) OpenReady() bool {
+	p := e.p
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if e.waitWriter && p.wCounter == e.wSnap {
+		return false
+	}
+	if e.waitReader && p.rCounter == e.rSnap {
+		return false
+	}
+	e.waitReader, e.waitWriter = false, false
+	return true
+}
+
+// Release implements vfs.FileImpl.
+func (e *Endpoint) Release(vfs.Context) {
+	p := e.p
+	p.mu.Lock()
+	if e.read {
+		p.readers--
+	}
+	if e.write {
+		p.writers--
+	}
+	if p.readers == 0 && p.writers == 0 {
+		// Like Linux, a FIFO's buffered data is dropped with its last user.
+		p.data, p.head = nil, 0
+	}
+	p.mu.Unlock()
+	p.queue.Notify(waiter.EventIn | waiter.EventOut | waiter.EventHUp | waiter.EventErr)
+}
+
+// Read implements vfs.StreamFile: EAGAIN if empty with writers, 0 (EOF)
+// without.
+func (e *Endpoint) Read(_ vfs.Context, dst []byte) (int, error) {
+	if len(dst) == 0 {
+		return 0, nil
+	}
+	p := e.p
+	p.mu.Lock()
+	if p.buffered() == 0 {
+		w := p.writers
+		p.mu.Unlock()
+		if w == 0 {
+			return 0, nil
+		}
+		return 0, unix.EAGAIN
+	}
+	n := copy(dst, p.data[p.head:])
+	p.head += n
+	if p.head == len(p.data) {
+		p.data, p.head = p.data[:0], 0
+	}
+	p.mu.Unlock()
+	p.queue.Notify(waiter.WritableEvents)
+	return n, nil
+}
+
+// Write implements vfs.StreamFile: EPIPE without readers (the kernel raises
+// SIGPIPE), EAGAIN when full or when a write of at most PIPE_BUF bytes does
+// not fit whole; larger writes may be partial.
+func (e *Endpoint) Write(_ vfs.Context, src []byte) (int, error) {
+	if len(src) == 0 {
+		return 0, nil
+	}
+	p := e.p
+	p.mu.Lock()
+	if p.readers == 0 {
+		p.mu.Unlock()
+		return 0, unix.EPIPE
+	}
+	free := p.size - p.buffered()
+	if free <= 0 || (len(src) <= PipeBuf && free < len(src)) {
+		p.mu.Unlock()
+		return 0, unix.EAGAIN
+	}
+	n := min(free, len(src))
+	if p.head > 0 && p.head >= len(p.data)/2 {
+		p.data = append(p.data[:0], p.data[p.head:]...)
+		p.head = 0
+	}
+	p.data = append(p.data, src[:n]...)
+	p.mu.Unlock()
+	p.queue.Notify(waiter.ReadableEvents)
+	return n, nil
+}
+
+// Readiness implements vfs.Waitable.
+func (e *Endpoint) Readiness(mask waiter.EventMask) waiter.EventMask {
+	p := e.p
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var r waiter.EventMask
+	if e.read {
+		if p.buffered() > 0 {
+			r |= waiter.ReadableEvents
+		}
+		if p.writers == 0 && p.wCounter != e.wSnap {
+			r |= waiter.EventHUp
+		}
+	}
+	if e.write {
+		free := p.size - p.buffered()
+		if free >= PipeBuf || (free > 0 && p.size < PipeBuf) {
+			r |= waiter.WritableEvents
+		}
+		if p.readers == 0 {
+			r |= waiter.EventErr
+		}
+	}
+	return r & (mask | waiter.EventErr | waiter.EventHUp)
+}
+
+// EventRegister implements vfs.Waitable.
+func (e *Endpoint) EventRegister(w *waiter.Entry) { e.p.queue.Register(w) }
+
+// EventUnregister implements vfs.Waitable.
+func (e *Endpoint) EventUnregister(w *waiter.Entry) { e.p.queue.Unregister(w) }
+
+// Ioctl implements vfs.Ioctler: FIONREAD.
+func (e *Endpoint) Ioctl(ctx vfs.Context, cmd uint32, arg uintptr) (uintptr, error) {
+	switch cmd {
+	case fionread:
+		e.p.mu.Lock()
+		n := e.p.buffered()
+		e.p.mu.Unlock()
+		var b [4]byte
+		binary.LittleEndian.PutUint32(b[:], uint32(n))
+		return 0, vfs.CopyOut(ctx, arg, b[:])
+	}
+	return 0, unix.ENOTTY
+}
+
+// PipeSize implements F_GETPIPE_SZ.
+func (e *Endpoint) PipeSize() int64 {
+	e.p.mu.Lock()
+	defer e.p.mu.Unlock()
+	return int64(e.p.size)
+}
+
+// SetPipeSize implements F_SETPIPE_SZ: the size is rounded up to a power of
+// two number of pages; EPERM above MaxSize without CAP_SYS_RESOURCE, EBUSY
+// if the data does not fit. It returns the new size.
+func (e *Endpoint) SetPipeSize(ctx vfs.Context, n int64) (int64, error) {
+	if n <= 0 {
+		n = pageSize
+	}
+	if n > 1<<31 {
+		return 0, unix.EINVAL
+	}
+	sz := int64(pageSize)
+	for sz < n {
+		sz <<= 1
+	}
+	if sz > MaxSize && !ctx.Credentials().HasCap(unix.CAP_SYS_RESOURCE) {
+		return 0, unix.EPERM
+	}
+	p := e.p
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if int64(p.buffered()) > sz {
+		return 0, unix.EBUSY
+	}
+	p.size = int(sz)
+	p.queue.Notify(waiter.WritableEvents)
+	return sz, nil
+}
+
+// fionread is FIONREAD (TIOCINQ) on x86-64 and arm64.
+const fionread = 0x541B
