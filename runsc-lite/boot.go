@@ -4,6 +4,7 @@ import (
 	"errors"
 	"strings"
 	"sync"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 
@@ -22,6 +23,13 @@ var bootCommand = &command{
 	usage:    "--spec-fd FD --gofer-fd FD",
 	internal: true,
 	run:      runBoot,
+}
+
+// setProcessName sets the name of the calling thread (the main thread:
+// see init in main.go), which ps shows for the process.
+func setProcessName(name string) {
+	b := append([]byte(name), 0)
+	unix.Prctl(unix.PR_SET_NAME, uintptr(unsafe.Pointer(&b[0])), 0, 0, 0)
 }
 
 // runSentry runs the kernel. Test builds (-tags runsc_lite_fakesentry)

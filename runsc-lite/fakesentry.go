@@ -4,6 +4,7 @@ package main
 
 import (
 	"errors"
+	"io/fs"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -34,6 +35,9 @@ func fakeRun(cfg *boot.Config, io boot.IO, confine func() error) (int, error) {
 		}
 	}
 	path, err := exec.LookPath(cfg.Argv[0])
+	if errors.Is(err, fs.ErrPermission) {
+		return 126, err
+	}
 	if err != nil {
 		return 127, err
 	}

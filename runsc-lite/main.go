@@ -114,6 +114,10 @@ func runMain(args []string) int {
 		return fatalf(exitUsage, "unknown command %q (try 'runsc-lite help')", rest[0])
 	}
 	logState.prefix = fmt.Sprintf("[%s %d] ", c.name, os.Getpid())
+	if c.internal {
+		// We run as /proc/self/exe, so ps would show "exe".
+		setProcessName("runsc-" + c.name)
+	}
 	debugf("%s %s", c.name, strings.Join(rest[1:], " "))
 	return c.run(g, rest[1:])
 }
