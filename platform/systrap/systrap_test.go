@@ -34,3 +34,205 @@ func TestSyscallEvent(t *testing.T) {
 		t.Fatalf("got %+v %+v", ev, st.Regs)
 	}
 }
+
+const dataAddr = 0x10000000
+
+// sysLoop: loop: mov $39,%eax; syscall; add %rax,%rbx; jmp loop
+var sysLoop = cat(movEAX(39), insSyscall, []byte{0x48, 0x01, 0xc3}, []byte{0xeb, 0xf4})
+
+func TestManySyscalls(t *testing.T) {
+	e := newEnv(t)
+	as := e.newAS()
+	defer as.Release()
+	c := e.newCtx()
+	e.mapCode(as, codeAddr, 0, sysLoop)
+	st := startState(codeAddr)
+	var sum uint64
+	for i := uint64(0); i < 20000; i++ {
+		ev := e.sw(c, as, st)
+		if ev.Kind != platform.EventSyscall || st.Regs.OrigRax != 39 || st.Regs.Rbx != sum {
+			t.Fatalf("iteration %d: %+v rbx=%d want %d", i, ev, st.Regs.Rbx, sum)
+		}
+		st.Regs.Rax = i
+		sum += i
+	}
+}
+
+func TestFaults(t *testing.T) {
+	e := newEnv(t)
+	as := e.newAS()
+	defer as.Release()
+	c := e.newCtx()
+	code := cat(
+		[]byte{0x48, 0x89, 0x03}, // mov %rax,(%rbx)      write
+		[]byte{0x48, 0x8b, 0x0a}, // mov (%rdx),%rcx      read
+		[]byte{0x48, 0x89, 0xcf}, // mov %rcx,%rdi
+		movEAX(39), insSyscall,
+		[]byte{0xff, 0xe6}, // jmp *%rsi            exec
+	)
+	e.mapCode(as, codeAddr, 0, code)
+	st := startState(codeAddr)
+	st.Regs.Rax, st.Regs.Rbx, st.Regs.Rdx, st.Regs.Rsi = 0xabcdef, dataAddr+8, dataAddr+0x10010, dataAddr+0x20000
+
+	ev := e.sw(c, as, st)
+	if ev.Kind != platform.EventFault || ev.Addr != dataAddr+8 || ev.Access != (platform.Access{Write: true}) ||
+		st.Regs.Rip != codeAddr || ev.Signo != sigSEGV || ev.Trapno != trapPF {
+		t.Fatalf("write fault: %+v rip=%#x", ev, st.Regs.Rip)
+	}
+	e.mapData(as, dataAddr, 1<<20, 4096)
+	ev = e.sw(c, as, st)
+	if ev.Kind != platform.EventFault || ev.Addr != dataAddr+0x10010 || ev.Access != platform.Read ||
+		st.Regs.Rip != codeAddr+3 {
+		t.Fatalf("read fault: %+v rip=%#x", ev, st.Regs.Rip)
+	}
+	if got := le.Uint64(e.mem[1<<20+8:]); got != 0xabcdef {
+		t.Fatalf("guest write landed as %#x", got)
+	}
+	le.PutUint64(e.mem[2<<20+0x10:], 0x5555)
+	e.mapData(as, dataAddr+0x10000, 2<<20, 4096)
+	ev = e.sw(c, as, st)
+	if ev.Kind != platform.EventSyscall || st.Regs.Rdi != 0x5555 {
+		t.Fatalf("after read fault: %+v rdi=%#x", ev, st.Regs.Rdi)
+	}
+	ev = e.sw(c, as, st)
+	if ev.Kind != platform.EventFault || ev.Addr != dataAddr+0x20000 || ev.Access != (platform.Access{Execute: true}) ||
+		st.Regs.Rip != dataAddr+0x20000 {
+		t.Fatalf("exec fault: %+v rip=%#x", ev, st.Regs.Rip)
+	}
+	// Executing a mapped but non-executable page is an exec fault too.
+	st.Regs.Rip = dataAddr
+	ev = e.sw(c, as, st)
+	if ev.Kind != platform.EventFault || ev.Addr != dataAddr || !ev.Access.Execute {
+		t.Fatalf("NX fault: %+v", ev)
+	}
+	// Unmap, then the same access faults again.
+	if err := as.Unmap(dataAddr, 4096); err != nil {
+		t.Fatal(err)
+	}
+	st.Regs.Rip = codeAddr
+	ev = e.sw(c, as, st)
+	if ev.Kind != platform.EventFault || ev.Addr != dataAddr+8 || !ev.Access.Write {
+		t.Fatalf("after unmap: %+v", ev)
+	}
+	// Writing a read-only mapping is a write fault.
+	if err := as.MapFile(dataAddr, 4096, 1<<20, platform.Read); err != nil {
+		t.Fatal(err)
+	}
+	ev = e.sw(c, as, st)
+	if ev.Kind != platform.EventFault || ev.Addr != dataAddr+8 || !ev.Access.Write || ev.Code != 2 /* SEGV_ACCERR */ {
+		t.Fatalf("read-only: %+v", ev)
+	}
+}
+
+func TestSignals(t *testing.T) {
+	e := newEnv(t)
+	as := e.newAS()
+	defer as.Release()
+	c := e.newCtx()
+	for _, tc := range []struct {
+		name  string
+		code  []byte
+		signo int32
+		rip   uint64
+	}{
+		{"ud2", insUD2, sigILL, codeAddr},
+		{"int3", insInt3, sigTRAP, codeAddr + 1},
+		{"div0", []byte{0x31, 0xd2, 0x31, 0xc9, 0xf7, 0xf1}, sigFPE, codeAddr + 4},
+		{"hlt", []byte{0xf4}, sigSEGV, codeAddr},
+	} {
+		e.mapCode(as, codeAddr, 0, tc.code)
+		st := startState(codeAddr)
+		ev := e.sw(c, as, st)
+		if ev.Kind != platform.EventSignal || ev.Signo != tc.signo || st.Regs.Rip != tc.rip {
+			t.Errorf("%s: %+v rip=%#x", tc.name, ev, st.Regs.Rip)
+		}
+	}
+}
+
+func TestFSBase(t *testing.T) {
+	e := newEnv(t)
+	as := e.newAS()
+	defer as.Release()
+	c := e.newCtx()
+	code := cat(
+		[]byte{0x64, 0x48, 0x8b, 0x3c, 0x25, 0x08, 0, 0, 0}, // mov %fs:8,%rdi
+		movEAX(39), insSyscall,
+		[]byte{0xf3, 0x48, 0x0f, 0xae, 0xd6}, // wrfsbase %rsi
+		movEAX(39), insSyscall,
+	)
+	e.mapCode(as, codeAddr, 0, code)
+	e.mapData(as, dataAddr, 1<<20, 4096)
+	le.PutUint64(e.mem[1<<20+0x108:], 0x1234567890)
+	st := startState(codeAddr)
+	st.Regs.FsBase = dataAddr + 0x100
+	st.Regs.GsBase = 0x777000
+	st.Regs.Rsi = 0x4242000
+	ev := e.sw(c, as, st)
+	if ev.Kind != platform.EventSyscall || st.Regs.Rdi != 0x1234567890 || st.Regs.FsBase != dataAddr+0x100 ||
+		st.Regs.GsBase != 0x777000 {
+		t.Fatalf("%+v %+v", ev, st.Regs)
+	}
+	ev = e.sw(c, as, st)
+	if ev.Kind != platform.EventSyscall || st.Regs.FsBase != 0x4242000 {
+		t.Fatalf("guest wrfsbase: %+v fs=%#x", ev, st.Regs.FsBase)
+	}
+	st.Regs.FsBase = 1 << 50
+	if _, err := c.Switch(as, st); err == nil {
+		t.Fatal("non-canonical FS base accepted")
+	}
+}
+
+const xmmOff = 160 // XMM0 in the fxsave area
+
+func TestFPState(t *testing.T) {
+	e := newEnv(t)
+	as := e.newAS()
+	defer as.Release()
+	c := e.newCtx()
+	code := cat(
+		[]byte{0x66, 0x48, 0x0f, 0x7e, 0xc7}, // movq %xmm0,%rdi
+		[]byte{0x66, 0x48, 0x0f, 0x6e, 0xd1}, // movq %rcx,%xmm2
+		movEAX(39), insSyscall,
+		[]byte{0x66, 0x48, 0x0f, 0x7e, 0xce}, // movq %xmm1,%rsi
+		[]byte{0x66, 0x48, 0x0f, 0x7e, 0xd7}, // movq %xmm2,%rdi
+		movEAX(39), insSyscall,
+	)
+	e.mapCode(as, codeAddr, 0, code)
+	st := startState(codeAddr)
+	st.FP = e.p.InitialFPState()
+	le.PutUint64(st.FP[xmmOff:], 0x1122334455667788)
+	le.PutUint64(st.FP[512:], le.Uint64(st.FP[512:])|2) // XSTATE_BV: SSE in use
+	st.Regs.Rcx = 0xfeedface
+	ev := e.sw(c, as, st)
+	if ev.Kind != platform.EventSyscall || st.Regs.Rdi != 0x1122334455667788 {
+		t.Fatalf("xmm0 -> rdi: %+v rdi=%#x", ev, st.Regs.Rdi)
+	}
+	if got := le.Uint64(st.FP[xmmOff+32:]); got != 0xfeedface {
+		t.Fatalf("xmm2 in FP state = %#x", got)
+	}
+	le.PutUint64(st.FP[xmmOff+16:], 0xabad1dea)
+	ev = e.sw(c, as, st)
+	if ev.Kind != platform.EventSyscall || st.Regs.Rsi != 0xabad1dea || st.Regs.Rdi != 0xfeedface {
+		t.Fatalf("second: %+v rsi=%#x rdi=%#x", ev, st.Regs.Rsi, st.Regs.Rdi)
+	}
+	// Garbage FP state (bad MXCSR, bad XSAVE header, bad magics) must not
+	// kill the stub.
+	for i := range st.FP {
+		st.FP[i] = 0xff
+	}
+	st.Regs.Rip = codeAddr
+	ev = e.sw(c, as, st)
+	if ev.Kind != platform.EventSyscall {
+		t.Fatalf("garbage FP: %+v", ev)
+	}
+	if _, err := c.Switch(as, &platform.State{Regs: st.Regs, FP: make([]byte, 10)}); err == nil {
+		t.Fatal("short FP state accepted")
+	}
+	// nil FP is the initial state, filled in on return.
+	st.FP = nil
+	st.Regs.Rip = codeAddr
+	ev = e.sw(c, as, st)
+	if ev.Kind != platform.EventSyscall || st.Regs.Rdi != 0 || len(st.FP) != e.p.FPStateSize() {
+		t.Fatalf("nil FP: %+v rdi=%#x", ev, st.Regs.Rdi)
+	}
+}
