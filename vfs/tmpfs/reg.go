@@ -311,19 +311,19 @@ func (f *regFile) Allocate(_ vfs.Context, mode uint32, off, length int64) error 
 		r.ctime = vfs.NowTimestamp()
 		return nil
 	case unix.FALLOC_FL_PUNCH_HOLE | unix.FALLOC_FL_KEEP_SIZE:
-		end = min(end, r.size)
-		for pos := off; pos < end; {
-			idx, po := pos/pageSize, pos%pageSize
-			chunk := min(end-pos, pageSize-po)
-			if p, ok, _ := r.getPageLocked(idx, false); ok {
-				if chunk == pageSize {
-					r.pages.Delete(page{idx: idx})
-					r.fs.freePage(p)
-				} else {
-					clear(r.fs.mf.Page(p)[po : po+chunk])
-				}
+		var hit []page
+		r.tree().AscendRange(page{idx: off / pageSize}, page{idx: (end-1)/pageSize + 1}, func(p page) bool {
+			hit = append(hit, p)
+			return true
+		})
+		for _, p := range hit {
+			ps, pe := max(off, p.idx*pageSize), min(end, (p.idx+1)*pageSize)
+			if pe-ps == pageSize {
+				r.pages.Delete(p)
+				r.fs.freePage(p.off)
+			} else {
+				clear(r.fs.mf.Page(p.off)[ps-p.idx*pageSize : pe-p.idx*pageSize])
 			}
-			pos += chunk
 		}
 		now := vfs.NowTimestamp()
 		r.mtime, r.ctime = now, now
