@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"syscall"
 	"time"
 
 	"github.com/runsc-lite/runsc-lite/runsc-lite/sandbox"
@@ -124,8 +125,11 @@ func runDo(g *globalFlags, args []string) int {
 	if err != nil {
 		if status == 0 {
 			status = exitSetup
+			if errors.Is(err, syscall.EPERM) && os.Geteuid() != 0 {
+				return fatalf(status, "do: %v (runsc-lite must run as root)", err)
+			}
 		}
-		return fatalf(status, "%v", err)
+		return fatalf(status, "do: %v", err)
 	}
 	return status
 }

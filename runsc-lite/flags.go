@@ -51,9 +51,15 @@ func parseGlobalFlags(args []string) (*globalFlags, []string, error) {
 	return g, fs.Args(), nil
 }
 
-// args returns the global flags to pass on to the internal subcommands.
+// childArgs returns the global flags to pass on to the internal
+// subcommands: they log to the same place as the CLI.
 func (g *globalFlags) childArgs() []string {
 	var a []string
+	if g.log != "" {
+		if abs, err := filepath.Abs(g.log); err == nil {
+			a = append(a, "--log="+abs, "--log-format="+g.logFormat)
+		}
+	}
 	if g.debug {
 		a = append(a, "--debug")
 	}
