@@ -22,7 +22,7 @@ const (
 	// page, private stack and signal alternate stack. The stub finds its
 	// region by masking its stack pointer, so it needs no TLS.
 	regionSize = 0x10000
-	// masterRegion is the master stub's own region (stub memfd offset 0).
+	// masterRegion is the master stub's own region (masterFDNum).
 	masterRegion = stubBase + 0x10000
 	// slotBase is the region of slot 0 of an address-space process; slot
 	// i is at slotBase + i*regionSize. Slot 0 is the executor thread.
@@ -38,6 +38,10 @@ const (
 	// File descriptors of the stub processes.
 	stubFDNum = 3 // private memfd holding the regions
 	memFDNum  = 4 // the sentry's memory file (guest memory)
+	// masterFDNum holds only the master's region; address-space processes
+	// close it right after the fork and the seccomp filter never lets
+	// mmap use it, so guest code cannot reach the master.
+	masterFDNum = 5
 )
 
 // Control page (first page of each region) field offsets.

@@ -27,6 +27,9 @@ type Platform struct {
 	memFD   int    // the sentry's memory file (guest memory)
 	stubFD  int    // private memfd holding all stub thread regions
 	stubMem []byte // the sentry's mapping of stubFD
+	// masterFD holds the master's region only (see masterFDNum).
+	masterFD  int
+	masterMem []byte
 	fsgs    bool   // the host allows rdfsbase/wrfsbase in user mode
 
 	master   *proc
@@ -51,7 +54,7 @@ var _ platform.Platform = (*Platform)(nil)
 // guest memory from it. New must run while /proc/self/fd is reachable
 // (before the sentry chroots).
 func New(memFD int) (*Platform, error) {
-	p := &Platform{memFD: memFD, stubFD: -1, spaces: map[*addressSpace]struct{}{}, next: regionSize}
+	p := &Platform{memFD: memFD, stubFD: -1, masterFD: -1, spaces: map[*addressSpace]struct{}{}}
 	if err := p.start(); err != nil {
 		p.Close()
 		return nil, err
@@ -76,7 +79,17 @@ func (p *Platform) start() error {
 	if err != nil {
 		return fmt.Errorf("systrap: mmap stub memory: %w", err)
 	}
-	p.mctl = ctl{b: p.stubMem[:regionSize], addr: masterRegion}
+	if p.masterFD, err = unix.MemfdCreate("systrap-master", unix.MFD_CLOEXEC); err != nil {
+		return fmt.Errorf("systrap: memfd_create: %w", err)
+	}
+	if err := unix.Ftruncate(p.masterFD, regionSize); err != nil {
+		return fmt.Errorf("systrap: ftruncate: %w", err)
+	}
+	p.masterMem, err = unix.Mmap(p.masterFD, 0, regionSize, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED)
+	if err != nil {
+		return fmt.Errorf("systrap: mmap master region: %w", err)
+	}
+	p.mctl = ctl{b: p.masterMem, addr: masterRegion}
 	if err := p.writeFilter(); err != nil {
 		return err
 	}
@@ -125,7 +138,7 @@ func (p *Platform) startMaster() error {
 	pid, err := syscall.ForkExec("/proc/self/fd/"+strconv.Itoa(efd), []string{"systrap-stub"},
 		&syscall.ProcAttr{
 			Env:   []string{},
-			Files: []uintptr{none, none, none, uintptr(p.stubFD), uintptr(p.memFD)},
+			Files: []uintptr{none, none, none, uintptr(p.stubFD), uintptr(p.memFD), uintptr(p.masterFD)},
 			Sys:   &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL},
 		})
 	if err != nil {
@@ -276,8 +289,14 @@ func (p *Platform) Close() error {
 		unix.Munmap(p.stubMem)
 		p.stubMem = nil
 	}
-	if p.stubFD >= 0 {
-		unix.Close(p.stubFD)
+	if p.masterMem != nil {
+		unix.Munmap(p.masterMem)
+		p.masterMem = nil
+	}
+	for _, fd := range []int{p.stubFD, p.masterFD} {
+		if fd >= 0 {
+			unix.Close(fd)
+		}
 	}
 	return nil
 }

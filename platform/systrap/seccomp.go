@@ -94,6 +94,7 @@ func (p *bpfProg) assemble() ([]byte, error) {
 
 // Host system call numbers the stub uses after the filter is installed.
 const (
+	sysClose        = 3
 	sysMmap         = 9
 	sysMunmap       = 11
 	sysRtSigprocmsk = 14
@@ -134,9 +135,18 @@ func stubFilter(codeLen uintptr) ([]byte, error) {
 	p.jmp(bpfJeqK, sysClone, "clone", "")
 	p.jmp(bpfJeqK, sysPrctl, "prctl", "")
 	p.jmp(bpfJeqK, sysArchPrctl, "arch_prctl", "")
+	p.jmp(bpfJeqK, sysClose, "close", "")
 	p.ret(secRetTrap)
 
-	// mmap: only MAP_SHARED|MAP_FIXED mappings of the two memfds.
+	// close: only of the master's memfd (after the fork).
+	p.label("close")
+	p.ld(sdArg0 + 4)
+	p.jmp(bpfJeqK, 0, "", "trap")
+	p.ld(sdArg0)
+	p.jmp(bpfJeqK, masterFDNum, "allow", "trap")
+
+	// mmap: only MAP_SHARED|MAP_FIXED mappings of the stub memfd and the
+	// memory file (never of the master's memfd).
 	p.label("mmap")
 	p.ld(sdArg0 + 8*3)
 	p.jmp(bpfJeqK, mapSharedFixed, "", "trap")

@@ -22,6 +22,7 @@
 .set altStackLo,    0x4000
 .set altStackLen,   0xc000
 .set stubFDNum,     3
+.set masterFDNum,   5
 .set cState,        0x00
 .set cStubSleep,    0x04
 .set cSentrySleep,  0x08
@@ -51,6 +52,7 @@
 .set opProbe,       6
 
 /* Host ABI. */
+.set SYS_close, 3
 .set SYS_mmap, 9
 .set SYS_munmap, 11
 .set SYS_rt_sigaction, 13
@@ -74,16 +76,25 @@
 	.text
 	.globl _start
 _start:
-	/* Map the master region (stub memfd offset 0) and move the stack there. */
+	/* Map the master region (from its own memfd, which address-space
+	 * processes close: guest code must never reach the master) and move
+	 * the stack there. */
 	movabs	$masterRegion, %r15
+	mov	$SYS_mmap, %eax
 	mov	%r15, %rdi
+	mov	$regionSize, %esi
+	mov	$3, %edx
+	mov	$0x11, %r10d
+	mov	$masterFDNum, %r8d
 	xor	%r9d, %r9d
-	call	map_region
+	syscall
+	cmp	$-4095, %rax
+	jae	die
 	lea	stackTop(%r15), %rsp
 
-	/* Drop any inherited descriptor beyond the two memfds. */
+	/* Drop any inherited descriptor beyond the three memfds. */
 	mov	$SYS_close_range, %eax
-	mov	$5, %edi
+	mov	$(masterFDNum+1), %edi
 	mov	$-1, %esi
 	xor	%edx, %edx
 	syscall
@@ -172,19 +183,6 @@ die:
 	mov	$127, %edi
 	syscall
 	ud2
-
-/* map_region: mmap(%rdi, regionSize, RW, MAP_SHARED|MAP_FIXED, stubFD, %r9).
- * Dies on failure. */
-map_region:
-	mov	$SYS_mmap, %eax
-	mov	$regionSize, %esi
-	mov	$3, %edx
-	mov	$0x11, %r10d
-	mov	$stubFDNum, %r8d
-	syscall
-	cmp	$-4095, %rax
-	jae	die
-	ret
 
 /* set_altstack: sigaltstack to the alternate stack of region %r15. */
 set_altstack:
@@ -395,10 +393,14 @@ fork_child:
 	syscall
 	cmp	$-4095, %rax
 	jae	die
-	/* Unmap the master's region (shared memory: it must not be touched). */
+	/* Unmap the master's region (shared memory: it must not be touched)
+	 * and close its memfd. */
 	mov	$SYS_munmap, %eax
 	mov	%r15, %rdi
 	mov	$regionSize, %esi
+	syscall
+	mov	$SYS_close, %eax
+	mov	$masterFDNum, %edi
 	syscall
 	mov	%r12, %r15
 	call	set_pdeathsig
