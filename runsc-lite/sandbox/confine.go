@@ -42,7 +42,7 @@ var DefaultConfineDirs = []string{"/tmp", "/mnt", "/run", "/"}
 func Confine(opts ConfineOptions) error {
 	// Compile the filter first: nothing below may allocate much or fail
 	// for reasons unrelated to the host.
-	prog, err := buildFilter(sentryAllowlist)
+	prog, err := buildFilter(sentryAllowlist, deniedIoctls)
 	if err != nil {
 		return err
 	}

@@ -43,7 +43,7 @@ func requireRoot(t *testing.T) {
 }
 
 func TestFilterMatchesTable(t *testing.T) {
-	prog, err := buildFilter(sentryAllowlist)
+	prog, err := buildFilter(sentryAllowlist, deniedIoctls)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -62,7 +62,7 @@ func TestFilterMatchesTable(t *testing.T) {
 		if allowed[nr] {
 			want = actionAllow
 		}
-		if got := runFilter(prog, x86, nr); got != want {
+		if got := runFilter(prog, x86, nr, 0); got != want {
 			t.Errorf("syscall %d: action %#x, want %#x", nr, got, want)
 		}
 	}
@@ -74,8 +74,20 @@ func TestFilterMatchesTable(t *testing.T) {
 		{"x32 syscall", x86, x32ABIBit | unix.SYS_READ},
 		{"huge number", x86, 0xffffffff},
 	} {
-		if got := runFilter(prog, tc.arch, tc.nr); got != actionDeny {
+		if got := runFilter(prog, tc.arch, tc.nr, 0); got != actionDeny {
 			t.Errorf("%s: action %#x, want deny", tc.name, got)
+		}
+	}
+	for _, req := range deniedIoctls {
+		for _, arg := range []uint64{uint64(req), uint64(req) | 0xdead00000000} {
+			if got := runFilter(prog, x86, unix.SYS_IOCTL, arg); got != actionDeny {
+				t.Errorf("ioctl %#x: action %#x, want deny", arg, got)
+			}
+		}
+	}
+	for _, req := range []uint64{unix.TCGETS, unix.TIOCGWINSZ, unix.TIOCSPGRP, unix.TIOCINQ} {
+		if got := runFilter(prog, x86, unix.SYS_IOCTL, req); got != actionAllow {
+			t.Errorf("ioctl %#x: action %#x, want allow", req, got)
 		}
 	}
 	// Things a confined sentry must never do.
@@ -87,7 +99,7 @@ func TestFilterMatchesTable(t *testing.T) {
 		unix.SYS_FSOPEN, unix.SYS_OPEN_TREE, unix.SYS_MOVE_MOUNT, unix.SYS_USERFAULTFD,
 		unix.SYS_PERF_EVENT_OPEN, unix.SYS_KEYCTL, unix.SYS_ADD_KEY,
 	} {
-		if runFilter(prog, x86, nr) != actionDeny {
+		if runFilter(prog, x86, nr, 0) != actionDeny {
 			t.Errorf("syscall %d is allowed", nr)
 		}
 	}
@@ -99,7 +111,7 @@ func TestFilterSmallTables(t *testing.T) {
 		for i := 0; i < n; i++ {
 			list = append(list, allowedSyscall{uintptr(3 * i), "x"})
 		}
-		prog, err := buildFilter(list)
+		prog, err := buildFilter(list, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -108,7 +120,7 @@ func TestFilterSmallTables(t *testing.T) {
 			if nr%3 == 0 && nr < uint32(3*n) {
 				want = actionAllow
 			}
-			if got := runFilter(prog, unix.AUDIT_ARCH_X86_64, nr); got != want {
+			if got := runFilter(prog, unix.AUDIT_ARCH_X86_64, nr, 0); got != want {
 				t.Fatalf("n=%d syscall %d: %#x, want %#x", n, nr, got, want)
 			}
 		}
@@ -261,6 +273,12 @@ func confineChild() int {
 	}
 	if _, _, errno := unix.Syscall(unix.SYS_OPEN, uintptr(unsafe.Pointer(&[]byte("/\x00")[0])), 0, 0); errno != unix.EPERM {
 		fail("open(2): %v, want EPERM", errno)
+	}
+	if err := unix.IoctlSetPointerInt(0, unix.TIOCSTI, 'x'); !errors.Is(err, unix.EPERM) {
+		fail("ioctl(TIOCSTI): %v, want EPERM", err)
+	}
+	if _, err := unix.IoctlGetInt(0, unix.TIOCINQ); err != nil {
+		fail("ioctl(FIONREAD) on stdin: %v", err)
 	}
 	if err := unix.Unshare(unix.CLONE_NEWNET); !errors.Is(err, unix.EPERM) {
 		fail("unshare: %v, want EPERM", err)

@@ -18,6 +18,8 @@ type allowedSyscall struct {
 const (
 	seccompDataNR   = 0
 	seccompDataArch = 4
+	// Low 32 bits of args[1] (little endian).
+	seccompDataArg1Lo = 16 + 8*1
 )
 
 // x32ABIBit marks x32 system call numbers, which we never allow.
@@ -87,7 +89,10 @@ func (b *bpfBuilder) search(nrs []uint32) {
 // buildFilter compiles an allowlist into a seccomp BPF program for
 // x86-64: other architectures (int 0x80 from a 64-bit process) and x32
 // numbers are denied, allowlisted numbers allowed, everything else denied.
-func buildFilter(list []allowedSyscall) ([]unix.SockFilter, error) {
+//
+// For ioctl, the requests in denyIoctl are denied (the request number is an
+// unsigned int: the kernel ignores the upper 32 bits of the argument).
+func buildFilter(list []allowedSyscall, denyIoctl []uint32) ([]unix.SockFilter, error) {
 	seen := make(map[uint32]bool, len(list))
 	var nrs []uint32
 	for _, s := range list {
@@ -108,6 +113,16 @@ func buildFilter(list []allowedSyscall) ([]unix.SockFilter, error) {
 	b.emit(bpfLdWAbs, 0, 0, seccompDataNR)
 	b.emit(bpfJgeK, 0, 1, x32ABIBit)
 	b.jumpDeny()
+	if seen[unix.SYS_IOCTL] && len(denyIoctl) > 0 {
+		// if nr == ioctl: check the request, then allow or deny.
+		b.emit(bpfJeqK, 0, uint8(2+2*len(denyIoctl)), unix.SYS_IOCTL)
+		b.emit(bpfLdWAbs, 0, 0, seccompDataArg1Lo)
+		for _, req := range denyIoctl {
+			b.emit(bpfJeqK, 0, 1, req)
+			b.jumpDeny()
+		}
+		b.jumpAllow()
+	}
 	if len(nrs) == 0 {
 		b.jumpDeny()
 	} else {
@@ -123,6 +138,9 @@ func buildFilter(list []allowedSyscall) ([]unix.SockFilter, error) {
 	}
 	if len(b.insns) > 4096 { // BPF_MAXINSNS
 		return nil, fmt.Errorf("seccomp: filter too long (%d instructions)", len(b.insns))
+	}
+	if len(denyIoctl) > 126 {
+		return nil, fmt.Errorf("seccomp: too many denied ioctls")
 	}
 	return b.insns, nil
 }
@@ -145,9 +163,9 @@ func installFilter(prog []unix.SockFilter) error {
 	return nil
 }
 
-// runFilter interprets prog on (arch, nr) and returns the action; it is
-// used by tests to check the compiled program against the table.
-func runFilter(prog []unix.SockFilter, arch, nr uint32) uint32 {
+// runFilter interprets prog on (arch, nr, args[1]) and returns the action;
+// it is used by tests to check the compiled program against the table.
+func runFilter(prog []unix.SockFilter, arch, nr uint32, arg1 uint64) uint32 {
 	var a uint32
 	for pc := 0; pc < len(prog); pc++ {
 		in := prog[pc]
@@ -158,6 +176,8 @@ func runFilter(prog []unix.SockFilter, arch, nr uint32) uint32 {
 				a = nr
 			case seccompDataArch:
 				a = arch
+			case seccompDataArg1Lo:
+				a = uint32(arg1)
 			default:
 				panic("unexpected load")
 			}

@@ -195,3 +195,14 @@ var sentryAllowlist = []allowedSyscall{
 
 	// KVM platform: the VM and vCPU are FDs; ioctl is allowed above.
 }
+
+// deniedIoctls are ioctl requests (second argument) the sentry never makes
+// on host FDs, though ioctl is allowed above: they would let a compromised
+// sentry act on the user's terminal (inject input, redirect the console,
+// change the line discipline) or the virtual console.
+var deniedIoctls = []uint32{
+	unix.TIOCSTI,
+	unix.TIOCCONS,
+	unix.TIOCSETD,
+	unix.TIOCLINUX,
+}
