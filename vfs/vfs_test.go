@@ -619,7 +619,7 @@ func (nullDev) Open(vfs.Context, vfs.Location, uint32) (vfs.FileImpl, error) { r
 
 type nullFile struct{ vfs.FileImplBase }
 
-func (nullFile) PRead(vfs.Context, []byte, int64) (int, error)      { return 0, nil }
+func (nullFile) PRead(vfs.Context, []byte, int64) (int, error)        { return 0, nil }
 func (nullFile) PWrite(_ vfs.Context, b []byte, _ int64) (int, error) { return len(b), nil }
 
 func TestDevices(t *testing.T) {
