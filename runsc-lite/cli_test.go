@@ -559,51 +559,79 @@ func openPty(t *testing.T) (master, slave *os.File) {
 	return m, s
 }
 
+// ptyRun is a CLI running on a terminal it controls, like under an
+// interactive shell.
+type ptyRun struct {
+	*run
+	master *os.File
+	mu     sync.Mutex
+	out    bytes.Buffer
+}
+
+func startOnPty(t *testing.T, bin string, args ...string) *ptyRun {
+	t.Helper()
+	master, slave := openPty(t)
+	t.Cleanup(func() { master.Close() })
+	p := &ptyRun{run: newRun(t, bin, args...), master: master}
+	p.cmd.Stdin, p.cmd.Stdout, p.cmd.Stderr = slave, slave, slave
+	p.cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true, Ctty: 0}
+	p.start()
+	slave.Close()
+	go func() {
+		buf := make([]byte, 4096)
+		for {
+			n, err := master.Read(buf)
+			p.mu.Lock()
+			p.out.Write(buf[:n])
+			p.mu.Unlock()
+			if err != nil {
+				return
+			}
+		}
+	}()
+	return p
+}
+
+func (p *ptyRun) output() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.out.String()
+}
+
+func (p *ptyRun) waitOutput(want string) {
+	p.t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for !strings.Contains(p.output(), want) {
+		if time.Now().After(deadline) {
+			p.t.Fatalf("no %q in the output after 30s: %q", want, p.output())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func (p *ptyRun) waitExit() {
+	p.t.Helper()
+	done := make(chan struct{})
+	go func() { p.wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(30 * time.Second):
+		p.cmd.Process.Kill()
+		<-done
+		p.t.Fatalf("CLI did not exit; output %q", p.output())
+	}
+}
+
 // TestDoTerminal runs the CLI on a terminal it controls, like an
 // interactive shell would: the guest sees a terminal and ^C interrupts it.
 func TestDoTerminal(t *testing.T) {
 	launchTest(t, func(t *testing.T, bin string) {
-		master, slave := openPty(t)
-		defer master.Close()
-		r := newRun(t, bin, "do", "sh", "-c", `test -t 0 && test -t 1 && echo tty-ok; echo ready; sleep 100; echo never`)
-		r.cmd.Stdin, r.cmd.Stdout, r.cmd.Stderr = slave, slave, slave
-		r.cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true, Ctty: 0}
-		r.start()
-		slave.Close()
-		var mu sync.Mutex
-		var out bytes.Buffer
-		go func() {
-			buf := make([]byte, 4096)
-			for {
-				n, err := master.Read(buf)
-				mu.Lock()
-				out.Write(buf[:n])
-				mu.Unlock()
-				if err != nil {
-					return
-				}
-			}
-		}()
-		output := func() string { mu.Lock(); defer mu.Unlock(); return out.String() }
-		deadline := time.Now().Add(30 * time.Second)
-		for !strings.Contains(output(), "ready") {
-			if time.Now().After(deadline) {
-				t.Fatalf("guest not ready; output %q", output())
-			}
-			time.Sleep(10 * time.Millisecond)
-		}
-		master.Write([]byte{3}) // ^C
-		done := make(chan struct{})
-		go func() { r.wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(30 * time.Second):
-			r.cmd.Process.Kill()
-			<-done
-			t.Fatalf("^C did not end the guest; output %q", output())
-		}
-		if r.code != 130 || !strings.Contains(output(), "tty-ok") || strings.Contains(output(), "never") {
-			t.Errorf("exit %d, output %q", r.code, output())
+		p := startOnPty(t, bin, "do", "sh", "-c", `test -t 0 && test -t 1 && echo tty-ok; echo ready; sleep 100; echo never`)
+		p.waitOutput("ready")
+		p.master.Write([]byte{3}) // ^C
+		p.waitExit()
+		if p.code != 130 || !strings.Contains(p.output(), "tty-ok") || strings.Contains(p.output(), "never") {
+			t.Errorf("exit %d, output %q", p.code, p.output())
 		}
 	})
 }
