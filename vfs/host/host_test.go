@@ -556,3 +556,50 @@ func TestNewFileErrors(t *testing.T) {
 		t.Errorf("directory: %v", err)
 	}
 }
+
+func TestStreamKinds(t *testing.T) {
+	tests := []struct {
+		name string
+		make func(t *testing.T) (ours, peer int)
+	}{
+		{"pipe", func(t *testing.T) (int, int) { return hostPipe(t) }},
+		{"nonblocking pipe", func(t *testing.T) (int, int) {
+			r, w := hostPipe(t)
+			unix.SetNonblock(r, true)
+			return r, w
+		}},
+		{"socketpair", func(t *testing.T) (int, int) {
+			sp, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return sp[0], sp[1]
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			ours, peer := tc.make(t)
+			defer unix.Close(peer)
+			f, err := NewFile(vfs.New(), ours, unix.O_RDONLY)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.DecRef(ctx)
+			buf := make([]byte, 8)
+			if _, err := f.Read(ctx, buf); err != unix.EAGAIN {
+				t.Fatalf("empty: %v, want EAGAIN", err)
+			}
+			e, ch := waiter.NewChannelEntry(waiter.ReadableEvents)
+			f.EventRegister(e)
+			defer f.EventUnregister(e)
+			go func() {
+				time.Sleep(10 * time.Millisecond)
+				unix.Write(peer, []byte("ping"))
+			}()
+			waitNotified(t, ch, "peer write")
+			if n, err := f.Read(ctx, buf); err != nil || string(buf[:n]) != "ping" {
+				t.Fatalf("Read = %q, %v", buf[:n], err)
+			}
+		})
+	}
+}
