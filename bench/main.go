@@ -1,0 +1,115 @@
+// Command bench measures runsc-lite against native execution on the same
+// machine in the same run and prints each figure with the ratio and the
+// target from the issue. Run it with `make bench` (as root).
+package main
+
+import (
+	"bytes"
+	_ "embed"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+//go:embed csrc/micro.c
+var microSource []byte
+
+func main() {
+	bin := flag.String("runsc-lite", os.Getenv("RUNSC_LITE_BINARY"), "runsc-lite binary")
+	runs := flag.Int("runs", 15, "repetitions of whole-command measurements")
+	flag.Parse()
+	if *bin == "" {
+		*bin = "runsc-lite"
+	}
+	dir, err := os.MkdirTemp("", "runsc-lite-bench")
+	if err != nil {
+		fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	micro := filepath.Join(dir, "micro")
+	src := micro + ".c"
+	if err := os.WriteFile(src, microSource, 0o644); err != nil {
+		fatal(err)
+	}
+	if out, err := exec.Command("gcc", "-O2", "-o", micro, src).CombinedOutput(); err != nil {
+		fatal(fmt.Errorf("compile micro.c: %v\n%s", err, out))
+	}
+	data := filepath.Join(dir, "data")
+	if err := os.WriteFile(data, bytes.Repeat([]byte("x"), 8192), 0o644); err != nil {
+		fatal(err)
+	}
+
+	fmt.Printf("%-28s %14s %14s %8s   %s\n", "benchmark", "native", "runsc-lite", "ratio", "target (runsc-lite)")
+	sandbox := func(args ...string) []string {
+		return append([]string{*bin, "do", "--volume", dir + ":" + dir}, args...)
+	}
+	report("do /bin/true (wall)",
+		wall(*runs, []string{"/bin/true"}), wall(*runs, sandbox("/bin/true")), "< 45 ms")
+	for _, m := range []struct {
+		name, mode, n, target string
+		extra                 []string
+	}{
+		{"getppid", "getppid", "200000", "< 5 us", nil},
+		{"open+read 4KiB+close", "openread", "20000", "< 25 us", []string{data}},
+		{"fork+exec+wait /bin/true", "forkexec", "200", "< 3 ms", nil},
+	} {
+		args := append([]string{micro, m.mode, m.n}, m.extra...)
+		report(m.name, perOp(args), perOp(sandbox(args...)), m.target)
+	}
+}
+
+// wall returns the median wall time of running argv.
+func wall(runs int, argv []string) time.Duration {
+	var ds []time.Duration
+	for i := 0; i < runs; i++ {
+		start := time.Now()
+		cmd := exec.Command(argv[0], argv[1:]...)
+		cmd.Stderr = os.Stderr
+		if err := cmd.Run(); err != nil {
+			return -1
+		}
+		ds = append(ds, time.Since(start))
+	}
+	sort.Slice(ds, func(i, j int) bool { return ds[i] < ds[j] })
+	return ds[len(ds)/2]
+}
+
+// perOp runs a micro-benchmark and returns the per-operation time it prints.
+func perOp(argv []string) time.Duration {
+	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd.Stderr = os.Stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return -1
+	}
+	ns, err := strconv.ParseFloat(strings.TrimSpace(string(out)), 64)
+	if err != nil {
+		return -1
+	}
+	return time.Duration(ns)
+}
+
+func report(name string, native, sandboxed time.Duration, target string) {
+	show := func(d time.Duration) string {
+		if d < 0 {
+			return "failed"
+		}
+		return d.Round(time.Microsecond / 10).String()
+	}
+	ratio := "-"
+	if native > 0 && sandboxed > 0 {
+		ratio = fmt.Sprintf("%.1fx", float64(sandboxed)/float64(native))
+	}
+	fmt.Printf("%-28s %14s %14s %8s   %s\n", name, show(native), show(sandboxed), ratio, target)
+}
+
+func fatal(err error) {
+	fmt.Fprintln(os.Stderr, "bench:", err)
+	os.Exit(1)
+}
