@@ -84,8 +84,10 @@ func (fs *FS) fifo(st *vfs.Statx) *pipe.Pipe {
 	return p
 }
 
-// inode is a host file. In directfs mode fd is an O_PATH|O_NOFOLLOW FD (the
-// root's is the O_RDONLY directory FD); in RPC mode fid is the gofer fid.
+// inode is a host file. In directfs mode a directory's fd is an
+// O_PATH|O_NOFOLLOW FD (the root's is the O_RDONLY directory FD) and other
+// files have fd -1 and are reached as (parent.fd, name); in RPC mode fid is
+// the gofer fid.
 type inode struct {
 	fs    *FS
 	fd    int
@@ -114,8 +116,13 @@ func (in *inode) Stat(vfs.Context) (vfs.Statx, error) {
 		return in.fs.rpc.stat(in)
 	}
 	var st unix.Statx_t
+	fd, name, flags := in.fd, "", unix.AT_EMPTY_PATH
+	if fd < 0 {
+		fd, name = in.at()
+		flags = 0
+	}
 	err := retryEINTR(func() error {
-		return unix.Statx(in.fd, "", unix.AT_EMPTY_PATH|unix.AT_SYMLINK_NOFOLLOW|unix.AT_STATX_SYNC_AS_STAT, unix.STATX_BASIC_STATS|unix.STATX_BTIME, &st)
+		return unix.Statx(fd, name, flags|unix.AT_SYMLINK_NOFOLLOW|unix.AT_STATX_SYNC_AS_STAT, unix.STATX_BASIC_STATS|unix.STATX_BTIME, &st)
 	})
 	return statxToVFS(&st), err
 }
@@ -173,7 +180,7 @@ func (in *inode) SetStat(ctx vfs.Context, o *vfs.SetStatOptions) error {
 		if o.Mask&unix.STATX_GID != 0 {
 			gid = int(o.GID)
 		}
-		if err := unix.Fchownat(in.fd, "", uid, gid, unix.AT_EMPTY_PATH|unix.AT_SYMLINK_NOFOLLOW); err != nil {
+		if err := unix.Fchownat(dirfd, name, uid, gid, unix.AT_SYMLINK_NOFOLLOW); err != nil {
 			return err
 		}
 	}
@@ -249,7 +256,8 @@ func (in *inode) Readlink(vfs.Context) (string, error) {
 		return in.fs.rpc.readlink(in)
 	}
 	buf := make([]byte, vfs.PathMax)
-	n, err := unix.Readlinkat(in.fd, "", buf)
+	dirfd, name := in.at()
+	n, err := unix.Readlinkat(dirfd, name, buf)
 	if err != nil {
 		return "", err
 	}
@@ -264,6 +272,13 @@ func (fs *FS) newInode(parent *inode, name string, fd int) (*inode, error) {
 		return nil, err
 	}
 	c.ftype = uint32(st.Mode) & unix.S_IFMT
+	if c.ftype != unix.S_IFDIR {
+		// Only directories keep a host FD (as the base of *at calls);
+		// other files are reached through their parent, so host FD use
+		// stays proportional to the number of cached directories.
+		unix.Close(fd)
+		c.fd = -1
+	}
 	return c, nil
 }
 
