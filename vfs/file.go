@@ -478,6 +478,9 @@ func (f *File) Stat(ctx Context) (Statx, error) {
 // SetStat changes attributes of the open file (fchmod, fchown, futimens,
 // ftruncate through SetStat) with the same checks as the path version.
 func (f *File) SetStat(ctx Context, opts *SetStatOptions) error {
+	if f.impl == nil {
+		return unix.EBADF
+	}
 	if opts.Mask&unix.STATX_SIZE != 0 {
 		if !f.writable {
 			return unix.EINVAL

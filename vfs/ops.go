@@ -20,6 +20,10 @@ func (v *VFS) OpenAt(ctx Context, root, start Location, path string, flags uint3
 	if flags&oTmpfileOnly != 0 {
 		return v.openTmpfile(ctx, root, start, path, flags, mode)
 	}
+	if flags&unix.O_CREAT != 0 && flags&unix.O_DIRECTORY != 0 {
+		// Linux 6.4 and later.
+		return nil, unix.EINVAL
+	}
 	if flags&unix.O_PATH != 0 {
 		flags &= unix.O_PATH | unix.O_NOFOLLOW | unix.O_DIRECTORY | unix.O_CLOEXEC
 	}
