@@ -345,3 +345,44 @@ func (v *VFS) lookupDevice(typ uint32, rdev uint64) Device {
 	}
 	return v.devices[devKey{typ, maj, ^uint32(0)}]
 }
+
+// CloneMountNamespace implements CLONE_NEWNS / unshare(CLONE_NEWNS): it
+// copies the mount tree of ns. Each Location in locs (a task's root and cwd)
+// that points into ns is rewritten to the corresponding mount of the copy
+// (references move with it).
+func (v *VFS) CloneMountNamespace(ns *MountNamespace, locs ...*Location) *MountNamespace {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	nns := &MountNamespace{}
+	old2new := map[*Mount]*Mount{}
+	var rec func(m *Mount, parent *Mount) *Mount
+	rec = func(m *Mount, parent *Mount) *Mount {
+		nm := v.newMount(m.fs, m.root, m.flags.Load())
+		nm.ns = nns
+		old2new[m] = nm
+		if parent != nil {
+			v.attachLocked(nm, Location{parent, m.point})
+		}
+		for _, c := range v.childMountsLocked(m) {
+			rec(c, nm)
+		}
+		return nm
+	}
+	nns.root = rec(ns.root, nil)
+	for _, l := range locs {
+		if nm, ok := old2new[l.Mount]; ok {
+			l.Mount.DecRef()
+			nm.IncRef()
+			l.Mount = nm
+		}
+	}
+	return nns
+}
+
+// Namespace returns the mount namespace the mount belongs to (nil if
+// detached or anonymous).
+func (m *Mount) Namespace() *MountNamespace {
+	m.vfs.mu.RLock()
+	defer m.vfs.mu.RUnlock()
+	return m.ns
+}

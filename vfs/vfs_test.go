@@ -644,3 +644,26 @@ func TestDevices(t *testing.T) {
 		t.Errorf("rdev %d:%d", st.Rdev_major, st.Rdev_minor)
 	}
 }
+
+func TestCloneMountNamespace(t *testing.T) {
+	e := newEnv(t)
+	e.mkdir("/mnt", 0o755)
+	fs2, _ := tmpfs.New(e.v, e.mf, tmpfs.Options{})
+	e.v.Mount(e.ctx, e.root, e.root, "/mnt", fs2, 0)
+	e.write("/mnt/f", "in fs2")
+	root, cwd := e.root, e.loc("/mnt")
+	root.IncRef()
+	nns := e.v.CloneMountNamespace(e.root.Mount.Namespace(), &root, &cwd)
+	if root != nns.Root() || cwd.Mount == e.root.Mount {
+		t.Fatalf("locations not moved")
+	}
+	if err := e.v.Unmount(e.ctx, root, cwd, "/mnt", unix.MNT_DETACH); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.v.Stat(e.ctx, root, root, "/mnt/f", 0); err != unix.ENOENT {
+		t.Errorf("unmounted in clone: %v", err)
+	}
+	if got := e.read("/mnt/f"); got != "in fs2" {
+		t.Errorf("original namespace changed: %q", got)
+	}
+}
