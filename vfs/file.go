@@ -240,6 +240,8 @@ func (f *File) TryIncRef() bool {
 func (f *File) DecRef(ctx Context) {
 	switch r := f.refs.Add(-1); {
 	case r == 0:
+		f.releaseLocks()
+		f.ReleasePOSIXLocks(f) // OFD locks
 		if f.impl != nil {
 			f.impl.Release(ctx)
 		}

@@ -22,6 +22,8 @@ type VFS struct {
 	devMu   sync.RWMutex
 	devices map[devKey]Device
 
+	locks lockTable
+
 	anonOnce sync.Once
 	anonMnt  *Mount
 	anonIno  atomic.Uint64

@@ -11,6 +11,7 @@ import (
 	"github.com/runsc-lite/runsc-lite/sentry/memfile"
 	"github.com/runsc-lite/runsc-lite/vfs"
 	"github.com/runsc-lite/runsc-lite/vfs/tmpfs"
+	"github.com/runsc-lite/runsc-lite/vfs/waiter"
 	"golang.org/x/sys/unix"
 )
 
@@ -666,4 +667,42 @@ func TestCloneMountNamespace(t *testing.T) {
 	if got := e.read("/mnt/f"); got != "in fs2" {
 		t.Errorf("original namespace changed: %q", got)
 	}
+}
+
+func TestLocks(t *testing.T) {
+	e := newEnv(t)
+	e.write("/f", "0123456789")
+	open := func() *vfs.File {
+		f, err := e.v.OpenAt(e.ctx, e.root, e.root, "/f", unix.O_RDWR, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return f
+	}
+	a, b := open(), open()
+	wantErr(t, "flock ex a", a.Flock(unix.LOCK_EX), nil)
+	wantErr(t, "flock sh b", b.Flock(unix.LOCK_SH), unix.EWOULDBLOCK)
+	e1, ch := waiter.NewChannelEntry(waiter.AllEvents)
+	b.LockQueue().Register(e1)
+	a.DecRef(e.ctx) // close releases the flock
+	<-ch
+	b.LockQueue().Unregister(e1)
+	wantErr(t, "flock sh b after close", b.Flock(unix.LOCK_SH), nil)
+	b.Flock(unix.LOCK_UN)
+	// POSIX locks.
+	p1, p2 := "proc1", "proc2"
+	wantErr(t, "wrlck p1", b.POSIXLock(p1, 1, unix.F_WRLCK, 0, 5), nil)
+	wantErr(t, "rdlck p2 overlap", b.POSIXLock(p2, 2, unix.F_RDLCK, 4, 2), unix.EAGAIN)
+	wantErr(t, "rdlck p2 disjoint", b.POSIXLock(p2, 2, unix.F_RDLCK, 5, 0), nil)
+	typ, start, length, pid, ok, _ := b.TestPOSIXLock(p2, unix.F_WRLCK, 0, 1)
+	if !ok || typ != unix.F_WRLCK || start != 0 || length != 5 || pid != 1 {
+		t.Errorf("getlk %v %d %d %d %d", ok, typ, start, length, pid)
+	}
+	wantErr(t, "unlock middle", b.POSIXLock(p1, 1, unix.F_UNLCK, 1, 1), nil)
+	if _, _, _, _, ok, _ := b.TestPOSIXLock(p2, unix.F_WRLCK, 1, 1); ok {
+		t.Errorf("split lock still covers 1")
+	}
+	b.ReleasePOSIXLocks(p1)
+	wantErr(t, "wrlck p2 after release", b.POSIXLock(p2, 2, unix.F_WRLCK, 0, 5), nil)
+	b.DecRef(e.ctx)
 }
