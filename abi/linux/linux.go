@@ -136,6 +136,7 @@ const (
 const (
 	WNOHANG    = 0x1
 	WUNTRACED  = 0x2
+	WSTOPPED   = 0x2
 	WEXITED    = 0x4
 	WCONTINUED = 0x8
 	WNOWAIT    = 0x1000000

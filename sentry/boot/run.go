@@ -1,13 +1,264 @@
 package boot
 
-import "errors"
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path"
+	"strings"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/runsc-lite/runsc-lite/gofer"
+	"github.com/runsc-lite/runsc-lite/platform/systrap"
+	"github.com/runsc-lite/runsc-lite/sentry/kernel"
+	"github.com/runsc-lite/runsc-lite/sentry/loader"
+	"github.com/runsc-lite/runsc-lite/sentry/memfile"
+	"github.com/runsc-lite/runsc-lite/sentry/mm"
+	"github.com/runsc-lite/runsc-lite/syscalls"
+	"github.com/runsc-lite/runsc-lite/syscalls/proc"
+	"github.com/runsc-lite/runsc-lite/vfs"
+	"github.com/runsc-lite/runsc-lite/vfs/host"
+)
+
+// memoryFileSize is the address-space reservation of the memory file; pages
+// are only backed when used.
+const memoryFileSize = 64 << 30
+
+// Exit statuses for failures to start the guest, as shells use them.
+const (
+	exitNotFound = 127
+	exitNoExec   = 126
+)
 
 // Run builds the kernel, starts the guest's first process and returns its
 // exit status (0-255; 128+N for a guest killed by signal N). confine is
 // called once every host resource that needs host paths or privileges
-// (memory file, platform stubs) exists, and before any guest code runs: it
-// chroots the sentry into an empty directory, drops capabilities and
-// installs the sentry's seccomp filter.
-func Run(cfg *Config, io IO, confine func() error) (int, error) {
-	return 0, errors.New("boot: kernel not built yet")
+// (memory file, platform stubs, log files) exists, and before any guest code
+// runs: it chroots the sentry into an empty directory, drops capabilities
+// and installs the sentry's seccomp filter.
+func Run(cfg *Config, hio IO, confine func() error) (int, error) {
+	logw, err := openLog(cfg)
+	if err != nil {
+		return 0, err
+	}
+	s, err := newSandbox(cfg, logw)
+	if err != nil {
+		return 0, err
+	}
+	defer s.close()
+	if err := s.mountRoot(cfg, hio.GoferFD); err != nil {
+		return 0, fmt.Errorf("root file system: %w", err)
+	}
+	// Catch forwarded signals before confinement (signal handling needs no
+	// host resources, but we want no window where they kill the sentry).
+	sigs := make(chan os.Signal, 16)
+	signal.Notify(sigs, unix.SIGINT, unix.SIGTERM, unix.SIGHUP, unix.SIGQUIT, unix.SIGUSR1, unix.SIGUSR2, unix.SIGWINCH)
+	defer signal.Stop(sigs)
+	if err := confine(); err != nil {
+		return 0, fmt.Errorf("confine sentry: %w", err)
+	}
+	var stdio [3]*vfs.File
+	for i, fd := range hio.Stdio {
+		// The guest's file owns a duplicate: when the guest closes its
+		// stdout, the host FD the sentry's own diagnostics use stays open.
+		dup, err := unix.FcntlInt(uintptr(fd), unix.F_DUPFD_CLOEXEC, 3)
+		if err != nil {
+			return 0, fmt.Errorf("stdio %d: %w", i, err)
+		}
+		f, err := host.NewFile(s.vfs, dup, hostFlags(dup))
+		if err != nil {
+			return 0, fmt.Errorf("stdio %d: %w", i, err)
+		}
+		stdio[i] = f
+	}
+	status, err := s.startInit(cfg, stdio)
+	if err != nil {
+		return status, err
+	}
+	for {
+		select {
+		case sig := <-sigs:
+			s.k.SendExternalSignal(int32(sig.(unix.Signal)))
+		case <-s.k.Done():
+			return s.k.Wait(), nil
+		}
+	}
+}
+
+func hostFlags(fd int) uint32 {
+	fl, err := unix.FcntlInt(uintptr(fd), unix.F_GETFL, 0)
+	if err != nil {
+		return unix.O_RDWR
+	}
+	return uint32(fl)
+}
+
+func openLog(cfg *Config) (io.Writer, error) {
+	if cfg.DebugLog == "" {
+		if cfg.Strace {
+			return os.Stderr, nil
+		}
+		return io.Discard, nil
+	}
+	name := path.Join(cfg.DebugLog, fmt.Sprintf("runsc-lite.sentry.%d.log", os.Getpid()))
+	f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("debug log: %w", err)
+	}
+	return f, nil
+}
+
+// sandbox is a kernel with its memory file, platform and VFS.
+type sandbox struct {
+	mf    *memfile.File
+	plat  *systrap.Platform
+	vfs   *vfs.VFS
+	k     *kernel.Kernel
+	ns    *vfs.MountNamespace
+	gofer *gofer.Client
+}
+
+func newSandbox(cfg *Config, logw io.Writer) (*sandbox, error) {
+	mf, err := memfile.New("runsc-lite-memory", memoryFileSize)
+	if err != nil {
+		return nil, err
+	}
+	plat, err := systrap.New(mf.FD())
+	if err != nil {
+		mf.Close()
+		return nil, fmt.Errorf("systrap platform: %w", err)
+	}
+	k := kernel.New(mf, plat, syscalls.Table(), logw)
+	k.Strace = cfg.Strace
+	k.PageCache = mm.NewPageCache(mf, 1<<18)
+	if cfg.Hostname != "" {
+		k.SetHostname(cfg.Hostname)
+	}
+	v := vfs.New()
+	k.SetVFS(v)
+	return &sandbox{mf: mf, plat: plat, vfs: v, k: k}, nil
+}
+
+func (s *sandbox) close() {
+	s.plat.Close()
+}
+
+// rootCtx is the context of file system setup done by the sandbox itself.
+func rootCtx() vfs.Context { return vfs.NewContext(vfs.RootCredentials()) }
+
+// startInit creates the guest's first process. A command that cannot be
+// executed gives the shell's status (127 not found, 126 not executable) and
+// one line on the guest's stderr.
+func (s *sandbox) startInit(cfg *Config, stdio [3]*vfs.File) (int, error) {
+	ctx := rootCtx()
+	root := s.ns.Root()
+	cwd, err := s.vfs.GetLocation(ctx, root, root, cfg.Cwd, 0)
+	if err != nil {
+		cwd = root
+		cwd.IncRef()
+	}
+	defer cwd.DecRef()
+	creds := kernel.NewCreds(cfg.UID, cfg.GID, nil)
+	fsc := kernel.NewFSContext(root, cwd, 0o022)
+	files := kernel.NewFDTable()
+	for i, f := range stdio {
+		if _, err := files.NewFD(f, int32(i), false, 1024); err != nil {
+			return 0, err
+		}
+		f.DecRef(ctx)
+	}
+	argv0, err := s.lookPath(creds.VFS(), root, cwd, cfg)
+	if err == nil {
+		var m *mm.MM
+		m, err = mm.New(s.mf, s.plat)
+		if err != nil {
+			return 0, err
+		}
+		var res *loader.Result
+		opener := func(name string) (loader.File, error) {
+			return proc.OpenExec(s.k, vfs.NewContext(creds.VFS()), root, cwd, name)
+		}
+		var rnd [16]byte
+		res, err = loader.Load(m, loader.Args{Path: argv0, Argv: cfg.Argv, Envv: cfg.Env, Open: opener,
+			Creds: [4]uint32{cfg.UID, cfg.UID, cfg.GID, cfg.GID}, Random: rnd, HWCap: proc.HWCap(), HWCap2: 2})
+		if err == nil {
+			name := path.Base(res.ExecPath)
+			t, cerr := s.k.CreateInit(kernel.InitOpts{MM: m, Entry: res.Entry, Stack: res.Stack, Files: files,
+				FS: fsc, Creds: creds, Name: name})
+			if cerr != nil {
+				res.Exe.Release()
+				return 0, cerr
+			}
+			if ef, ok := res.Exe.(interface{ Name() string }); ok {
+				t.ThreadGroup().Ext = &proc.ProcessInfo{Exe: ef.Name()}
+			}
+			res.Exe.Release()
+			return 0, nil
+		}
+		m.Release()
+	}
+	status := exitNoExec
+	if errors.Is(err, unix.ENOENT) || errors.Is(err, unix.ENOTDIR) {
+		status = exitNotFound
+	}
+	msg := fmt.Sprintf("runsc-lite: exec %q: %v\n", cfg.Argv[0], describe(err))
+	stdio[2].Write(ctx, []byte(msg))
+	files.CloseRange(ctx, 0, ^uint32(0), false)
+	return status, nil
+}
+
+func describe(err error) string {
+	var e unix.Errno
+	if errors.As(err, &e) {
+		switch e {
+		case unix.ENOENT:
+			return "no such file or directory"
+		case unix.EACCES:
+			return "permission denied"
+		case unix.ENOEXEC:
+			return "exec format error"
+		}
+		return e.Error()
+	}
+	return err.Error()
+}
+
+// lookPath resolves Argv[0] against PATH like execvp.
+func (s *sandbox) lookPath(c *vfs.Credentials, root, cwd vfs.Location, cfg *Config) (string, error) {
+	if len(cfg.Argv) == 0 {
+		return "", unix.ENOENT
+	}
+	name := cfg.Argv[0]
+	if strings.Contains(name, "/") {
+		return name, nil
+	}
+	pathEnv := "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+	for _, e := range cfg.Env {
+		if strings.HasPrefix(e, "PATH=") {
+			pathEnv = e[5:]
+		}
+	}
+	ctx := vfs.NewContext(c)
+	firstErr := error(unix.ENOENT)
+	for _, dir := range strings.Split(pathEnv, ":") {
+		if dir == "" {
+			dir = "."
+		}
+		p := path.Join(dir, name)
+		st, err := s.vfs.Stat(ctx, root, cwd, p, 0)
+		if err != nil || st.Mode&unix.S_IFMT != unix.S_IFREG {
+			continue
+		}
+		if err := s.vfs.Access(ctx, root, cwd, p, unix.X_OK, 0); err != nil {
+			if firstErr == unix.ENOENT {
+				firstErr = err
+			}
+			continue
+		}
+		return p, nil
+	}
+	return "", firstErr
 }

@@ -60,6 +60,9 @@ type Kernel struct {
 
 	vfs *vfs.VFS
 
+	// PageCache holds pages of host files mapped by guests.
+	PageCache *mm.PageCache
+
 	// Objects shared by the whole sandbox that the syscall layer owns
 	// (VFS, mount namespace, IPC namespaces, network stack...).
 	Ext any

@@ -1,0 +1,63 @@
+package boot
+
+import (
+	"fmt"
+	"strings"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/runsc-lite/runsc-lite/vfs"
+	"github.com/runsc-lite/runsc-lite/vfs/tmpfs"
+)
+
+// setupNamespace makes rootFS the root of a mount namespace and mounts the
+// synthesised file systems on it.
+func (s *sandbox) setupNamespace(rootFS *vfs.Filesystem) error {
+	ctx := rootCtx()
+	s.ns = s.vfs.NewMountNamespace(rootFS, 0)
+	root := s.ns.Root()
+	for _, m := range s.standardMounts() {
+		if err := s.mkdirAll(root, m.path); err != nil {
+			return fmt.Errorf("mkdir %s: %w", m.path, err)
+		}
+		fs, err := m.make()
+		if err != nil {
+			return fmt.Errorf("%s: %w", m.path, err)
+		}
+		if _, err := s.vfs.Mount(ctx, root, root, m.path, fs, m.flags); err != nil {
+			return fmt.Errorf("mount %s: %w", m.path, err)
+		}
+	}
+	return nil
+}
+
+type stdMount struct {
+	path  string
+	flags uint32
+	make  func() (*vfs.Filesystem, error)
+}
+
+func (s *sandbox) standardMounts() []stdMount {
+	return []stdMount{
+		{"/proc", vfs.MountNoExec, func() (*vfs.Filesystem, error) { return newProcFS(s), nil }},
+		{"/dev", 0, func() (*vfs.Filesystem, error) { return newDevFS(s) }},
+		{"/dev/shm", vfs.MountNoExec, func() (*vfs.Filesystem, error) {
+			return tmpfs.New(s.vfs, s.mf, tmpfs.Options{RootMode: 0o1777})
+		}},
+	}
+}
+
+// mkdirAll creates the directories of p that are missing (in the overlay's
+// upper layer: the host never sees them).
+func (s *sandbox) mkdirAll(root vfs.Location, p string) error {
+	ctx := rootCtx()
+	cur := ""
+	for _, part := range strings.Split(strings.Trim(p, "/"), "/") {
+		cur += "/" + part
+		err := s.vfs.Mkdir(ctx, root, root, cur, 0o755)
+		if err != nil && err != unix.EEXIST {
+			return err
+		}
+	}
+	return nil
+}

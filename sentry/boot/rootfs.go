@@ -1,0 +1,65 @@
+package boot
+
+import (
+	"fmt"
+
+	"github.com/runsc-lite/runsc-lite/gofer"
+	"github.com/runsc-lite/runsc-lite/vfs"
+	"github.com/runsc-lite/runsc-lite/vfs/goferfs"
+	"github.com/runsc-lite/runsc-lite/vfs/overlay"
+	"github.com/runsc-lite/runsc-lite/vfs/tmpfs"
+)
+
+// mountRoot builds the root file system (the gofer's mount 0, read-only,
+// below an in-memory upper layer) and mounts each volume at its guest path.
+func (s *sandbox) mountRoot(cfg *Config, goferFD int) error {
+	client, err := gofer.NewClient(goferFD)
+	if err != nil {
+		return fmt.Errorf("gofer client: %w", err)
+	}
+	s.gofer = client
+	lower, err := s.goferMount(0, true)
+	if err != nil {
+		return err
+	}
+	upper, err := tmpfs.New(s.vfs, s.mf, tmpfs.Options{RootMode: 0o755})
+	if err != nil {
+		return err
+	}
+	root, err := overlay.New(s.vfs, upper, lower)
+	if err != nil {
+		return fmt.Errorf("overlay: %w", err)
+	}
+	if err := s.setupNamespace(root); err != nil {
+		return err
+	}
+	ctx := rootCtx()
+	r := s.ns.Root()
+	for i, vol := range cfg.Volumes {
+		fs, err := s.goferMount(i+1, vol.ReadOnly)
+		if err != nil {
+			return fmt.Errorf("volume %s: %w", vol.GuestPath, err)
+		}
+		if err := s.mkdirAll(r, vol.GuestPath); err != nil {
+			return fmt.Errorf("volume %s: %w", vol.GuestPath, err)
+		}
+		flags := uint32(0)
+		if vol.ReadOnly {
+			flags = vfs.MountReadOnly
+		}
+		if _, err := s.vfs.Mount(ctx, r, r, vol.GuestPath, fs, flags); err != nil {
+			return fmt.Errorf("mount volume %s: %w", vol.GuestPath, err)
+		}
+	}
+	return nil
+}
+
+// goferMount attaches gofer mount idx with directfs: the gofer hands over
+// the mount's root directory FD and the sentry walks it itself.
+func (s *sandbox) goferMount(idx int, readOnly bool) (*vfs.Filesystem, error) {
+	_, _, dirFD, err := s.gofer.Attach(idx)
+	if err != nil {
+		return nil, fmt.Errorf("attach gofer mount %d: %w", idx, err)
+	}
+	return goferfs.NewDirect(s.vfs, dirFD, goferfs.Options{ReadOnly: readOnly})
+}

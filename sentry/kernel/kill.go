@@ -1,0 +1,115 @@
+package kernel
+
+import (
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// Kill implements kill(2) semantics for pid > 0, 0, -1 and < -1.
+func (k *Kernel) Kill(sender *Task, pid int32, si *SigInfo) error {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	var targets []*ThreadGroup
+	seen := map[*ThreadGroup]bool{}
+	add := func(tg *ThreadGroup) {
+		if !seen[tg] && !tg.zombie {
+			seen[tg] = true
+			targets = append(targets, tg)
+		}
+	}
+	switch {
+	case pid > 0:
+		t := k.tasks[pid]
+		if t == nil || t.tg.leader != t {
+			return unix.ESRCH
+		}
+		if t.tg.zombie {
+			return nil
+		}
+		add(t.tg)
+	case pid == -1:
+		for _, t := range k.tasks {
+			if t.tg != sender.tg && t.tg != k.init {
+				add(t.tg)
+			}
+		}
+	default:
+		pgid := -pid
+		if pid == 0 {
+			pgid = sender.tg.pgid
+		}
+		for _, t := range k.tasks {
+			if t.tg.pgid == pgid {
+				add(t.tg)
+			}
+		}
+	}
+	if len(targets) == 0 {
+		return unix.ESRCH
+	}
+	for _, tg := range targets {
+		if tg == k.init && si.Signo != 0 && !k.initAcceptsLocked(si.Signo) {
+			continue
+		}
+		tg.sendLocked(si, nil)
+	}
+	return nil
+}
+
+// initAcceptsLocked reports whether init has a handler for sig: signals
+// from inside the namespace that would take init's default action are
+// dropped, as on Linux.
+func (k *Kernel) initAcceptsLocked(sig int32) bool {
+	a := k.init.handlers.actions[sig]
+	return a.Handler != 0 && sig != int32(unix.SIGKILL) && sig != int32(unix.SIGSTOP)
+}
+
+// SendExternalSignal delivers a signal from outside the sandbox (the host
+// forwarding SIGINT/SIGTERM) to init, with Linux's "from the parent
+// namespace" rules: it is not filtered.
+func (k *Kernel) SendExternalSignal(sig int32) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.init == nil {
+		return
+	}
+	k.init.sendLocked(&SigInfo{Signo: sig, Code: 0x80}, nil)
+}
+
+// WaitSignal dequeues a pending signal in set, waiting until one arrives or
+// the deadline passes (sigtimedwait).
+func (t *Task) WaitSignal(set SigSet, deadline time.Time) (*SigInfo, error) {
+	for {
+		t.k.mu.Lock()
+		si := t.pending.dequeue(^set)
+		if si == nil {
+			si = t.tg.pending.dequeue(^set)
+		}
+		if si != nil {
+			t.k.mu.Unlock()
+			return si, nil
+		}
+		// Let signals in the set wake us even if they are blocked.
+		old := t.sigMask
+		t.sigMask &^= set
+		t.k.mu.Unlock()
+		err := t.Block(nil, deadline)
+		t.k.mu.Lock()
+		t.sigMask = old
+		si = t.pending.dequeue(^set)
+		if si == nil {
+			si = t.tg.pending.dequeue(^set)
+		}
+		t.k.mu.Unlock()
+		if si != nil {
+			return si, nil
+		}
+		if err == unix.ETIMEDOUT {
+			return nil, unix.EAGAIN
+		}
+		if err != nil {
+			return nil, ErrRestartNoHand
+		}
+	}
+}

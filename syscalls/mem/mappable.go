@@ -1,0 +1,62 @@
+package mem
+
+import (
+	"github.com/runsc-lite/runsc-lite/sentry/kernel"
+	"github.com/runsc-lite/runsc-lite/sentry/mm"
+	"github.com/runsc-lite/runsc-lite/vfs"
+)
+
+// kernelCtx is the context for reference drops done outside any task.
+var kernelCtx = vfs.NewContext(vfs.RootCredentials())
+
+// fileMappable adapts an open file to mm.Mappable: files whose pages live in
+// the memory file (tmpfs) give their pages directly, others go through the
+// kernel's page cache.
+type fileMappable struct {
+	f    *vfs.File
+	pc   *mm.PageCache
+	key  any
+	size int64
+	vmp  vfs.Mappable
+}
+
+type cacheKey struct {
+	devMajor, devMinor uint32
+	ino                uint64
+	size               int64
+	mtime              int64
+	mtimeNsec          uint32
+}
+
+// FileMappable returns a Mappable for f holding a reference to it; the caller
+// drops the returned value's initial reference with DecRef.
+func FileMappable(k *kernel.Kernel, f *vfs.File) (mm.Mappable, error) {
+	st, err := f.Stat(kernelCtx)
+	if err != nil {
+		return nil, err
+	}
+	f.IncRef()
+	m := &fileMappable{f: f, pc: k.PageCache, size: int64(st.Size), vmp: f.Mappable(),
+		key: cacheKey{st.Dev_major, st.Dev_minor, st.Ino, int64(st.Size), st.Mtime.Sec, st.Mtime.Nsec}}
+	return m, nil
+}
+
+func (m *fileMappable) Page(off int64) (int64, error) {
+	if m.vmp != nil {
+		return m.vmp.MapPage(kernelCtx, off/4096, false)
+	}
+	return m.pc.Page(m.key, off, m.size, func(p []byte, off int64) (int, error) {
+		n := 0
+		for n < len(p) {
+			r, err := m.f.PRead(kernelCtx, p[n:], off+int64(n))
+			n += r
+			if err != nil || r == 0 {
+				return n, err
+			}
+		}
+		return n, nil
+	})
+}
+
+func (m *fileMappable) IncRef() { m.f.IncRef() }
+func (m *fileMappable) DecRef() { m.f.DecRef(kernelCtx) }

@@ -1,0 +1,198 @@
+// Package mem implements the memory-management system calls: mmap, munmap,
+// mprotect, mremap, brk, madvise, msync, mincore and the mlock family.
+package mem
+
+import (
+	"golang.org/x/sys/unix"
+
+	"github.com/runsc-lite/runsc-lite/abi/linux"
+	"github.com/runsc-lite/runsc-lite/platform"
+	"github.com/runsc-lite/runsc-lite/sentry/kernel"
+	"github.com/runsc-lite/runsc-lite/sentry/mm"
+	"github.com/runsc-lite/runsc-lite/vfs"
+)
+
+// Syscalls returns the memory system calls.
+func Syscalls() map[uintptr]kernel.Syscall {
+	return map[uintptr]kernel.Syscall{
+		unix.SYS_MMAP:     {Name: "mmap", Fn: Mmap},
+		unix.SYS_MUNMAP:   {Name: "munmap", Fn: Munmap},
+		unix.SYS_MPROTECT: {Name: "mprotect", Fn: Mprotect},
+		unix.SYS_MREMAP:   {Name: "mremap", Fn: Mremap},
+		unix.SYS_BRK:      {Name: "brk", Fn: Brk},
+		unix.SYS_MADVISE:  {Name: "madvise", Fn: Madvise},
+		unix.SYS_MSYNC:    {Name: "msync", Fn: Msync},
+		unix.SYS_MINCORE:  {Name: "mincore", Fn: Mincore},
+		unix.SYS_MLOCK:    {Name: "mlock", Fn: mlockRange},
+		unix.SYS_MLOCK2:   {Name: "mlock2", Fn: mlockRange},
+		unix.SYS_MUNLOCK:  {Name: "munlock", Fn: mlockRange},
+		unix.SYS_MLOCKALL: {Name: "mlockall", Fn: mlockall},
+		unix.SYS_MUNLOCKALL: {Name: "munlockall", Fn: func(*kernel.Task, *kernel.SyscallArgs) (uint64, error) {
+			return 0, nil
+		}},
+	}
+}
+
+func protToAccess(prot uint64) platform.Access {
+	return platform.Access{Read: prot&linux.PROT_READ != 0, Write: prot&linux.PROT_WRITE != 0,
+		Execute: prot&linux.PROT_EXEC != 0}
+}
+
+// Mmap implements mmap(2).
+func Mmap(t *kernel.Task, a *kernel.SyscallArgs) (uint64, error) {
+	addr, length, prot, flags, fd, off := a[0], a[1], a[2], a[3], int32(a[4]), int64(a[5])
+	if prot&^uint64(linux.PROT_READ|linux.PROT_WRITE|linux.PROT_EXEC|linux.PROT_GROWSDOWN|linux.PROT_GROWSUP) != 0 {
+		return 0, unix.EINVAL
+	}
+	typ := flags & linux.MAP_TYPE
+	if typ != linux.MAP_SHARED && typ != linux.MAP_PRIVATE && typ != linux.MAP_SHARED_VALIDATE {
+		return 0, unix.EINVAL
+	}
+	if length == 0 || off < 0 || off&(linux.PageSize-1) != 0 {
+		return 0, unix.EINVAL
+	}
+	o := mm.MapOpts{
+		Addr: addr, Length: length, Perm: protToAccess(prot),
+		Fixed:     flags&linux.MAP_FIXED != 0,
+		NoReplace: flags&linux.MAP_FIXED_NOREPLACE != 0,
+		Shared:    typ != linux.MAP_PRIVATE,
+		GrowsDown: flags&linux.MAP_GROWSDOWN != 0,
+		Populate:  flags&linux.MAP_POPULATE != 0 && flags&linux.MAP_NONBLOCK == 0,
+		Offset:    off,
+	}
+	if flags&linux.MAP_ANONYMOUS == 0 {
+		f, err := t.GetFile(fd)
+		if err != nil {
+			return 0, err
+		}
+		defer f.DecRef(t.VFSContext())
+		if !f.Readable() {
+			return 0, unix.EACCES
+		}
+		if o.Shared && o.Perm.Write && !f.Writable() {
+			return 0, unix.EACCES
+		}
+		mp, err := FileMappable(t.Kernel(), f)
+		if err != nil {
+			return 0, err
+		}
+		defer mp.DecRef()
+		o.File = mp
+		o.MaxPerm = platform.AnyAccess
+		if o.Shared && !f.Writable() {
+			o.MaxPerm.Write = false
+		}
+		if st, err := f.Stat(t.VFSContext()); err == nil {
+			o.Dev = uint64(st.Dev_major)<<8 | uint64(st.Dev_minor)
+			o.Ino = st.Ino
+		}
+		if p, err := t.Kernel().VFS().PathOf(t.FS.Root(), f.Location()); err == nil {
+			o.Name = p
+		}
+	} else {
+		o.Offset = 0
+	}
+	return t.MM().Map(o)
+}
+
+// Munmap implements munmap(2).
+func Munmap(t *kernel.Task, a *kernel.SyscallArgs) (uint64, error) {
+	return 0, t.MM().Unmap(a[0], a[1])
+}
+
+// Mprotect implements mprotect(2).
+func Mprotect(t *kernel.Task, a *kernel.SyscallArgs) (uint64, error) {
+	prot := a[2]
+	if prot&^uint64(linux.PROT_READ|linux.PROT_WRITE|linux.PROT_EXEC|linux.PROT_GROWSDOWN|linux.PROT_GROWSUP) != 0 {
+		return 0, unix.EINVAL
+	}
+	return 0, t.MM().Protect(a[0], a[1], protToAccess(prot))
+}
+
+// Mremap implements mremap(2).
+func Mremap(t *kernel.Task, a *kernel.SyscallArgs) (uint64, error) {
+	flags := int(a[3])
+	if flags&^(linux.MREMAP_MAYMOVE|linux.MREMAP_FIXED|linux.MREMAP_DONTUNMAP) != 0 || flags&linux.MREMAP_DONTUNMAP != 0 {
+		return 0, unix.EINVAL
+	}
+	return t.MM().Remap(a[0], a[1], a[2], flags, a[4])
+}
+
+// Brk implements brk(2).
+func Brk(t *kernel.Task, a *kernel.SyscallArgs) (uint64, error) {
+	return t.MM().Brk(a[0]), nil
+}
+
+// Madvise implements madvise(2); only MADV_DONTNEED and MADV_FREE change
+// anything.
+func Madvise(t *kernel.Task, a *kernel.SyscallArgs) (uint64, error) {
+	addr, length, advice := a[0], a[1], a[2]
+	if addr&(linux.PageSize-1) != 0 {
+		return 0, unix.EINVAL
+	}
+	switch advice {
+	case linux.MADV_DONTNEED, linux.MADV_FREE, linux.MADV_REMOVE:
+		return 0, t.MM().DontNeed(addr, length)
+	case linux.MADV_NORMAL, linux.MADV_RANDOM, linux.MADV_SEQUENTIAL, linux.MADV_WILLNEED,
+		linux.MADV_DONTFORK, linux.MADV_DOFORK, linux.MADV_MERGEABLE, linux.MADV_UNMERGEABLE,
+		linux.MADV_HUGEPAGE, linux.MADV_NOHUGEPAGE, linux.MADV_DONTDUMP, linux.MADV_DODUMP,
+		linux.MADV_WIPEONFORK, linux.MADV_KEEPONFORK, linux.MADV_COLD, linux.MADV_PAGEOUT,
+		linux.MADV_POPULATE_READ, linux.MADV_POPULATE_WRITE:
+		return 0, nil
+	}
+	return 0, unix.EINVAL
+}
+
+// Msync implements msync(2): memory-file pages are the file's pages, so
+// there is nothing to write back; only the arguments are checked.
+func Msync(t *kernel.Task, a *kernel.SyscallArgs) (uint64, error) {
+	addr, length, flags := a[0], a[1], a[2]
+	if addr&(linux.PageSize-1) != 0 || flags&^7 != 0 || (flags&1 != 0 && flags&4 != 0) {
+		return 0, unix.EINVAL
+	}
+	if !t.MM().IsMapped(addr, length) {
+		return 0, unix.ENOMEM
+	}
+	return 0, nil
+}
+
+// Mincore implements mincore(2).
+func Mincore(t *kernel.Task, a *kernel.SyscallArgs) (uint64, error) {
+	addr, length, vec := a[0], a[1], a[2]
+	if addr&(linux.PageSize-1) != 0 {
+		return 0, unix.EINVAL
+	}
+	pages := (length + linux.PageSize - 1) / linux.PageSize
+	if pages > 1<<24 {
+		return 0, unix.ENOMEM
+	}
+	if !t.MM().IsMapped(addr, pages*linux.PageSize) {
+		return 0, unix.ENOMEM
+	}
+	out := make([]byte, pages)
+	for i := range out {
+		if t.MM().Resident(addr + uint64(i)*linux.PageSize) {
+			out[i] = 1
+		}
+	}
+	if _, err := t.CopyOut(vec, out); err != nil {
+		return 0, unix.EFAULT
+	}
+	return 0, nil
+}
+
+func mlockRange(t *kernel.Task, a *kernel.SyscallArgs) (uint64, error) {
+	if !t.MM().IsMapped(a[0]&^(linux.PageSize-1), a[1]) {
+		return 0, unix.ENOMEM
+	}
+	return 0, nil
+}
+
+func mlockall(t *kernel.Task, a *kernel.SyscallArgs) (uint64, error) {
+	if a[0] == 0 || a[0]&^7 != 0 {
+		return 0, unix.EINVAL
+	}
+	return 0, nil
+}
+
+var _ vfs.Context = (*kernel.Task)(nil)

@@ -1,0 +1,264 @@
+package proc
+
+import (
+	"encoding/binary"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/runsc-lite/runsc-lite/abi/linux"
+	"github.com/runsc-lite/runsc-lite/sentry/kernel"
+)
+
+// Clone implements clone(2) (x86-64 argument order: flags, stack,
+// parent_tid, child_tid, tls).
+func Clone(t *kernel.Task, a *kernel.SyscallArgs) (uint64, error) {
+	tid, err := t.Clone(kernel.CloneArgs{Flags: a[0], Stack: a[1], ParentTID: a[2], ChildTID: a[3], TLS: a[4]})
+	return uint64(tid), err
+}
+
+// Fork implements fork(2).
+func Fork(t *kernel.Task, a *kernel.SyscallArgs) (uint64, error) {
+	tid, err := t.Clone(kernel.CloneArgs{Flags: uint64(unix.SIGCHLD)})
+	return uint64(tid), err
+}
+
+// Vfork implements vfork(2).
+func Vfork(t *kernel.Task, a *kernel.SyscallArgs) (uint64, error) {
+	tid, err := t.Clone(kernel.CloneArgs{Flags: linux.CLONE_VM | linux.CLONE_VFORK | uint64(unix.SIGCHLD)})
+	return uint64(tid), err
+}
+
+// Exit implements exit(2).
+func Exit(t *kernel.Task, a *kernel.SyscallArgs) (uint64, error) {
+	t.Exit(int(a[0]))
+	return 0, nil
+}
+
+// ExitGroup implements exit_group(2).
+func ExitGroup(t *kernel.Task, a *kernel.SyscallArgs) (uint64, error) {
+	t.ExitGroup(int(a[0]))
+	return 0, nil
+}
+
+// Wait4 implements wait4(2).
+func Wait4(t *kernel.Task, a *kernel.SyscallArgs) (uint64, error) {
+	pid, statusAddr, options, rusage := int32(a[0]), a[1], uint32(a[2]), a[3]
+	if options&^(linux.WNOHANG|linux.WUNTRACED|linux.WCONTINUED|linux.WNOTHREAD|linux.WALL|linux.WCLONE) != 0 {
+		return 0, unix.EINVAL
+	}
+	o := kernel.WaitOpts{Options: options | linux.WEXITED}
+	switch {
+	case pid == -1:
+		o.IDType = linux.P_ALL
+	case pid == 0:
+		o.IDType, o.ID = linux.P_PGID, t.ThreadGroup().PGID()
+	case pid < -1:
+		o.IDType, o.ID = linux.P_PGID, -pid
+	default:
+		o.IDType, o.ID = linux.P_PID, pid
+	}
+	r, err := t.Wait(o)
+	if err != nil || r == nil {
+		return 0, err
+	}
+	if statusAddr != 0 {
+		var b [4]byte
+		binary.LittleEndian.PutUint32(b[:], uint32(r.Status))
+		if _, err := t.CopyOut(statusAddr, b[:]); err != nil {
+			return 0, unix.EFAULT
+		}
+	}
+	if rusage != 0 {
+		if _, err := t.CopyOut(rusage, make([]byte, 144)); err != nil {
+			return 0, unix.EFAULT
+		}
+	}
+	return uint64(r.PID), nil
+}
+
+// Waitid implements waitid(2).
+func Waitid(t *kernel.Task, a *kernel.SyscallArgs) (uint64, error) {
+	idtype, id, infop, options := int(a[0]), int32(a[1]), a[2], uint32(a[3])
+	if options&^(linux.WNOHANG|linux.WEXITED|linux.WSTOPPED|linux.WCONTINUED|linux.WNOWAIT|linux.WNOTHREAD|linux.WALL|linux.WCLONE) != 0 ||
+		options&(linux.WEXITED|linux.WSTOPPED|linux.WCONTINUED) == 0 {
+		return 0, unix.EINVAL
+	}
+	o := kernel.WaitOpts{IDType: idtype, ID: id, Options: options}
+	if options&linux.WSTOPPED != 0 {
+		o.Options |= linux.WUNTRACED
+	}
+	switch idtype {
+	case linux.P_ALL:
+	case linux.P_PID:
+		if id <= 0 {
+			return 0, unix.EINVAL
+		}
+	case linux.P_PGID:
+		if id == 0 {
+			o.ID = t.ThreadGroup().PGID()
+		}
+		if o.ID < 0 {
+			return 0, unix.EINVAL
+		}
+	default:
+		return 0, unix.EINVAL
+	}
+	r, err := t.Wait(o)
+	if err != nil {
+		return 0, err
+	}
+	if infop != 0 {
+		si := &kernel.SigInfo{}
+		if r != nil {
+			si = &kernel.SigInfo{Signo: int32(unix.SIGCHLD), Code: r.Code, PID: r.PID, UID: int32(r.UID), Status: r.CStat}
+		}
+		b := si.Bytes()
+		if r == nil {
+			clear(b)
+		}
+		if _, err := t.CopyOut(infop, b); err != nil {
+			return 0, unix.EFAULT
+		}
+	}
+	return 0, nil
+}
+
+// Futex implements futex(2).
+func Futex(t *kernel.Task, a *kernel.SyscallArgs) (uint64, error) {
+	addr, op, val, timeout, addr2, val3 := a[0], int(a[1]), uint32(a[2]), a[3], a[4], uint32(a[5])
+	private := op&linux.FUTEX_PRIVATE_FLAG != 0
+	realtime := op&linux.FUTEX_CLOCK_REALTIME != 0
+	cmd := op & linux.FUTEX_CMD_MASK
+	k := t.Kernel()
+	readDeadline := func(abs bool) (time.Time, error) {
+		if timeout == 0 {
+			return time.Time{}, nil
+		}
+		var b [16]byte
+		if _, err := t.CopyIn(timeout, b[:]); err != nil {
+			return time.Time{}, unix.EFAULT
+		}
+		sec, nsec := int64(binary.LittleEndian.Uint64(b[0:])), int64(binary.LittleEndian.Uint64(b[8:]))
+		if sec < 0 || nsec < 0 || nsec >= 1e9 {
+			return time.Time{}, unix.EINVAL
+		}
+		if !abs {
+			return time.Now().Add(time.Duration(sec)*time.Second + time.Duration(nsec)), nil
+		}
+		if realtime {
+			return time.Unix(sec, nsec), nil
+		}
+		var now unix.Timespec
+		unix.ClockGettime(unix.CLOCK_MONOTONIC, &now)
+		return time.Now().Add(time.Duration(sec-now.Sec)*time.Second + time.Duration(nsec-now.Nsec)), nil
+	}
+	switch cmd {
+	case linux.FUTEX_WAIT, linux.FUTEX_WAIT_BITSET:
+		bitset := uint32(linux.FUTEX_BITSET_MATCH_ANY)
+		if cmd == linux.FUTEX_WAIT_BITSET {
+			bitset = val3
+		} else if realtime {
+			return 0, unix.ENOSYS
+		}
+		deadline, err := readDeadline(cmd == linux.FUTEX_WAIT_BITSET)
+		if err != nil {
+			return 0, err
+		}
+		return 0, k.FutexWait(t, addr, private, val, bitset, deadline)
+	case linux.FUTEX_WAKE, linux.FUTEX_WAKE_BITSET:
+		bitset := uint32(linux.FUTEX_BITSET_MATCH_ANY)
+		if cmd == linux.FUTEX_WAKE_BITSET {
+			bitset = val3
+		}
+		n, err := k.FutexWake(t, addr, private, int(val), bitset)
+		return uint64(n), err
+	case linux.FUTEX_REQUEUE, linux.FUTEX_CMP_REQUEUE:
+		n, err := k.FutexRequeue(t, addr, addr2, private, int(val), int(uint32(timeout)), cmd == linux.FUTEX_CMP_REQUEUE, val3)
+		return uint64(n), err
+	case linux.FUTEX_WAKE_OP:
+		n, err := k.FutexWakeOp(t, addr, addr2, private, int(val), int(uint32(timeout)), val3)
+		return uint64(n), err
+	}
+	return 0, unix.ENOSYS
+}
+
+// SetTidAddress implements set_tid_address(2).
+func SetTidAddress(t *kernel.Task, a *kernel.SyscallArgs) (uint64, error) {
+	t.SetClearChildTID(a[0])
+	return uint64(t.TID()), nil
+}
+
+// SetRobustList implements set_robust_list(2).
+func SetRobustList(t *kernel.Task, a *kernel.SyscallArgs) (uint64, error) {
+	if a[1] != 24 {
+		return 0, unix.EINVAL
+	}
+	t.SetRobustList(a[0])
+	return 0, nil
+}
+
+// GetRobustList implements get_robust_list(2).
+func GetRobustList(t *kernel.Task, a *kernel.SyscallArgs) (uint64, error) {
+	target := t
+	if a[0] != 0 {
+		target = t.Kernel().TaskByTID(int32(a[0]))
+		if target == nil {
+			return 0, unix.ESRCH
+		}
+	}
+	var b [8]byte
+	binary.LittleEndian.PutUint64(b[:], target.RobustList())
+	if _, err := t.CopyOut(a[1], b[:]); err != nil {
+		return 0, unix.EFAULT
+	}
+	binary.LittleEndian.PutUint64(b[:], 24)
+	if _, err := t.CopyOut(a[2], b[:]); err != nil {
+		return 0, unix.EFAULT
+	}
+	return 0, nil
+}
+
+// ArchPrctl implements arch_prctl(2).
+func ArchPrctl(t *kernel.Task, a *kernel.SyscallArgs) (uint64, error) {
+	const (
+		archSetGS    = 0x1001
+		archSetFS    = 0x1002
+		archGetFS    = 0x1003
+		archGetGS    = 0x1004
+		archGetCPUID = 0x1011
+		archSetCPUID = 0x1012
+	)
+	r := &t.State.Regs
+	put := func(v uint64) (uint64, error) {
+		var b [8]byte
+		binary.LittleEndian.PutUint64(b[:], v)
+		if _, err := t.CopyOut(a[1], b[:]); err != nil {
+			return 0, unix.EFAULT
+		}
+		return 0, nil
+	}
+	switch a[0] {
+	case archSetFS:
+		if a[1] >= t.MM().MaxAddress() {
+			return 0, unix.EPERM
+		}
+		r.FsBase = a[1]
+		return 0, nil
+	case archGetFS:
+		return put(r.FsBase)
+	case archSetGS:
+		if a[1] >= t.MM().MaxAddress() {
+			return 0, unix.EPERM
+		}
+		r.GsBase = a[1]
+		return 0, nil
+	case archGetGS:
+		return put(r.GsBase)
+	case archGetCPUID:
+		return 1, nil
+	case archSetCPUID:
+		return 0, unix.ENODEV
+	}
+	return 0, unix.EINVAL
+}

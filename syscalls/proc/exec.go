@@ -1,0 +1,232 @@
+package proc
+
+import (
+	"crypto/rand"
+	"encoding/binary"
+	"path"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/runsc-lite/runsc-lite/sentry/kernel"
+	"github.com/runsc-lite/runsc-lite/sentry/loader"
+	"github.com/runsc-lite/runsc-lite/sentry/mm"
+	"github.com/runsc-lite/runsc-lite/syscalls/mem"
+	"github.com/runsc-lite/runsc-lite/vfs"
+)
+
+// Limits on execve arguments, as Linux's MAX_ARG_STRLEN and a total of a
+// quarter of the default stack limit.
+const (
+	maxArgStrlen = 32 * 4096
+	maxArgTotal  = 2 << 20
+	maxArgCount  = 0x7fffffff / 8
+)
+
+// ProcessInfo is the per-process state this package keeps in
+// ThreadGroup.Ext (read by procfs through ExePath).
+type ProcessInfo struct {
+	Exe string
+}
+
+// ExePath returns the path of the process's executable.
+func (p *ProcessInfo) ExePath() string { return p.Exe }
+
+// Execve implements execve(2).
+func Execve(t *kernel.Task, a *kernel.SyscallArgs) (uint64, error) {
+	p, err := t.CopyInString(a[0], unix.PathMax)
+	if err != nil {
+		return 0, err
+	}
+	return execAt(t, unix.AT_FDCWD, p, a[1], a[2], 0)
+}
+
+// Execveat implements execveat(2).
+func Execveat(t *kernel.Task, a *kernel.SyscallArgs) (uint64, error) {
+	p, err := t.CopyInString(a[1], unix.PathMax)
+	if err != nil {
+		return 0, err
+	}
+	flags := int(a[4])
+	if flags&^(unix.AT_EMPTY_PATH|unix.AT_SYMLINK_NOFOLLOW) != 0 {
+		return 0, unix.EINVAL
+	}
+	return execAt(t, int32(a[0]), p, a[2], a[3], flags)
+}
+
+// copyInStrings reads a NULL-terminated array of string pointers.
+func copyInStrings(t *kernel.Task, addr uint64, total *int) ([]string, error) {
+	var out []string
+	if addr == 0 {
+		return nil, nil
+	}
+	for i := 0; ; i++ {
+		if i >= maxArgCount {
+			return nil, unix.E2BIG
+		}
+		var b [8]byte
+		if _, err := t.CopyIn(addr+uint64(i)*8, b[:]); err != nil {
+			return nil, unix.EFAULT
+		}
+		p := binary.LittleEndian.Uint64(b[:])
+		if p == 0 {
+			return out, nil
+		}
+		s, err := t.CopyInString(p, maxArgStrlen)
+		if err == unix.ENAMETOOLONG {
+			return nil, unix.E2BIG
+		}
+		if err != nil {
+			return nil, err
+		}
+		*total += len(s) + 1 + 8
+		if *total > maxArgTotal {
+			return nil, unix.E2BIG
+		}
+		out = append(out, s)
+	}
+}
+
+func execAt(t *kernel.Task, dirfd int32, p string, argvAddr, envAddr uint64, flags int) (uint64, error) {
+	total := 0
+	argv, err := copyInStrings(t, argvAddr, &total)
+	if err != nil {
+		return 0, err
+	}
+	envv, err := copyInStrings(t, envAddr, &total)
+	if err != nil {
+		return 0, err
+	}
+	k := t.Kernel()
+	ctx := t.VFSContext()
+	root := t.FS.Root()
+	defer root.DecRef()
+	start := t.FS.Cwd()
+	defer start.DecRef()
+	if dirfd != unix.AT_FDCWD && (len(p) == 0 || p[0] != '/') {
+		f, err := t.GetFile(dirfd)
+		if err != nil {
+			return 0, err
+		}
+		defer f.DecRef(ctx)
+		if p == "" {
+			if flags&unix.AT_EMPTY_PATH == 0 {
+				return 0, unix.ENOENT
+			}
+			full, err := k.VFS().PathOf(root, f.Location())
+			if err != nil {
+				return 0, err
+			}
+			p = full
+		} else {
+			start.DecRef()
+			start = f.Location()
+			start.IncRef()
+		}
+	}
+	if p == "" {
+		return 0, unix.ENOENT
+	}
+	opener := func(name string) (loader.File, error) { return OpenExec(k, t.VFSContext(), root, start, name) }
+	var rnd [16]byte
+	rand.Read(rnd[:])
+	creds := t.Creds()
+	m, err := mm.New(k.MemFile, k.Platform)
+	if err != nil {
+		return 0, unix.ENOMEM
+	}
+	res, err := loader.Load(m, loader.Args{Path: p, Argv: argv, Envv: envv, Open: opener,
+		Creds: [4]uint32{creds.RealUID, creds.EffectiveUID, creds.RealGID, creds.EffectiveGID}, Random: rnd,
+		HWCap: HWCap(), HWCap2: 2})
+	if err != nil {
+		m.Release()
+		return 0, err
+	}
+	defer res.Exe.Release()
+	if err := t.BeginExec(); err != nil {
+		m.Release()
+		return 0, err
+	}
+	t.UnshareFiles()
+	name := path.Base(res.ExecPath)
+	if len(argv) == 0 {
+		name = path.Base(p)
+	}
+	if ef, ok := res.Exe.(*execFile); ok {
+		t.ThreadGroup().Ext = &ProcessInfo{Exe: ef.name}
+	}
+	t.CommitExec(m, res.Entry, res.Stack, name)
+	return 0, nil
+}
+
+// HWCap is the AT_HWCAP value: the CPUID(1).EDX feature bits.
+func HWCap() uint64 { return hwcap }
+
+var hwcap = cpuid1EDX()
+
+// execFile is an opened executable.
+type execFile struct {
+	f    *vfs.File
+	k    *kernel.Kernel
+	ctx  vfs.Context
+	mp   mm.Mappable
+	st   vfs.Statx
+	name string
+}
+
+// OpenExec opens name for execution relative to start.
+func OpenExec(k *kernel.Kernel, ctx vfs.Context, root, start vfs.Location, name string) (loader.File, error) {
+	v := k.VFS()
+	f, err := v.OpenAt(ctx, root, start, name, unix.O_RDONLY, 0)
+	if err != nil {
+		return nil, err
+	}
+	st, err := f.Stat(ctx)
+	if err != nil {
+		f.DecRef(ctx)
+		return nil, err
+	}
+	if st.Mode&unix.S_IFMT != unix.S_IFREG {
+		f.DecRef(ctx)
+		return nil, unix.EACCES
+	}
+	if err := v.CheckPermission(ctx, f.Location(), vfs.MayExec); err != nil {
+		f.DecRef(ctx)
+		return nil, err
+	}
+	if f.Location().Mount.Flags()&vfs.MountNoExec != 0 {
+		f.DecRef(ctx)
+		return nil, unix.EACCES
+	}
+	mp, err := mem.FileMappable(k, f)
+	if err != nil {
+		f.DecRef(ctx)
+		return nil, err
+	}
+	full, _ := v.PathOf(root, f.Location())
+	return &execFile{f: f, k: k, ctx: ctx, mp: mp, st: st, name: full}, nil
+}
+
+func (e *execFile) ReadAt(p []byte, off int64) (int, error) {
+	n := 0
+	for n < len(p) {
+		r, err := e.f.PRead(e.ctx, p[n:], off+int64(n))
+		n += r
+		if err != nil || r == 0 {
+			return n, err
+		}
+	}
+	return n, nil
+}
+
+func (e *execFile) Mappable() mm.Mappable { return e.mp }
+
+func (e *execFile) Name() string { return e.name }
+
+func (e *execFile) DevIno() (uint64, uint64) {
+	return uint64(e.st.Dev_major)<<8 | uint64(e.st.Dev_minor), e.st.Ino
+}
+
+func (e *execFile) Release() {
+	e.mp.DecRef()
+	e.f.DecRef(e.ctx)
+}

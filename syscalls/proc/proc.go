@@ -1,0 +1,43 @@
+// Package proc implements the process system calls: clone, fork, vfork,
+// execve, exit, wait, futex, identity and credentials, process groups and
+// sessions, resource limits, prctl, arch_prctl, uname and the scheduler
+// queries.
+package proc
+
+import (
+	"golang.org/x/sys/unix"
+
+	"github.com/runsc-lite/runsc-lite/sentry/kernel"
+)
+
+// Syscalls returns the process system calls.
+func Syscalls() map[uintptr]kernel.Syscall {
+	m := map[uintptr]kernel.Syscall{
+		unix.SYS_CLONE:           {Name: "clone", Fn: Clone},
+		unix.SYS_CLONE3:          {Name: "clone3", Fn: enosys},
+		unix.SYS_FORK:            {Name: "fork", Fn: Fork},
+		unix.SYS_VFORK:           {Name: "vfork", Fn: Vfork},
+		unix.SYS_EXECVE:          {Name: "execve", Fn: Execve},
+		unix.SYS_EXECVEAT:        {Name: "execveat", Fn: Execveat},
+		unix.SYS_EXIT:            {Name: "exit", Fn: Exit},
+		unix.SYS_EXIT_GROUP:      {Name: "exit_group", Fn: ExitGroup},
+		unix.SYS_WAIT4:           {Name: "wait4", Fn: Wait4},
+		unix.SYS_WAITID:          {Name: "waitid", Fn: Waitid},
+		unix.SYS_FUTEX:           {Name: "futex", Fn: Futex},
+		unix.SYS_SET_TID_ADDRESS: {Name: "set_tid_address", Fn: SetTidAddress},
+		unix.SYS_SET_ROBUST_LIST: {Name: "set_robust_list", Fn: SetRobustList},
+		unix.SYS_GET_ROBUST_LIST: {Name: "get_robust_list", Fn: GetRobustList},
+		unix.SYS_ARCH_PRCTL:      {Name: "arch_prctl", Fn: ArchPrctl},
+		unix.SYS_PRCTL:           {Name: "prctl", Fn: Prctl},
+		unix.SYS_RSEQ:            {Name: "rseq", Fn: enosys},
+	}
+	for nr, s := range identitySyscalls() {
+		m[nr] = s
+	}
+	for nr, s := range systemSyscalls() {
+		m[nr] = s
+	}
+	return m
+}
+
+func enosys(*kernel.Task, *kernel.SyscallArgs) (uint64, error) { return 0, unix.ENOSYS }

@@ -1,0 +1,286 @@
+package proc
+
+import (
+	"crypto/rand"
+	"encoding/binary"
+	"runtime"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/runsc-lite/runsc-lite/sentry/kernel"
+)
+
+func systemSyscalls() map[uintptr]kernel.Syscall {
+	return map[uintptr]kernel.Syscall{
+		unix.SYS_UNAME:                  {Name: "uname", Fn: Uname},
+		unix.SYS_SETHOSTNAME:            {Name: "sethostname", Fn: Sethostname},
+		unix.SYS_SETDOMAINNAME:          {Name: "setdomainname", Fn: Setdomainname},
+		unix.SYS_SYSINFO:                {Name: "sysinfo", Fn: Sysinfo},
+		unix.SYS_GETRANDOM:              {Name: "getrandom", Fn: Getrandom},
+		unix.SYS_GETRLIMIT:              {Name: "getrlimit", Fn: Getrlimit},
+		unix.SYS_SETRLIMIT:              {Name: "setrlimit", Fn: Setrlimit},
+		unix.SYS_PRLIMIT64:              {Name: "prlimit64", Fn: Prlimit64},
+		unix.SYS_GETRUSAGE:              {Name: "getrusage", Fn: Getrusage},
+		unix.SYS_SCHED_YIELD:            {Name: "sched_yield", Fn: func(*kernel.Task, *kernel.SyscallArgs) (uint64, error) { runtime.Gosched(); return 0, nil }},
+		unix.SYS_SCHED_GETAFFINITY:      {Name: "sched_getaffinity", Fn: SchedGetaffinity},
+		unix.SYS_SCHED_SETAFFINITY:      {Name: "sched_setaffinity", Fn: checkPID},
+		unix.SYS_SCHED_GETPARAM:         {Name: "sched_getparam", Fn: SchedGetparam},
+		unix.SYS_SCHED_SETPARAM:         {Name: "sched_setparam", Fn: checkPID},
+		unix.SYS_SCHED_GETSCHEDULER:     {Name: "sched_getscheduler", Fn: checkPID},
+		unix.SYS_SCHED_SETSCHEDULER:     {Name: "sched_setscheduler", Fn: checkPID},
+		unix.SYS_SCHED_GET_PRIORITY_MAX: {Name: "sched_get_priority_max", Fn: schedPrio(99)},
+		unix.SYS_SCHED_GET_PRIORITY_MIN: {Name: "sched_get_priority_min", Fn: schedPrio(1)},
+		unix.SYS_GETPRIORITY:            {Name: "getpriority", Fn: func(*kernel.Task, *kernel.SyscallArgs) (uint64, error) { return 20, nil }},
+		unix.SYS_SETPRIORITY:            {Name: "setpriority", Fn: func(*kernel.Task, *kernel.SyscallArgs) (uint64, error) { return 0, nil }},
+		unix.SYS_GETCPU:                 {Name: "getcpu", Fn: Getcpu},
+		unix.SYS_PERSONALITY:            {Name: "personality", Fn: Personality},
+		unix.SYS_UMASK:                  {Name: "umask", Fn: Umask},
+	}
+}
+
+func checkPID(t *kernel.Task, a *kernel.SyscallArgs) (uint64, error) {
+	if int32(a[0]) < 0 {
+		return 0, unix.EINVAL
+	}
+	if a[0] != 0 && t.Kernel().TaskByTID(int32(a[0])) == nil {
+		return 0, unix.ESRCH
+	}
+	return 0, nil
+}
+
+func schedPrio(v uint64) kernel.SyscallFn {
+	return func(t *kernel.Task, a *kernel.SyscallArgs) (uint64, error) {
+		switch a[0] {
+		case 1, 2: // SCHED_FIFO, SCHED_RR
+			return v, nil
+		case 0, 3, 5: // SCHED_OTHER, BATCH, IDLE
+			return 0, nil
+		}
+		return 0, unix.EINVAL
+	}
+}
+
+func utsField(s string) []byte {
+	b := make([]byte, 65)
+	copy(b, s)
+	return b[:65]
+}
+
+// Uname implements uname(2).
+func Uname(t *kernel.Task, a *kernel.SyscallArgs) (uint64, error) {
+	host, domain := t.Kernel().Hostname()
+	var out []byte
+	for _, f := range []string{"Linux", host, "6.6.0", "#1 SMP runsc-lite", "x86_64", domain} {
+		out = append(out, utsField(f)...)
+	}
+	if _, err := t.CopyOut(a[0], out); err != nil {
+		return 0, unix.EFAULT
+	}
+	return 0, nil
+}
+
+func readName(t *kernel.Task, addr, n uint64) (string, error) {
+	if int64(n) < 0 || n > 64 {
+		return "", unix.EINVAL
+	}
+	if !t.Creds().HasCap(unix.CAP_SYS_ADMIN) {
+		return "", unix.EPERM
+	}
+	b := make([]byte, n)
+	if _, err := t.CopyIn(addr, b); err != nil {
+		return "", unix.EFAULT
+	}
+	return string(b), nil
+}
+
+// Sethostname implements sethostname(2).
+func Sethostname(t *kernel.Task, a *kernel.SyscallArgs) (uint64, error) {
+	s, err := readName(t, a[0], a[1])
+	if err != nil {
+		return 0, err
+	}
+	t.Kernel().SetHostname(s)
+	return 0, nil
+}
+
+// Setdomainname implements setdomainname(2).
+func Setdomainname(t *kernel.Task, a *kernel.SyscallArgs) (uint64, error) {
+	s, err := readName(t, a[0], a[1])
+	if err != nil {
+		return 0, err
+	}
+	t.Kernel().SetDomainname(s)
+	return 0, nil
+}
+
+// Sysinfo implements sysinfo(2).
+func Sysinfo(t *kernel.Task, a *kernel.SyscallArgs) (uint64, error) {
+	k := t.Kernel()
+	b := make([]byte, 112)
+	le := binary.LittleEndian
+	le.PutUint64(b[0:], uint64(k.Uptime().Seconds()))
+	total := uint64(k.MemFile.Size())
+	used := uint64(k.MemFile.InUse()) * 4096
+	le.PutUint64(b[32:], total)
+	le.PutUint64(b[40:], total-used)
+	le.PutUint16(b[80:], uint16(len(k.ThreadGroups())))
+	le.PutUint32(b[104:], 1) // mem_unit
+	if _, err := t.CopyOut(a[0], b); err != nil {
+		return 0, unix.EFAULT
+	}
+	return 0, nil
+}
+
+// Getrandom implements getrandom(2).
+func Getrandom(t *kernel.Task, a *kernel.SyscallArgs) (uint64, error) {
+	if a[2]&^uint64(unix.GRND_NONBLOCK|unix.GRND_RANDOM|unix.GRND_INSECURE) != 0 ||
+		a[2]&(unix.GRND_RANDOM|unix.GRND_INSECURE) == unix.GRND_RANDOM|unix.GRND_INSECURE {
+		return 0, unix.EINVAL
+	}
+	n := min(a[1], 1<<25)
+	b := make([]byte, n)
+	rand.Read(b)
+	w, err := t.CopyOut(a[0], b)
+	if w == 0 && err != nil {
+		return 0, unix.EFAULT
+	}
+	return uint64(w), nil
+}
+
+func putRlimit(t *kernel.Task, addr uint64, r unix.Rlimit) error {
+	var b [16]byte
+	binary.LittleEndian.PutUint64(b[0:], r.Cur)
+	binary.LittleEndian.PutUint64(b[8:], r.Max)
+	if _, err := t.CopyOut(addr, b[:]); err != nil {
+		return unix.EFAULT
+	}
+	return nil
+}
+
+// Getrlimit implements getrlimit(2).
+func Getrlimit(t *kernel.Task, a *kernel.SyscallArgs) (uint64, error) {
+	if a[0] >= 16 {
+		return 0, unix.EINVAL
+	}
+	return 0, putRlimit(t, a[1], t.ThreadGroup().GetLimit(int(a[0])))
+}
+
+// Setrlimit implements setrlimit(2).
+func Setrlimit(t *kernel.Task, a *kernel.SyscallArgs) (uint64, error) {
+	return Prlimit64(t, &kernel.SyscallArgs{0, a[0], a[1], 0})
+}
+
+// Prlimit64 implements prlimit64(2).
+func Prlimit64(t *kernel.Task, a *kernel.SyscallArgs) (uint64, error) {
+	pid, res, newAddr, oldAddr := int32(a[0]), a[1], a[2], a[3]
+	if res >= 16 {
+		return 0, unix.EINVAL
+	}
+	tg := t.ThreadGroup()
+	if pid != 0 {
+		target := t.Kernel().TaskByTID(pid)
+		if target == nil {
+			return 0, unix.ESRCH
+		}
+		tg = target.ThreadGroup()
+	}
+	old := tg.GetLimit(int(res))
+	if newAddr != 0 {
+		var b [16]byte
+		if _, err := t.CopyIn(newAddr, b[:]); err != nil {
+			return 0, unix.EFAULT
+		}
+		nv := unix.Rlimit{Cur: binary.LittleEndian.Uint64(b[0:]), Max: binary.LittleEndian.Uint64(b[8:])}
+		var err error
+		if old, err = tg.SetLimit(int(res), nv, t.Creds().HasCap(unix.CAP_SYS_RESOURCE)); err != nil {
+			return 0, err
+		}
+	}
+	if oldAddr != 0 {
+		return 0, putRlimit(t, oldAddr, old)
+	}
+	return 0, nil
+}
+
+// Getrusage implements getrusage(2) with CPU times.
+func Getrusage(t *kernel.Task, a *kernel.SyscallArgs) (uint64, error) {
+	u, s, cu, cs := t.ThreadGroup().CPUTimes()
+	switch int32(a[0]) {
+	case unix.RUSAGE_SELF:
+	case unix.RUSAGE_CHILDREN:
+		u, s = cu, cs
+	case unix.RUSAGE_THREAD:
+		u, s = t.CPUTimes()
+	default:
+		return 0, unix.EINVAL
+	}
+	b := make([]byte, 144)
+	le := binary.LittleEndian
+	le.PutUint64(b[0:], uint64(u/1e9))
+	le.PutUint64(b[8:], uint64(u%1e9/1e3))
+	le.PutUint64(b[16:], uint64(s/1e9))
+	le.PutUint64(b[24:], uint64(s%1e9/1e3))
+	le.PutUint64(b[32:], uint64(t.MM().RSS()*4))
+	if _, err := t.CopyOut(a[1], b); err != nil {
+		return 0, unix.EFAULT
+	}
+	return 0, nil
+}
+
+// SchedGetaffinity implements sched_getaffinity(2).
+func SchedGetaffinity(t *kernel.Task, a *kernel.SyscallArgs) (uint64, error) {
+	if _, err := checkPID(t, a); err != nil {
+		return 0, err
+	}
+	size := a[1]
+	if size < 8 || size%8 != 0 {
+		return 0, unix.EINVAL
+	}
+	n := runtime.NumCPU()
+	b := make([]byte, 8)
+	for i := 0; i < n && i < 64; i++ {
+		b[i/8] |= 1 << (i % 8)
+	}
+	if _, err := t.CopyOut(a[2], b); err != nil {
+		return 0, unix.EFAULT
+	}
+	return 8, nil
+}
+
+// SchedGetparam implements sched_getparam(2).
+func SchedGetparam(t *kernel.Task, a *kernel.SyscallArgs) (uint64, error) {
+	if _, err := checkPID(t, a); err != nil {
+		return 0, err
+	}
+	var b [4]byte
+	if _, err := t.CopyOut(a[1], b[:]); err != nil {
+		return 0, unix.EFAULT
+	}
+	return 0, nil
+}
+
+// Getcpu implements getcpu(2).
+func Getcpu(t *kernel.Task, a *kernel.SyscallArgs) (uint64, error) {
+	var b [4]byte
+	for _, addr := range []uint64{a[0], a[1]} {
+		if addr != 0 {
+			if _, err := t.CopyOut(addr, b[:]); err != nil {
+				return 0, unix.EFAULT
+			}
+		}
+	}
+	return 0, nil
+}
+
+// Personality implements personality(2): only PER_LINUX is supported.
+func Personality(t *kernel.Task, a *kernel.SyscallArgs) (uint64, error) {
+	if uint32(a[0]) == 0xffffffff || a[0] == 0 {
+		return 0, nil
+	}
+	return 0, unix.EINVAL
+}
+
+// Umask implements umask(2).
+func Umask(t *kernel.Task, a *kernel.SyscallArgs) (uint64, error) {
+	return uint64(t.FS.SwapUmask(uint32(a[0]) & 0o777)), nil
+}
