@@ -130,6 +130,12 @@ func (p *Platform) startMaster() error {
 	if err != nil {
 		return fmt.Errorf("systrap: memfd_create: %w", err)
 	}
+	// The child's fds 3-5 are assigned before exec, so the ELF's own fd
+	// must not be one of them or the exec would run the wrong file.
+	if high, err := unix.FcntlInt(uintptr(efd), unix.F_DUPFD_CLOEXEC, 16); err == nil {
+		unix.Close(efd)
+		efd = high
+	}
 	defer unix.Close(efd)
 	if _, err := unix.Write(efd, stubELF()); err != nil {
 		return fmt.Errorf("systrap: writing stub: %w", err)
