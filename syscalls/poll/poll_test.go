@@ -155,6 +155,8 @@ func TestEventFDFileFlags(t *testing.T) {
 	}
 }
 
+func newVFSForTest() *vfs.VFS { return vfs.New() }
+
 func harvest(ep *Epoll) []EpollEvent { return ep.Harvest(testCtx, 16) }
 
 func TestEpollTriggers(t *testing.T) {
