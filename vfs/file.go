@@ -338,9 +338,9 @@ func (f *File) PRead(ctx Context, dst []byte, off int64) (int, error) {
 	if off < 0 {
 		return 0, unix.EINVAL
 	}
-	if _, ok := f.impl.(StreamFile); ok {
-		return 0, unix.ESPIPE
-	}
+	// Stream files refuse positional I/O in their own PRead/PWrite
+	// (StreamFileBase); a file with both (a host regular file using the host
+	// offset for sequential I/O) supports it.
 	return f.impl.PRead(ctx, dst, off)
 }
 
@@ -381,9 +381,9 @@ func (f *File) PWrite(ctx Context, src []byte, off int64) (int, error) {
 	if off < 0 {
 		return 0, unix.EINVAL
 	}
-	if _, ok := f.impl.(StreamFile); ok {
-		return 0, unix.ESPIPE
-	}
+	// Stream files refuse positional I/O in their own PRead/PWrite
+	// (StreamFileBase); a file with both (a host regular file using the host
+	// offset for sequential I/O) supports it.
 	if f.StatusFlags()&unix.O_APPEND != 0 {
 		if a, ok := f.impl.(Appender); ok {
 			n, _, err := a.Append(ctx, src)

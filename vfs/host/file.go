@@ -56,22 +56,26 @@ func (r *regularFile) Append(_ vfs.Context, src []byte) (int, int64, error) {
 	return n, st.Size, err
 }
 
-// Seek implements vfs.FileImpl.
+// Read implements vfs.StreamFile: sequential I/O uses the host file
+// description's own offset, which the host process that passed the FD
+// shares (a shell's `> out` redirection sees the guest's writes advance it).
+func (r *regularFile) Read(_ vfs.Context, dst []byte) (int, error) {
+	n, err := retry(func() (int, error) { return unix.Read(r.fd, dst) })
+	return clampN(n, err)
+}
+
+// Write implements vfs.StreamFile (see Read); a host FD opened O_APPEND
+// appends.
+func (r *regularFile) Write(_ vfs.Context, src []byte) (int, error) {
+	n, err := retry(func() (int, error) { return unix.Write(r.fd, src) })
+	return clampN(n, err)
+}
+
+// Seek implements vfs.FileImpl on the host file description's offset.
 func (r *regularFile) Seek(_ vfs.Context, off int64, whence int, cur int64) (int64, error) {
 	switch whence {
-	case unix.SEEK_SET, unix.SEEK_CUR:
-		return vfs.GenericSeek(off, whence, cur, -1)
-	case unix.SEEK_END, unix.SEEK_DATA, unix.SEEK_HOLE:
-		if whence != unix.SEEK_END {
-			// Ask the host, which knows the holes. This moves the host
-			// FD's offset, which the guest does not use.
-			return unix.Seek(r.fd, off, whence)
-		}
-		var st unix.Stat_t
-		if err := unix.Fstat(r.fd, &st); err != nil {
-			return 0, err
-		}
-		return vfs.GenericSeek(off, whence, cur, st.Size)
+	case unix.SEEK_SET, unix.SEEK_CUR, unix.SEEK_END, unix.SEEK_DATA, unix.SEEK_HOLE:
+		return unix.Seek(r.fd, off, whence)
 	}
 	return 0, unix.EINVAL
 }
