@@ -126,7 +126,6 @@ func (tf *TimerFD) remainingLocked(now time.Time) time.Duration {
 // count, and returns the previous remaining time and interval.
 func (tf *TimerFD) Set(value, interval time.Duration, abs bool) (oldValue, oldInterval time.Duration) {
 	tf.mu.Lock()
-	defer tf.mu.Unlock()
 	now := time.Now()
 	tf.updateLocked(now)
 	oldValue, oldInterval = tf.remainingLocked(now), tf.interval
@@ -144,9 +143,11 @@ func (tf *TimerFD) Set(value, interval time.Duration, abs bool) (oldValue, oldIn
 		tf.updateLocked(now)
 	}
 	tf.scheduleLocked()
-	if tf.ticks > 0 {
+	expired := tf.ticks > 0
+	tf.mu.Unlock()
+	if expired {
 		// An absolute time in the past expires at once.
-		defer tf.queue.Notify(waiter.EventIn | waiter.EventRdNorm)
+		tf.queue.Notify(waiter.EventIn | waiter.EventRdNorm)
 	}
 	return oldValue, oldInterval
 }
