@@ -169,7 +169,7 @@ func (fs *FS) newFdinfo(ref *taskRef, key string, fd int32) *regNode {
 			return nil, unix.ENOENT
 		}
 		defer file.DecRef(ctx)
-		flags := file.StatusFlags() | unix.O_LARGEFILE
+		flags := file.StatusFlags() | oLargefile
 		if cloexec {
 			flags |= unix.O_CLOEXEC
 		}
@@ -201,3 +201,7 @@ func (fs *FS) newFdinfo(ref *taskRef, key string, fd int32) *regNode {
 	}
 	return r
 }
+
+// oLargefile is the kernel's O_LARGEFILE on x86-64 (always set on 64-bit
+// files; unix.O_LARGEFILE is 0 there).
+const oLargefile = 0o100000

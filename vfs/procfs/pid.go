@@ -279,7 +279,11 @@ func liveTask(t *kernel.Task) *kernel.Task {
 // readerRoot returns the root directory paths are shown relative to: the
 // reader's, or else the target's. The caller drops the reference.
 func readerRoot(ctx vfs.Context, target *kernel.Task) vfs.Location {
-	for _, t := range []*kernel.Task{callerTask(ctx), target} {
+	var caller *kernel.Task
+	if ctx != nil {
+		caller = callerTask(ctx)
+	}
+	for _, t := range []*kernel.Task{caller, target} {
 		if t == nil {
 			continue
 		}

@@ -14,7 +14,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-	"unsafe"
 
 	"golang.org/x/sys/unix"
 
@@ -290,8 +289,14 @@ func clockTicks(ns int64) uint64 {
 	return uint64(ns / int64(10*time.Millisecond))
 }
 
-// mountNamespace returns the mount namespace of t for /proc/PID/mounts.
+// mountNamespace returns the mount namespace of t (whose root is root)
+// for /proc/PID/mounts.
 func (fs *FS) mountNamespace(t *kernel.Task, root vfs.Location) *vfs.MountNamespace {
+	if root.Mount != nil {
+		if ns := root.Mount.Namespace(); ns != nil {
+			return ns
+		}
+	}
 	if ext, ok := t.ThreadGroup().Ext.(MountNamespacer); ok {
 		if ns := ext.MountNamespace(); ns != nil {
 			return ns
@@ -302,21 +307,5 @@ func (fs *FS) mountNamespace(t *kernel.Task, root vfs.Location) *vfs.MountNamesp
 			return ns
 		}
 	}
-	if ns := fs.ns.Load(); ns != nil {
-		return ns
-	}
-	if root.Mount != nil {
-		return mountNS(root.Mount)
-	}
-	return nil
-}
-
-// mountNS reads the namespace of a mount. vfs has no accessor for it, so
-// this reads the unexported field (read-only) as a last resort.
-func mountNS(m *vfs.Mount) *vfs.MountNamespace {
-	f, ok := reflect.TypeOf(vfs.Mount{}).FieldByName("ns")
-	if !ok || f.Type != reflect.TypeOf((*vfs.MountNamespace)(nil)) {
-		return nil
-	}
-	return *(**vfs.MountNamespace)(unsafe.Add(unsafe.Pointer(m), f.Offset))
+	return fs.ns.Load()
 }

@@ -319,10 +319,10 @@ func (fs *FS) newSysDir(parentIno uint64) *dirNode {
 	})
 }
 
-// mountEntries lists the mounts of t's namespace visible from the reader's
-// root.
+// mountEntries lists the mounts of t's namespace visible from t's root
+// (like Linux, paths are relative to the target process's root).
 func (fs *FS) mountEntries(ctx vfs.Context, t *kernel.Task) []mountEntry {
-	root := readerRoot(ctx, t)
+	root := readerRoot(nil, liveTask(t))
 	defer root.DecRef()
 	if !root.Ok() {
 		return nil
