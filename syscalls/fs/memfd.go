@@ -1,0 +1,228 @@
+package fs
+
+import (
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"weak"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/runsc-lite/runsc-lite/sentry/kernel"
+	"github.com/runsc-lite/runsc-lite/vfs"
+	"github.com/runsc-lite/runsc-lite/vfs/tmpfs"
+)
+
+// memfd_create makes an O_TMPFILE regular file in a private tmpfs instance
+// (one per VFS, mounted nowhere). File seals (F_ADD_SEALS) are kept here,
+// keyed by the file's dentry, and enforced by this package's write,
+// truncate and fallocate paths.
+
+// memfdNameMax is MFD_NAME_MAX_LEN (NAME_MAX minus "memfd:").
+const memfdNameMax = 249
+
+const memfdFlags = unix.MFD_CLOEXEC | unix.MFD_ALLOW_SEALING | unix.MFD_HUGETLB |
+	unix.MFD_NOEXEC_SEAL | unix.MFD_EXEC | unix.MFD_HUGE_MASK<<unix.MFD_HUGE_SHIFT
+
+// memfdMounts maps each VFS to its memfd tmpfs root.
+var (
+	memfdMu     sync.Mutex
+	memfdMounts = map[*vfs.VFS]vfs.Location{}
+)
+
+// memfdRoot returns the root of t's VFS's memfd filesystem.
+func memfdRoot(t *kernel.Task) (vfs.Location, error) {
+	v := t.Kernel().VFS()
+	memfdMu.Lock()
+	defer memfdMu.Unlock()
+	if l, ok := memfdMounts[v]; ok {
+		return l, nil
+	}
+	fs, err := tmpfs.New(v, t.Kernel().MemFile, tmpfs.Options{RootMode: 0o1777})
+	if err != nil {
+		return vfs.Location{}, err
+	}
+	l := v.NewMountNamespace(fs, 0).Root()
+	memfdMounts[v] = l
+	return l, nil
+}
+
+// checkMemfdFlags validates memfd_create flags.
+func checkMemfdFlags(flags uint32) error {
+	if flags&^uint32(memfdFlags) != 0 {
+		return unix.EINVAL
+	}
+	if flags&unix.MFD_HUGETLB == 0 && flags&(unix.MFD_HUGE_MASK<<unix.MFD_HUGE_SHIFT) != 0 {
+		return unix.EINVAL
+	}
+	if flags&unix.MFD_HUGETLB != 0 {
+		// No huge pages in the memory file: as on a host without them.
+		return unix.EINVAL
+	}
+	if flags&unix.MFD_EXEC != 0 && flags&unix.MFD_NOEXEC_SEAL != 0 {
+		return unix.EINVAL
+	}
+	return nil
+}
+
+// MemfdCreate implements memfd_create(2).
+func MemfdCreate(t *kernel.Task, a *kernel.SyscallArgs) (uint64, error) {
+	flags := argFlags(a[1])
+	if err := checkMemfdFlags(flags); err != nil {
+		return 0, err
+	}
+	name, err := t.CopyInString(a[0], memfdNameMax+1)
+	if err == unix.ENAMETOOLONG {
+		return 0, unix.EINVAL
+	}
+	if err != nil {
+		return 0, unix.EFAULT
+	}
+	_ = name // The VFS cannot name an O_TMPFILE dentry "memfd:<name>".
+	root, err := memfdRoot(t)
+	if err != nil {
+		return 0, err
+	}
+	mode := uint32(0o777)
+	var seals uint32
+	if flags&unix.MFD_ALLOW_SEALING == 0 {
+		seals = unix.F_SEAL_SEAL
+	}
+	if flags&unix.MFD_NOEXEC_SEAL != 0 {
+		mode = 0o666
+		seals = seals&^unix.F_SEAL_SEAL | unix.F_SEAL_EXEC
+	}
+	f, err := t.Kernel().VFS().OpenAt(ctx(t), root, root, "/", unix.O_TMPFILE|unix.O_RDWR|unix.O_LARGEFILE, mode)
+	if err != nil {
+		return 0, err
+	}
+	defer f.DecRef(ctx(t))
+	registerMemfd(f, seals)
+	fd, err := t.NewFD(f, flags&unix.MFD_CLOEXEC != 0)
+	return uint64(fd), err
+}
+
+// memfdState is the seal set of one memfd.
+type memfdState struct {
+	seals atomic.Uint32
+}
+
+var (
+	sealMu sync.Mutex
+	memfds = map[weak.Pointer[vfs.Dentry]]*memfdState{}
+	// sealed counts memfds with a write-restricting seal, so ordinary
+	// writes skip the lookup.
+	sealed atomic.Int64
+)
+
+// writeSeals are the seals that restrict writes or size changes.
+const writeSeals = unix.F_SEAL_WRITE | unix.F_SEAL_FUTURE_WRITE | unix.F_SEAL_GROW | unix.F_SEAL_SHRINK
+
+func registerMemfd(f *vfs.File, seals uint32) {
+	d := f.Location().Dentry
+	k := weak.Make(d)
+	s := &memfdState{}
+	s.seals.Store(seals)
+	sealMu.Lock()
+	memfds[k] = s
+	sealMu.Unlock()
+	runtime.AddCleanup(d, func(k weak.Pointer[vfs.Dentry]) {
+		sealMu.Lock()
+		if s := memfds[k]; s != nil && s.seals.Load()&writeSeals != 0 {
+			sealed.Add(-1)
+		}
+		delete(memfds, k)
+		sealMu.Unlock()
+	}, k)
+}
+
+// memfdOf returns f's memfd state, or nil if f is not a memfd.
+func memfdOf(f *vfs.File) *memfdState {
+	sealMu.Lock()
+	defer sealMu.Unlock()
+	return memfds[weak.Make(f.Location().Dentry)]
+}
+
+// sealsOf returns f's write-restricting seals (0 for ordinary files).
+func sealsOf(f *vfs.File) uint32 {
+	if sealed.Load() == 0 {
+		return 0
+	}
+	if s := memfdOf(f); s != nil {
+		return s.seals.Load() & writeSeals
+	}
+	return 0
+}
+
+// checkSealsWrite refuses a write of n bytes at pos that the seals forbid.
+func checkSealsWrite(t *kernel.Task, f *vfs.File, seals uint32, pos, n int64) error {
+	if seals == 0 || n == 0 {
+		return nil
+	}
+	if seals&(unix.F_SEAL_WRITE|unix.F_SEAL_FUTURE_WRITE) != 0 {
+		return unix.EPERM
+	}
+	if seals&unix.F_SEAL_GROW != 0 {
+		st, err := f.Stat(ctx(t))
+		if err != nil {
+			return err
+		}
+		if pos+n > int64(st.Size) {
+			return unix.EPERM
+		}
+	}
+	return nil
+}
+
+// checkSealsResize refuses a size change to size that the seals forbid.
+func checkSealsResize(t *kernel.Task, f *vfs.File, size int64) error {
+	seals := sealsOf(f)
+	if seals&(unix.F_SEAL_GROW|unix.F_SEAL_SHRINK) == 0 {
+		return nil
+	}
+	st, err := f.Stat(ctx(t))
+	if err != nil {
+		return err
+	}
+	if (size > int64(st.Size) && seals&unix.F_SEAL_GROW != 0) || (size < int64(st.Size) && seals&unix.F_SEAL_SHRINK != 0) {
+		return unix.EPERM
+	}
+	return nil
+}
+
+// allSeals are the seals F_ADD_SEALS accepts.
+const allSeals = unix.F_SEAL_SEAL | unix.F_SEAL_SHRINK | unix.F_SEAL_GROW | unix.F_SEAL_WRITE |
+	unix.F_SEAL_FUTURE_WRITE | unix.F_SEAL_EXEC
+
+// fcntlSeals implements F_ADD_SEALS and F_GET_SEALS; files that are not
+// memfds are EINVAL. (F_SEAL_WRITE cannot see existing writable shared
+// mappings, which Linux refuses with EBUSY: the memory manager does not
+// report them.)
+func fcntlSeals(t *kernel.Task, f *vfs.File, cmd int32, arg uint64) (uint64, error) {
+	s := memfdOf(f)
+	if s == nil {
+		return 0, unix.EINVAL
+	}
+	if cmd == fGetSeals {
+		return uint64(s.seals.Load()), nil
+	}
+	add := uint32(arg)
+	if add&^allSeals != 0 {
+		return 0, unix.EINVAL
+	}
+	if !f.Writable() {
+		return 0, unix.EPERM
+	}
+	sealMu.Lock()
+	defer sealMu.Unlock()
+	old := s.seals.Load()
+	if old&unix.F_SEAL_SEAL != 0 {
+		return 0, unix.EPERM
+	}
+	// F_SEAL_EXEC also forbids chmod of the exec bits; Fchmod checks it.
+	s.seals.Store(old | add)
+	if old&writeSeals == 0 && (old|add)&writeSeals != 0 {
+		sealed.Add(1)
+	}
+	return 0, nil
+}
