@@ -514,3 +514,42 @@ func TestSeqSnapshot(t *testing.T) {
 		t.Errorf("SEEK_END: %v", err)
 	}
 }
+
+func TestExeLinkAndProctitle(t *testing.T) {
+	h := newHarness(t)
+	ctx := h.init.VFSContext()
+	kctx := vfs.NewContext(vfs.RootCredentials())
+	if err := h.v.Mkdir(kctx, h.root, h.root, "/bin", 0o755); err != nil {
+		t.Fatal(err)
+	}
+	f, err := h.v.OpenAt(kctx, h.root, h.root, "/bin/prog", unix.O_CREAT|unix.O_WRONLY, 0o755)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Write(kctx, []byte("\x7fELF"))
+	f.DecRef(kctx)
+	exe, err := h.open(h.init, "/proc/self/exe", unix.O_RDONLY)
+	if err != nil {
+		t.Fatalf("open exe: %v", err)
+	}
+	b := make([]byte, 4)
+	if n, _ := exe.Read(ctx, b); string(b[:n]) != "\x7fELF" {
+		t.Errorf("exe content %q", b[:n])
+	}
+	exe.DecRef(ctx)
+	h.init.ThreadGroup().Ext = nil
+	if _, err := h.readlink(h.init, "/proc/self/exe"); err != unix.ENOENT {
+		t.Errorf("exe without a path: %v", err)
+	}
+
+	// setproctitle: argv's last NUL overwritten, the title runs into the
+	// environment area up to the first NUL.
+	m := h.init.MM()
+	title := []byte("prog: worker process long title\x00")
+	if _, err := m.CopyOut(m.ArgStart, title); err != nil {
+		t.Fatal(err)
+	}
+	if got := h.read(h.init, "/proc/self/cmdline"); got != string(title) {
+		t.Errorf("proctitle cmdline %q", got)
+	}
+}

@@ -63,6 +63,9 @@ type FS struct {
 
 	oomAdj sync.Map // *kernel.ThreadGroup -> int
 	ns     atomic.Pointer[vfs.MountNamespace]
+	// scratch holds, per filesystem, a private mount of its root used to
+	// compute mountinfo's root field of bind mounts.
+	scratch sync.Map // *vfs.Filesystem -> *vfs.MountNamespace
 
 	memTotal uint64 // bytes
 	bootID   string

@@ -8,7 +8,6 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -361,9 +360,6 @@ func mountSource(fstype string) string {
 	return fstype
 }
 
-var scratchMu sync.Mutex
-var scratchNS = map[*vfs.Filesystem]*vfs.MountNamespace{}
-
 // fsPath returns the path of m's root inside its filesystem (mountinfo's
 // root field): "/" unless m is a bind mount of a subdirectory.
 func (fs *FS) fsPath(m *vfs.Mount) string {
@@ -373,14 +369,11 @@ func (fs *FS) fsPath(m *vfs.Mount) string {
 	}
 	// vfs has no dentry-path accessor: measure the path against a private
 	// mount of the filesystem's root.
-	scratchMu.Lock()
-	ns := scratchNS[f]
-	if ns == nil {
-		ns = fs.v.NewMountNamespace(f, 0)
-		scratchNS[f] = ns
+	nsv, ok := fs.scratch.Load(f)
+	if !ok {
+		nsv, _ = fs.scratch.LoadOrStore(f, fs.v.NewMountNamespace(f, 0))
 	}
-	scratchMu.Unlock()
-	r := ns.Root()
+	r := nsv.(*vfs.MountNamespace).Root()
 	p, err := fs.v.PathOf(r, vfs.Location{Mount: r.Mount, Dentry: m.Root()})
 	if err != nil {
 		return "/"
