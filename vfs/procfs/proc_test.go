@@ -553,3 +553,25 @@ func TestExeLinkAndProctitle(t *testing.T) {
 		t.Errorf("proctitle cmdline %q", got)
 	}
 }
+
+func TestMountinfoBindRoot(t *testing.T) {
+	h := newHarness(t)
+	kctx := vfs.NewContext(vfs.RootCredentials())
+	for _, d := range []string{"/home/sub", "/mnt"} {
+		if err := h.v.Mkdir(kctx, h.root, h.root, d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	src, err := h.v.GetLocation(kctx, h.root, h.root, "/home/sub", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.DecRef()
+	if _, err := h.v.BindMount(kctx, src, h.root, h.root, "/mnt", unix.MS_RDONLY, false); err != nil {
+		t.Fatal(err)
+	}
+	mi := h.read(h.init, "/proc/self/mountinfo")
+	if !strings.Contains(mi, " /home/sub /mnt ro,relatime - tmpfs tmpfs ro\n") {
+		t.Errorf("mountinfo:\n%s", mi)
+	}
+}
