@@ -451,12 +451,17 @@ func Pselect6(t *kernel.Task, a *kernel.SyscallArgs) (uint64, error) {
 	return pollSelectFinish(t, tsp, to, false, masked, ret, err)
 }
 
-// maxSelectFDs is the size of the task's descriptor table as Linux would
-// have grown it (fdt->max_fds): select ignores descriptors beyond it.
+// maxSelectFDs bounds the descriptors select looks at. Linux clamps nfds
+// to the size of the descriptor table (fdt->max_fds: 64 at first, then
+// powers of two times 128 as it grows, never shrinking, inherited through
+// fork), so bits beyond it are ignored rather than EBADF. The table size
+// depends on the process's history, so this never clamps below FD_SETSIZE:
+// a set bit of a closed descriptor below 1024 is always EBADF.
 func maxSelectFDs(t *kernel.Task) int {
+	const fdSetSize = 1024
 	fds := t.Files.FDs()
-	if len(fds) == 0 || fds[len(fds)-1] < 64 {
-		return 64
+	if len(fds) == 0 || fds[len(fds)-1] < fdSetSize {
+		return fdSetSize
 	}
 	n := int(fds[len(fds)-1]+1) / 128
 	p := 1
