@@ -5,6 +5,7 @@ package gofer
 import (
 	"errors"
 	"fmt"
+	"os"
 	"sync"
 	"sync/atomic"
 
@@ -24,7 +25,7 @@ var ErrClosed = errors.New("gofer: connection closed")
 // Errors reported by the gofer are returned as unix.Errno values; transport
 // failures are wrapped errors (errors.Is(err, ErrClosed) once closed).
 type Client struct {
-	sock int
+	pc *packetConn
 
 	// DirectFS makes Attach ask for an O_RDONLY|O_DIRECTORY FD of the
 	// mount root. It is true by default; set it before the first Attach.
@@ -49,8 +50,8 @@ type result struct {
 var chanPool = sync.Pool{New: func() any { return make(chan result, 1) }}
 
 // NewClient starts a client on the connected SOCK_SEQPACKET socket fd,
-// which it owns from now on (Close closes it). fd should be in blocking
-// mode: the reader parks in recvmsg.
+// which it owns from now on (Close closes it; it is switched to
+// non-blocking mode for the netpoller).
 func NewClient(fd int) (*Client, error) {
 	typ, err := unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_TYPE)
 	if err != nil {
@@ -59,11 +60,12 @@ func NewClient(fd int) (*Client, error) {
 	if typ != unix.SOCK_SEQPACKET {
 		return nil, fmt.Errorf("gofer: client socket type %d, want SOCK_SEQPACKET", typ)
 	}
-	if err := unix.SetNonblock(fd, false); err != nil {
+	pc, err := newPacketConn(fd)
+	if err != nil {
 		return nil, fmt.Errorf("gofer: client socket: %w", err)
 	}
 	c := &Client{
-		sock:       fd,
+		pc:         pc,
 		DirectFS:   true,
 		pending:    make(map[uint64]chan result),
 		readerDone: make(chan struct{}),
@@ -76,10 +78,10 @@ func NewClient(fd int) (*Client, error) {
 // closes the socket.
 func (c *Client) Close() error {
 	c.closeOnce.Do(func() {
-		// shutdown, unlike close, wakes the reader blocked in recvmsg.
-		unix.Shutdown(c.sock, unix.SHUT_RDWR)
+		// Closing through the os.File wakes the reader parked in the
+		// netpoller, which then fails the calls in flight.
+		c.pc.close()
 		<-c.readerDone
-		unix.Close(c.sock)
 	})
 	return nil
 }
@@ -92,7 +94,11 @@ func (c *Client) reader() {
 	for {
 		var n, flags int
 		var fds []int
-		n, fds, flags, err = recvPacket(c.sock, buf, oob)
+		n, fds, flags, err = c.pc.recv(buf, oob)
+		if errors.Is(err, os.ErrClosed) {
+			err = ErrClosed
+			break
+		}
 		if err != nil {
 			err = fmt.Errorf("gofer: receive: %w", err)
 			break
@@ -173,7 +179,7 @@ func (c *Client) call(req *pb.Request) (*pb.Response, int, error) {
 	}
 	c.pending[id] = ch
 	c.mu.Unlock()
-	if err := sendPacket(c.sock, data, -1); err != nil {
+	if err := c.pc.send(data, -1); err != nil {
 		c.mu.Lock()
 		_, mine := c.pending[id]
 		delete(c.pending, id)

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"sync"
-	"sync/atomic"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -98,115 +97,103 @@ func ServeFD(fd int, mounts []Mount) error {
 }
 
 // Serve is ServeFD for a connection object such as a *net.UnixConn of type
-// "unixpacket". Serve takes the connection over: it switches its socket to
-// blocking mode, so the caller must not use conn any more except to Close it.
+// "unixpacket" (anything with a pollable SyscallConn). It does not close conn.
 func Serve(conn syscall.Conn, mounts []Mount) error {
-	raw, err := conn.SyscallConn()
+	s, err := NewServer(mounts)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	return s.Serve(conn)
+}
+
+// ServeFD serves this server's mounts on fd until the peer closes it. It
+// does not close fd (it works on a duplicate).
+func (s *Server) ServeFD(fd int) error {
+	dup, err := unix.FcntlInt(uintptr(fd), unix.F_DUPFD_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("gofer: serve: dup socket: %w", err)
+	}
+	pc, err := newPacketConn(dup)
 	if err != nil {
 		return fmt.Errorf("gofer: serve: %w", err)
 	}
-	fd := -1
-	var dupErr error
-	if err := raw.Control(func(cfd uintptr) {
-		fd, dupErr = unix.FcntlInt(cfd, unix.F_DUPFD_CLOEXEC, 0)
-	}); err != nil {
+	defer pc.close()
+	return s.serve(pc)
+}
+
+// Serve serves this server's mounts on conn until the peer closes it.
+func (s *Server) Serve(conn syscall.Conn) error {
+	rc, err := conn.SyscallConn()
+	if err != nil {
 		return fmt.Errorf("gofer: serve: %w", err)
 	}
-	if dupErr != nil {
-		return fmt.Errorf("gofer: serve: dup connection: %w", dupErr)
-	}
-	defer unix.Close(fd)
-	// Blocking I/O: workers park in recvmsg instead of the netpoller,
-	// which keeps the round trip short and the seccomp filter small.
-	if err := unix.SetNonblock(fd, false); err != nil {
-		return fmt.Errorf("gofer: serve: %w", err)
-	}
-	return ServeFD(fd, mounts)
+	return s.serve(&packetConn{rc: rc})
 }
 
-// ServeFD serves this server's mounts on fd until the peer closes it.
-//
-// Workers block in recvmsg on the shared socket and each handles the packet
-// it received itself, so a request costs no goroutine hand-off. A worker that
-// finds no idle peer before handling starts another, up to maxWorkers, so
-// slow requests do not stall fast ones.
-func (s *Server) ServeFD(fd int) error {
-	l := &serveLoop{s: s, sock: fd}
-	l.spawn()
-	l.wg.Wait()
-	if err := l.err.Load(); err != nil {
-		return fmt.Errorf("gofer: serve: %w", *err)
-	}
-	return nil
-}
+// maxInFlight bounds the requests being handled at once; past it the
+// reader stops reading and requests wait in the socket buffer.
+const maxInFlight = 256
 
-type serveLoop struct {
-	s       *Server
-	sock    int
-	wg      sync.WaitGroup
-	idle    atomic.Int32
-	workers atomic.Int32
-	done    atomic.Bool
-	err     atomic.Pointer[error]
-}
+var bufPool = sync.Pool{New: func() any { b := make([]byte, MaxMessageSize); return &b }}
 
-func (l *serveLoop) spawn() {
-	l.workers.Add(1)
-	l.wg.Add(1)
-	go l.worker()
-}
-
-func (l *serveLoop) worker() {
-	defer l.wg.Done()
-	buf := make([]byte, MaxMessageSize)
+// serve reads packets and handles each in its own goroutine: handlers may
+// block in the host file system, and the sentry has many requests in
+// flight. Responses go out in completion order, matched by request id.
+func (s *Server) serve(pc *packetConn) error {
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	sem := make(chan struct{}, maxInFlight)
 	oob := make([]byte, oobSpace)
-	out := make([]byte, 0, 4096)
-	for !l.done.Load() {
-		l.idle.Add(1)
-		n, fds, flags, err := recvPacket(l.sock, buf, oob)
-		l.idle.Add(-1)
+	for {
+		bp := bufPool.Get().(*[]byte)
+		n, fds, flags, err := pc.recv(*bp, oob)
 		// The client never sends FDs; close any so they cannot pile up.
 		closeAll(fds)
 		if err != nil {
-			l.done.Store(true)
-			l.err.CompareAndSwap(nil, &err)
-			return
+			bufPool.Put(bp)
+			return fmt.Errorf("gofer: serve: receive: %w", err)
 		}
-		if n == 0 && peerClosed(l.sock) {
-			l.done.Store(true)
-			return
+		if n == 0 && pc.peerClosed() {
+			bufPool.Put(bp)
+			return nil
 		}
-		if l.idle.Load() == 0 {
-			if w := l.workers.Load(); w < maxWorkers && l.workers.CompareAndSwap(w, w+1) {
-				l.wg.Add(1)
-				go l.worker()
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer func() {
+				bufPool.Put(bp)
+				<-sem
+				wg.Done()
+			}()
+			var resp *pb.Response
+			respFD := -1
+			if flags&unix.MSG_TRUNC != 0 {
+				resp = &pb.Response{Errno: int32(unix.EINVAL)}
+			} else {
+				resp, respFD = s.handlePacket((*bp)[:n])
 			}
-		}
-		var resp *pb.Response
-		respFD := -1
-		if flags&(unix.MSG_TRUNC|unix.MSG_CTRUNC) != 0 {
-			resp = &pb.Response{Errno: int32(unix.EINVAL)}
-		} else {
-			resp, respFD = l.s.handlePacket(buf[:n])
-		}
-		out, err = proto.MarshalOptions{}.MarshalAppend(out[:0], resp)
-		if err != nil || len(out) > MaxMessageSize {
-			// Handlers size their results to fit; this is a backstop so
-			// the client gets an answer rather than waiting forever.
-			if respFD >= 0 {
-				unix.Close(respFD)
-				respFD = -1
-			}
-			out, _ = proto.Marshal(&pb.Response{Id: resp.Id, Errno: int32(unix.EOVERFLOW)})
-		}
-		err = sendPacket(l.sock, out, respFD)
+			s.reply(pc, resp, respFD)
+		}()
+	}
+}
+
+// reply sends resp (and respFD, which it closes). A send error means the
+// peer is gone, which the read loop notices by itself.
+func (s *Server) reply(pc *packetConn, resp *pb.Response, respFD int) {
+	out, err := proto.Marshal(resp)
+	if err != nil || len(out) > MaxMessageSize {
+		// Handlers size their results to fit; this is a backstop so
+		// the client gets an answer rather than waiting forever.
 		if respFD >= 0 {
 			unix.Close(respFD)
+			respFD = -1
 		}
-		if err != nil && (err == unix.EPIPE || err == unix.ECONNRESET || err == unix.EBADF) {
-			l.done.Store(true)
-			return
-		}
+		out, _ = proto.Marshal(&pb.Response{Id: resp.Id, Errno: int32(unix.EOVERFLOW)})
+	}
+	pc.send(out, respFD)
+	if respFD >= 0 {
+		unix.Close(respFD)
 	}
 }
 
