@@ -46,9 +46,10 @@ func CloseRange(t *kernel.Task, a *kernel.SyscallArgs) (uint64, error) {
 	if flags&^(closeRangeUnshare|closeRangeCloexec) != 0 || first > last {
 		return 0, unix.EINVAL
 	}
-	// CLOSE_RANGE_UNSHARE would give the caller a private table first;
-	// the kernel offers no way to swap t.Files' reference yet, so the range
-	// is closed in the (possibly shared) table.
+	if flags&closeRangeUnshare != 0 {
+		// Work on a private copy of a shared table.
+		t.UnshareFiles()
+	}
 	for _, fd := range t.Files.FDs() {
 		if uint32(fd) < first || uint32(fd) > last {
 			continue
