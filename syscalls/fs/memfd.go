@@ -226,3 +226,14 @@ func fcntlSeals(t *kernel.Task, f *vfs.File, cmd int32, arg uint64) (uint64, err
 	}
 	return 0, nil
 }
+
+// Seals returns the seals of a memfd and whether f is one, for the memory
+// manager's mmap checks (F_SEAL_WRITE / F_SEAL_FUTURE_WRITE forbid new
+// writable shared mappings).
+func Seals(f *vfs.File) (uint32, bool) {
+	s := memfdOf(f)
+	if s == nil {
+		return 0, false
+	}
+	return s.seals.Load(), true
+}
