@@ -10,3 +10,8 @@ const oLargeFile = 0x20000
 
 // auditArch is the seccomp_data.arch value of this architecture.
 const auditArch = unix.AUDIT_ARCH_AARCH64
+
+// archSyscalls completes commonSyscalls with arm64-only entries.
+var archSyscalls = []uintptr{unix.SYS_FSTATAT}
+
+func archPrologue() []unix.SockFilter { return nil }

@@ -6,9 +6,9 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
-	"time"
 	"strings"
 	"testing"
+	"time"
 
 	"golang.org/x/sys/unix"
 )

@@ -1,0 +1,65 @@
+//go:build linux
+
+package gofer
+
+import (
+	"fmt"
+	"syscall"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// keptCaps are what the server needs to read and write files as any user
+// (the sentry, not the host, checks the guest's permissions), to set the
+// owner and set-ID bits the sentry asks for, and to link an O_PATH FD
+// (linkat AT_EMPTY_PATH needs CAP_DAC_READ_SEARCH).
+var keptCaps = []uint{
+	unix.CAP_CHOWN,
+	unix.CAP_DAC_OVERRIDE,
+	unix.CAP_DAC_READ_SEARCH,
+	unix.CAP_FOWNER,
+	unix.CAP_FSETID,
+}
+
+// KeptCapabilities is the capability mask a gofer has after Setup (its
+// effective, permitted and bounding sets).
+func KeptCapabilities() uint64 {
+	var m uint64
+	for _, c := range keptCaps {
+		m |= 1 << c
+	}
+	return m
+}
+
+// dropCapabilities reduces the bounding, ambient, inheritable, permitted
+// and effective sets of every thread to keptCaps. Capabilities are per
+// thread, hence AllThreadsSyscall.
+func dropCapabilities() error {
+	keep := KeptCapabilities()
+	for c := uintptr(0); c < 64; c++ {
+		if _, err := unix.PrctlRetInt(unix.PR_CAPBSET_READ, c, 0, 0, 0); err == unix.EINVAL {
+			break // past the last capability this kernel knows
+		}
+		if keep&(1<<c) != 0 {
+			continue
+		}
+		// Dropping from the bounding set needs CAP_SETPCAP, so this
+		// comes before capset.
+		if _, _, errno := syscall.AllThreadsSyscall(unix.SYS_PRCTL, unix.PR_CAPBSET_DROP, c, 0); errno != 0 {
+			return fmt.Errorf("drop capability %d from bounding set: %w", c, errno)
+		}
+	}
+	if _, _, errno := syscall.AllThreadsSyscall6(unix.SYS_PRCTL, unix.PR_CAP_AMBIENT, unix.PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0, 0); errno != 0 {
+		return fmt.Errorf("clear ambient capabilities: %w", errno)
+	}
+	hdr := &unix.CapUserHeader{Version: unix.LINUX_CAPABILITY_VERSION_3}
+	data := &[2]unix.CapUserData{
+		{Effective: uint32(keep), Permitted: uint32(keep)},
+		{Effective: uint32(keep >> 32), Permitted: uint32(keep >> 32)},
+	}
+	if _, _, errno := syscall.AllThreadsSyscall(unix.SYS_CAPSET, uintptr(unsafe.Pointer(hdr)), uintptr(unsafe.Pointer(data)), 0); errno != 0 {
+		return fmt.Errorf("capset: %w", errno)
+	}
+	return nil
+}
