@@ -62,6 +62,11 @@ func TestHelperGofer(t *testing.T) {
 		fmt.Fprintln(report, strings.Join(problems, "; "))
 	}
 	report.Close()
+	if os.Getenv("GOFER_FORBIDDEN") != "" {
+		// Not on the allowlist: the filter must kill us right here.
+		unix.Socket(unix.AF_INET, unix.SOCK_STREAM, 0)
+		os.Exit(3)
+	}
 	if err := ServeFD(3, cfg.Mounts()); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
@@ -76,7 +81,7 @@ type gofer struct {
 }
 
 // startGofer runs the helper with cfg and waits for its self-check.
-func startGofer(t *testing.T, rootfs string, volumes []Mount, secret string) *gofer {
+func startGofer(t *testing.T, rootfs string, volumes []Mount, secret string, env ...string) *gofer {
 	if os.Geteuid() != 0 {
 		t.Skip("Setup needs root")
 	}
@@ -99,6 +104,7 @@ func startGofer(t *testing.T, rootfs string, volumes []Mount, secret string) *go
 	g := &gofer{cmd: exec.Command(os.Args[0], "-test.run=^TestHelperGofer$")}
 	g.cmd.Env = append(os.Environ(), helperEnv+"=1", "GOFER_ROOTFS="+rootfs,
 		"GOFER_VOLUMES="+strings.Join(vols, ","), "GOFER_SECRET="+secret)
+	g.cmd.Env = append(g.cmd.Env, env...)
 	g.cmd.ExtraFiles = []*os.File{sock, pw}
 	g.cmd.Stderr = &g.stderr
 	g.cmd.SysProcAttr = &syscall.SysProcAttr{
@@ -350,4 +356,16 @@ func TestSetupHostRoot(t *testing.T) {
 		t.Error("no gofer threads")
 	}
 	g.stop(t)
+}
+
+// TestSetupSeccompKills checks the filter is enforcing: a syscall off the
+// allowlist (socket) kills the gofer with SIGSYS.
+func TestSetupSeccompKills(t *testing.T) {
+	g := startGofer(t, t.TempDir(), nil, "", "GOFER_FORBIDDEN=1")
+	err := g.cmd.Wait()
+	ws, ok := g.cmd.ProcessState.Sys().(syscall.WaitStatus)
+	if !ok || !ws.Signaled() || ws.Signal() != syscall.SIGSYS {
+		t.Errorf("gofer making a forbidden syscall: %v, want killed by SIGSYS", err)
+	}
+	g.c.Close()
 }
