@@ -108,7 +108,8 @@ func Serve(conn syscall.Conn, mounts []Mount) error {
 }
 
 // ServeFD serves this server's mounts on fd until the peer closes it. It
-// does not close fd (it works on a duplicate).
+// does not close fd (it works on a duplicate), but the socket is switched to
+// non-blocking mode for the netpoller, which the duplicate shares with fd.
 func (s *Server) ServeFD(fd int) error {
 	dup, err := unix.FcntlInt(uintptr(fd), unix.F_DUPFD_CLOEXEC, 0)
 	if err != nil {
