@@ -348,7 +348,7 @@ func (as *addressSpace) Release() {
 	as.threads = nil
 	as.mu.Unlock()
 
-	as.proc.exited(startTimeout)
+	as.proc.waitGone(startTimeout)
 	as.proc.close()
 	as.p.freeRegion(as.exec.off)
 	for t := range threads {

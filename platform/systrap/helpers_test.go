@@ -103,7 +103,9 @@ var (
 	insLoop    = []byte{0xeb, 0xfe} // jmp .
 )
 
-func movEAX(v uint32) []byte { return []byte{0xb8, byte(v), byte(v >> 8), byte(v >> 16), byte(v >> 24)} }
+func movEAX(v uint32) []byte {
+	return []byte{0xb8, byte(v), byte(v >> 8), byte(v >> 16), byte(v >> 24)}
+}
 
 func cat(bs ...[]byte) []byte {
 	var r []byte

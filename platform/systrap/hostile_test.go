@@ -88,10 +88,10 @@ func TestGuestScribblesOverStub(t *testing.T) {
 		movEAX(39), insSyscall, insUD2)
 	rng := rand.New(rand.NewSource(1))
 	targets := []struct{ lo, n uint64 }{
-		{slotBase + regionSize, regionSize},  // own region: control page, stacks
-		{slotBase + regionSize, 0x100},       // own control words only
+		{slotBase + regionSize, regionSize},               // own region: control page, stacks
+		{slotBase + regionSize, 0x100},                    // own control words only
 		{slotBase + regionSize + altStackLo, altStackLen}, // own alternate stack
-		{slotBase, regionSize},                             // the executor's region
+		{slotBase, regionSize},                            // the executor's region
 		{slotBase, 0x100},
 	}
 	for i, tg := range targets {

@@ -30,7 +30,7 @@ type Platform struct {
 	// masterFD holds the master's region only (see masterFDNum).
 	masterFD  int
 	masterMem []byte
-	fsgs    bool   // the host allows rdfsbase/wrfsbase in user mode
+	fsgs      bool // the host allows rdfsbase/wrfsbase in user mode
 
 	master   *proc
 	masterMu sync.Mutex // serialises requests to the master

@@ -49,6 +49,22 @@ func (p *proc) exited(timeout time.Duration) bool {
 	}
 }
 
+// waitGone waits until the process has exited and been reaped (the master
+// ignores SIGCHLD, so the kernel reaps stubs itself, just after the pidfd
+// reports the exit), so that Release leaves no trace, not even a zombie.
+func (p *proc) waitGone(timeout time.Duration) {
+	end := time.Now().Add(timeout)
+	if !p.exited(timeout) {
+		return
+	}
+	for time.Now().Before(end) {
+		if unix.PidfdSendSignal(p.pidfd, 0, nil, 0) == unix.ESRCH {
+			return
+		}
+		time.Sleep(50 * time.Microsecond)
+	}
+}
+
 func (p *proc) kill() {
 	p.dead.Store(true)
 	unix.PidfdSendSignal(p.pidfd, unix.SIGKILL, nil, 0)

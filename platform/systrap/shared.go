@@ -94,6 +94,13 @@ func (c ctl) waitPost(zeroIsDeath bool, check func() bool) waitResult {
 			atomic.StoreUint32(sleep, 0)
 			return waitDied
 		}
+		if s == stateCmd {
+			// The stub may be asleep with its cStubSleep flag cleared
+			// by guest code (command then skipped the wake-up): wake
+			// it whenever we are about to sleep ourselves. With a
+			// running guest this is one cheap syscall per poll.
+			futexWake(st)
+		}
 		futexWait(st, s, pollInterval)
 		atomic.StoreUint32(sleep, 0)
 		switch atomic.LoadUint32(st) {
@@ -110,8 +117,10 @@ func (c ctl) waitPost(zeroIsDeath bool, check func() bool) waitResult {
 	}
 }
 
+// futexWake wakes every waiter: normally there is one, but guest code can
+// make both sides sleep on the same word.
 func futexWake(addr *uint32) {
-	unix.Syscall6(unix.SYS_FUTEX, uintptr(unsafe.Pointer(addr)), futexWakeOp, 1, 0, 0, 0)
+	unix.Syscall6(unix.SYS_FUTEX, uintptr(unsafe.Pointer(addr)), futexWakeOp, 0x7fffffff, 0, 0, 0)
 }
 
 // futexWait sleeps while *addr == val, at most d. The futex is shared (not

@@ -237,7 +237,7 @@ post:
 	mov	$SYS_futex, %eax
 	lea	cState(%r15), %rdi
 	mov	$1, %esi		/* FUTEX_WAKE (shared: the page is a memfd) */
-	mov	$1, %edx
+	mov	$0x7fffffff, %edx	/* all: guest code may have put others there */
 	syscall
 wait:
 	mov	$SPIN, %ecx
