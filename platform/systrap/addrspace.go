@@ -41,9 +41,6 @@ type thread struct {
 	off  int64 // of the region in stubFD
 	slot int
 	tid  int
-	// fresh is set until the thread has entered the guest once: its frame
-	// is the stub's own startup trap.
-	fresh bool
 }
 
 // NewAddressSpace implements platform.Platform: the master forks a stub
@@ -261,7 +258,7 @@ func (as *addressSpace) newThread() (*thread, error) {
 		return nil, err
 	}
 	addr := uintptr(slotBase + slot*regionSize)
-	t := &thread{as: as, c: as.p.regionCtl(off, addr), off: off, slot: slot, fresh: true}
+	t := &thread{as: as, c: as.p.regionCtl(off, addr), off: off, slot: slot}
 	as.p.initCtl(t.c)
 
 	as.execMu.Lock()
