@@ -141,12 +141,26 @@ func (p *Platform) startMaster() error {
 		return fmt.Errorf("systrap: writing stub: %w", err)
 	}
 	none := ^uintptr(0)
-	pid, err := syscall.ForkExec("/proc/self/fd/"+strconv.Itoa(efd), []string{"systrap-stub"},
-		&syscall.ProcAttr{
-			Env:   []string{},
-			Files: []uintptr{none, none, none, uintptr(p.stubFD), uintptr(p.memFD), uintptr(p.masterFD)},
-			Sys:   &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL},
-		})
+	type forkResult struct {
+		pid int
+		err error
+	}
+	ch := make(chan forkResult, 1)
+	// PR_SET_PDEATHSIG fires when the forking *thread* exits. Fork from a
+	// fresh goroutine: it runs on an unlocked runtime thread, and those
+	// live as long as the process, whereas the caller might be locked to
+	// a thread that exits with it.
+	go func() {
+		pid, err := syscall.ForkExec("/proc/self/fd/"+strconv.Itoa(efd), []string{"systrap-stub"},
+			&syscall.ProcAttr{
+				Env:   []string{},
+				Files: []uintptr{none, none, none, uintptr(p.stubFD), uintptr(p.memFD), uintptr(p.masterFD)},
+				Sys:   &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL},
+			})
+		ch <- forkResult{pid, err}
+	}()
+	r := <-ch
+	pid, err := r.pid, r.err
 	if err != nil {
 		return fmt.Errorf("systrap: starting stub: %w", err)
 	}
