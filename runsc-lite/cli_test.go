@@ -56,25 +56,10 @@ func requireRoot(t *testing.T) {
 	}
 }
 
-// sentryGuard skips a test that needs the real kernel while boot.Run is
-// not implemented. TODO(lead): remove once boot.Run works.
-var sentryGuard struct {
-	once sync.Once
-	msg  string
-}
-
+// requireRealSentry marks a test that runs guest code in the real sentry.
 func requireRealSentry(t *testing.T) {
 	t.Helper()
 	requireRoot(t)
-	sentryGuard.once.Do(func() {
-		out, _ := exec.Command(realBin, "do", "/bin/true").CombinedOutput()
-		if strings.Contains(string(out), "kernel not built yet") {
-			sentryGuard.msg = "boot.Run is not implemented yet (\"kernel not built yet\"): skipping a test that runs guest code in the real sentry"
-		}
-	})
-	if sentryGuard.msg != "" {
-		t.Skip(sentryGuard.msg)
-	}
 }
 
 // mountInfo returns our mount table, one line per mount.

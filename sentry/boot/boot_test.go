@@ -64,9 +64,15 @@ func runInTmpfs(t *testing.T, argv ...string) (string, int) {
 			t.Fatal(err)
 		}
 	}
-	status, err := s.startInit(cfg, stdio)
+	status, started, err := s.startInit(cfg, stdio)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if !started {
+		outW.Close()
+		inR.Close()
+		b, _ := io.ReadAll(outR)
+		return string(b), status
 	}
 	done := make(chan []byte)
 	go func() {

@@ -74,8 +74,8 @@ func Run(cfg *Config, hio IO, confine func() error) (int, error) {
 		}
 		stdio[i] = f
 	}
-	status, err := s.startInit(cfg, stdio)
-	if err != nil {
+	status, started, err := s.startInit(cfg, stdio)
+	if err != nil || !started {
 		return status, err
 	}
 	for {
@@ -152,7 +152,8 @@ func rootCtx() vfs.Context { return vfs.NewContext(vfs.RootCredentials()) }
 // startInit creates the guest's first process. A command that cannot be
 // executed gives the shell's status (127 not found, 126 not executable) and
 // one line on the guest's stderr.
-func (s *sandbox) startInit(cfg *Config, stdio [3]*vfs.File) (int, error) {
+// started is false when the command could not be executed.
+func (s *sandbox) startInit(cfg *Config, stdio [3]*vfs.File) (status int, started bool, err error) {
 	ctx := rootCtx()
 	root := s.ns.Root()
 	cwd, err := s.vfs.GetLocation(ctx, root, root, cfg.Cwd, 0)
@@ -166,7 +167,7 @@ func (s *sandbox) startInit(cfg *Config, stdio [3]*vfs.File) (int, error) {
 	files := kernel.NewFDTable()
 	for i, f := range stdio {
 		if _, err := files.NewFD(f, int32(i), false, 1024); err != nil {
-			return 0, err
+			return 0, false, err
 		}
 		f.DecRef(ctx)
 	}
@@ -175,7 +176,7 @@ func (s *sandbox) startInit(cfg *Config, stdio [3]*vfs.File) (int, error) {
 		var m *mm.MM
 		m, err = mm.New(s.mf, s.plat)
 		if err != nil {
-			return 0, err
+			return 0, false, err
 		}
 		var res *loader.Result
 		opener := func(name string) (loader.File, error) {
@@ -190,24 +191,24 @@ func (s *sandbox) startInit(cfg *Config, stdio [3]*vfs.File) (int, error) {
 				FS: fsc, Creds: creds, Name: name})
 			if cerr != nil {
 				res.Exe.Release()
-				return 0, cerr
+				return 0, false, cerr
 			}
 			if ef, ok := res.Exe.(interface{ Name() string }); ok {
 				t.ThreadGroup().Ext = &proc.ProcessInfo{Exe: ef.Name()}
 			}
 			res.Exe.Release()
-			return 0, nil
+			return 0, true, nil
 		}
 		m.Release()
 	}
-	status := exitNoExec
+	status = exitNoExec
 	if errors.Is(err, unix.ENOENT) || errors.Is(err, unix.ENOTDIR) {
 		status = exitNotFound
 	}
 	msg := fmt.Sprintf("runsc-lite: exec %q: %v\n", cfg.Argv[0], describe(err))
 	stdio[2].Write(ctx, []byte(msg))
 	files.CloseRange(ctx, 0, ^uint32(0), false)
-	return status, nil
+	return status, false, nil
 }
 
 func describe(err error) string {
