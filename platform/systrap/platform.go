@@ -155,7 +155,9 @@ func (p *Platform) startMaster() error {
 			&syscall.ProcAttr{
 				Env:   []string{},
 				Files: []uintptr{none, none, none, uintptr(p.stubFD), uintptr(p.memFD), uintptr(p.masterFD)},
-				Sys:   &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL},
+				// Its own process group: a terminal ^C for the sandbox must reach
+			// the sentry, never the stubs directly.
+			Sys: &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL, Setpgid: true},
 			})
 		ch <- forkResult{pid, err}
 	}()
