@@ -29,7 +29,7 @@ func (a Access) Any() bool { return a.Read || a.Write || a.Execute }
 // field order of Linux's struct user_regs_struct.
 type Registers struct {
 	R15, R14, R13, R12, Rbp, Rbx, R11, R10, R9, R8 uint64
-	Rax, Rcx, Rdx, Rsi, Rdi, OrigRax              uint64
+	Rax, Rcx, Rdx, Rsi, Rdi, OrigRax               uint64
 	Rip, Cs, Eflags, Rsp, Ss                       uint64
 	FsBase, GsBase                                 uint64
 	Ds, Es, Fs, Gs                                 uint64

@@ -156,8 +156,8 @@ func (p *Platform) startMaster() error {
 				Env:   []string{},
 				Files: []uintptr{none, none, none, uintptr(p.stubFD), uintptr(p.memFD), uintptr(p.masterFD)},
 				// Its own process group: a terminal ^C for the sandbox must reach
-			// the sentry, never the stubs directly.
-			Sys: &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL, Setpgid: true},
+				// the sentry, never the stubs directly.
+				Sys: &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL, Setpgid: true},
 			})
 		ch <- forkResult{pid, err}
 	}()

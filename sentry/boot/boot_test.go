@@ -108,7 +108,7 @@ func TestBusyboxEcho(t *testing.T) {
 func TestBusyboxShell(t *testing.T) {
 	for _, tc := range []struct {
 		name, script, want string
-		status           int
+		status             int
 	}{
 		{"exit", "exit 3", "", 3},
 		{"pipeline", "echo b a c | tr ' ' '\\n' | sort | tr '\\n' ' '", "a b c ", 0},
