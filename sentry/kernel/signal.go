@@ -7,6 +7,7 @@ import (
 
 	"github.com/runsc-lite/runsc-lite/abi/linux"
 	"github.com/runsc-lite/runsc-lite/platform"
+	"github.com/runsc-lite/runsc-lite/vfs/waiter"
 )
 
 // SigSet is a signal mask: bit n-1 is signal n.
@@ -335,11 +336,15 @@ func (tg *ThreadGroup) sendLocked(si *SigInfo, target *Task) error {
 		}
 	}
 	if target != nil {
-		target.pending.enqueue(si)
+		if target.pending.enqueue(si) {
+			tg.sigWaiters.Notify(waiter.EventIn)
+		}
 		target.wake()
 		return nil
 	}
-	tg.pending.enqueue(si)
+	if tg.pending.enqueue(si) {
+		tg.sigWaiters.Notify(waiter.EventIn)
+	}
 	// Wake one task that does not block it (prefer the leader).
 	for _, t := range tg.tasks {
 		if t.sigMask&SigBit(sig) == 0 && !t.exiting {

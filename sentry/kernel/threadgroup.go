@@ -7,6 +7,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/runsc-lite/runsc-lite/abi/linux"
+	"github.com/runsc-lite/runsc-lite/vfs/waiter"
 )
 
 // ThreadGroup is a guest process.
@@ -42,6 +43,9 @@ type ThreadGroup struct {
 
 	// Timers.
 	timers *tgTimers
+
+	// sigWaiters are notified when a signal is queued (signalfd).
+	sigWaiters waiter.Queue
 
 	// Per-process state owned by the syscall layer (e.g. /proc info).
 	Ext any

@@ -3,7 +3,6 @@ package poll
 import (
 	"encoding/binary"
 	"sync"
-	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -16,15 +15,17 @@ import (
 // signalfdSiginfoSize is sizeof(struct signalfd_siginfo).
 const signalfdSiginfoSize = 128
 
-// signalfdPollInterval is how often a signalfd with waiters checks for
-// pending signals when the kernel does not notify it (see
-// kernel.SignalHookWired).
-const signalfdPollInterval = 10 * time.Millisecond
-
 // signalSource is what a signalfd needs from a task.
 type signalSource interface {
 	PendingSignals() kernel.SigSet
 	DequeueSignal(mask kernel.SigSet) *kernel.SigInfo
+}
+
+// signalWaiters notifies registered entries when a signal is queued (a
+// *kernel.ThreadGroup).
+type signalWaiters interface {
+	RegisterSignalWaiter(e *waiter.Entry)
+	UnregisterSignalWaiter(e *waiter.Entry)
 }
 
 // SignalFD is the implementation of a signalfd(2) file. Reads dequeue the
@@ -35,27 +36,23 @@ type signalSource interface {
 type SignalFD struct {
 	noSeek
 	src signalSource
-	tg  *kernel.ThreadGroup // nil in tests
+	sw  signalWaiters
 
 	mu       sync.Mutex
 	mask     kernel.SigSet
-	waiters  map[*waiter.Entry]bool
-	stopPoll chan struct{}
 	released bool
 	hook     *waiter.Entry
 
 	queue waiter.Queue
 }
 
-func newSignalFD(src signalSource, tg *kernel.ThreadGroup, mask kernel.SigSet) *SignalFD {
-	s := &SignalFD{src: src, tg: tg, mask: sanitizeSigMask(mask), waiters: map[*waiter.Entry]bool{}}
-	if tg != nil {
-		// Runs with the kernel lock held: only notify.
-		s.hook = waiter.NewFunctionEntry(waiter.EventIn, func(waiter.EventMask) {
-			s.queue.Notify(waiter.EventIn | waiter.EventRdNorm)
-		})
-		tg.RegisterSignalWaiter(s.hook)
-	}
+func newSignalFD(src signalSource, sw signalWaiters, mask kernel.SigSet) *SignalFD {
+	s := &SignalFD{src: src, sw: sw, mask: sanitizeSigMask(mask)}
+	// Runs with the kernel lock held: only notify.
+	s.hook = waiter.NewFunctionEntry(waiter.EventIn, func(waiter.EventMask) {
+		s.queue.Notify(waiter.EventIn | waiter.EventRdNorm)
+	})
+	sw.RegisterSignalWaiter(s.hook)
 	return s
 }
 
@@ -83,14 +80,8 @@ func (s *SignalFD) SetMask(m kernel.SigSet) {
 func (s *SignalFD) Release(vfs.Context) {
 	s.mu.Lock()
 	s.released = true
-	if s.stopPoll != nil {
-		close(s.stopPoll)
-		s.stopPoll = nil
-	}
 	s.mu.Unlock()
-	if s.hook != nil {
-		s.tg.UnregisterSignalWaiter(s.hook)
-	}
+	s.sw.UnregisterSignalWaiter(s.hook)
 }
 
 // Read implements vfs.StreamFile: it dequeues as many pending signals in
@@ -133,49 +124,12 @@ func (s *SignalFD) Readiness(mask waiter.EventMask) waiter.EventMask {
 	return 0
 }
 
-// EventRegister implements vfs.Waitable.
-func (s *SignalFD) EventRegister(e *waiter.Entry) {
-	s.queue.Register(e)
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.waiters[e] = true
-	if !kernel.SignalHookWired && s.stopPoll == nil && !s.released {
-		s.stopPoll = make(chan struct{})
-		go s.poll(s.stopPoll)
-	}
-}
+// EventRegister implements vfs.Waitable. The thread group's signal queue
+// notifies the file (see newSignalFD), and the file its waiters.
+func (s *SignalFD) EventRegister(e *waiter.Entry) { s.queue.Register(e) }
 
 // EventUnregister implements vfs.Waitable.
-func (s *SignalFD) EventUnregister(e *waiter.Entry) {
-	s.queue.Unregister(e)
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	delete(s.waiters, e)
-	if len(s.waiters) == 0 && s.stopPoll != nil {
-		close(s.stopPoll)
-		s.stopPoll = nil
-	}
-}
-
-// poll notifies the waiters when signals in the mask become pending, for
-// kernels that do not notify signalfds themselves.
-func (s *SignalFD) poll(stop chan struct{}) {
-	tk := time.NewTicker(signalfdPollInterval)
-	defer tk.Stop()
-	last := false
-	for {
-		select {
-		case <-stop:
-			return
-		case <-tk.C:
-		}
-		r := s.Readiness(waiter.EventIn) != 0
-		if r && !last {
-			s.queue.Notify(waiter.EventIn | waiter.EventRdNorm)
-		}
-		last = r
-	}
-}
+func (s *SignalFD) EventUnregister(e *waiter.Entry) { s.queue.Unregister(e) }
 
 // EncodeSignalfdSiginfo encodes si as a struct signalfd_siginfo.
 func EncodeSignalfdSiginfo(si *kernel.SigInfo) []byte {

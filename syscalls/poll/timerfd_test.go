@@ -123,7 +123,11 @@ func TestTimerFDSetResets(t *testing.T) {
 type fakeSignals struct {
 	mu      sync.Mutex
 	pending []*kernel.SigInfo
+	waiters waiter.Queue
 }
+
+func (f *fakeSignals) RegisterSignalWaiter(e *waiter.Entry)   { f.waiters.Register(e) }
+func (f *fakeSignals) UnregisterSignalWaiter(e *waiter.Entry) { f.waiters.Unregister(e) }
 
 func (f *fakeSignals) PendingSignals() kernel.SigSet {
 	f.mu.Lock()
@@ -151,13 +155,14 @@ func (f *fakeSignals) send(si *kernel.SigInfo) {
 	f.mu.Lock()
 	f.pending = append(f.pending, si)
 	f.mu.Unlock()
+	f.waiters.Notify(waiter.EventIn)
 }
 
 func TestSignalFD(t *testing.T) {
 	src := &fakeSignals{}
 	usr1, usr2 := int32(unix.SIGUSR1), int32(unix.SIGUSR2)
 	kill := int32(unix.SIGKILL)
-	s := newSignalFD(src, nil, kernel.SigBit(usr1)|kernel.SigBit(kill))
+	s := newSignalFD(src, src, kernel.SigBit(usr1)|kernel.SigBit(kill))
 	defer s.Release(testCtx)
 	if s.Mask() != kernel.SigBit(usr1) {
 		t.Fatalf("mask %#x", s.Mask())
