@@ -107,7 +107,11 @@ func (t *Task) UnshareFiles() {
 	shared := f.refs > 1
 	f.mu.Unlock()
 	if shared {
-		t.Files = f.Fork()
+		n := f.Fork()
+		// Under k.mu: /proc reads another task's table with it held.
+		t.k.mu.Lock()
+		t.Files = n
+		t.k.mu.Unlock()
 		f.decRef(t.VFSContext())
 	}
 }

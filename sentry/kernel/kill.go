@@ -4,6 +4,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/runsc-lite/runsc-lite/abi/linux"
 )
 
 // Kill implements kill(2) semantics for pid > 0, 0, -1 and < -1.
@@ -57,12 +59,23 @@ func (k *Kernel) Kill(sender *Task, pid int32, si *SigInfo) error {
 	return nil
 }
 
-// initAcceptsLocked reports whether init has a handler for sig: signals
-// from inside the namespace that would take init's default action are
-// dropped, as on Linux.
+// initAcceptsLocked reports whether init takes sig from inside its
+// namespace: signals that would take init's default action are dropped, as
+// on Linux, unless init blocks them (it may then take them with sigwait or a
+// signalfd).
 func (k *Kernel) initAcceptsLocked(sig int32) bool {
-	a := k.init.handlers.actions[sig]
-	return a.Handler != 0 && sig != int32(unix.SIGKILL) && sig != int32(unix.SIGSTOP)
+	if sig == int32(unix.SIGKILL) || sig == int32(unix.SIGSTOP) {
+		return false
+	}
+	if k.init.handlers.actions[sig].Handler != linux.SIG_DFL {
+		return true
+	}
+	for _, t := range k.init.tasks {
+		if t.sigMask&SigBit(sig) != 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // SendExternalSignal delivers a signal from outside the sandbox (the host
