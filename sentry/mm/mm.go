@@ -7,6 +7,7 @@ package mm
 
 import (
 	"fmt"
+	"slices"
 	"sync"
 
 	"github.com/google/btree"
@@ -402,6 +403,9 @@ func (m *MM) Remap(old, oldLen, newLen uint64, flags int, newAddr uint64) (uint6
 	if old&(pageSize-1) != 0 || newLen == 0 {
 		return 0, unix.EINVAL
 	}
+	if oldLen > m.max || newLen > m.max {
+		return 0, unix.ENOMEM
+	}
 	oldLen = (oldLen + pageSize - 1) &^ (pageSize - 1)
 	newLen = (newLen + pageSize - 1) &^ (pageSize - 1)
 	if flags&fixed != 0 && flags&mayMove == 0 {
@@ -479,19 +483,24 @@ func (m *MM) DontNeed(addr, length uint64) error {
 		return unix.EINVAL
 	}
 	end := (addr + length + pageSize - 1) &^ (pageSize - 1)
+	if end < addr || end > m.max {
+		return unix.EINVAL
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	for a := addr; a < end; {
-		v := m.findLocked(a)
-		if v == nil {
-			a += pageSize
-			continue
-		}
-		e := min(end, v.end)
+	// Walk the vmas in the range, not its pages: the length is the guest's.
+	var vs []*vma
+	if v := m.findLocked(addr); v != nil {
+		vs = append(vs, v)
+	}
+	m.vmas.AscendRange(&vma{start: addr + 1}, &vma{start: end}, func(v *vma) bool {
+		vs = append(vs, v)
+		return true
+	})
+	for _, v := range vs {
 		if !v.shared {
-			m.dropPagesLocked(max(a, v.start), e)
+			m.dropPagesLocked(max(addr, v.start), min(end, v.end))
 		}
-		a = e
 	}
 	return nil
 }
@@ -529,10 +538,22 @@ func (m *MM) Fork(p platform.Platform) (*MM, error) {
 			}
 		}
 	}
-	for _, a := range protect {
-		m.as.Unmap(uintptr(a), pageSize)
-	}
+	m.unmapPagesLocked(protect)
 	return c, nil
+}
+
+// unmapPagesLocked removes the given pages from the platform, one call per
+// run of contiguous pages: each call is a round trip to the stub process.
+func (m *MM) unmapPagesLocked(pages []uint64) {
+	slices.Sort(pages)
+	for i := 0; i < len(pages); {
+		j := i + 1
+		for j < len(pages) && pages[j] == pages[j-1]+pageSize {
+			j++
+		}
+		m.as.Unmap(uintptr(pages[i]), uintptr(pages[j-1]+pageSize-pages[i]))
+		i = j
+	}
 }
 
 // HandleFault resolves a guest page fault. It returns EFAULT when the access
