@@ -172,30 +172,32 @@ func id32(v uint64) int64 {
 
 // Setreuid implements setreuid(2).
 func Setreuid(t *kernel.Task, a *kernel.SyscallArgs) (uint64, error) {
-	r, e := id32(a[0]), id32(a[1])
-	s := int64(-1)
-	if r != -1 || (e != -1 && uint32(e) != t.Creds().RealUID) {
-		if e != -1 {
-			s = e
-		} else {
-			s = int64(t.Creds().EffectiveUID)
-		}
-	}
-	return 0, setres(t, r, e, s, false)
+	return 0, setre(t, a, false)
 }
 
 // Setregid implements setregid(2).
 func Setregid(t *kernel.Task, a *kernel.SyscallArgs) (uint64, error) {
+	return 0, setre(t, a, true)
+}
+
+// setre implements setreuid/setregid: the saved ID follows the effective
+// one when the real ID is set or the effective one changes to something
+// other than the real ID.
+func setre(t *kernel.Task, a *kernel.SyscallArgs, gid bool) error {
 	r, e := id32(a[0]), id32(a[1])
+	c := t.Creds()
+	real, eff := c.RealUID, c.EffectiveUID
+	if gid {
+		real, eff = c.RealGID, c.EffectiveGID
+	}
 	s := int64(-1)
-	if r != -1 || (e != -1 && uint32(e) != t.Creds().RealGID) {
+	if r != -1 || (e != -1 && uint32(e) != real) {
+		s = int64(eff)
 		if e != -1 {
 			s = e
-		} else {
-			s = int64(t.Creds().EffectiveGID)
 		}
 	}
-	return 0, setres(t, r, e, s, true)
+	return setres(t, r, e, s, gid)
 }
 
 // Setresuid implements setresuid(2).
@@ -210,30 +212,37 @@ func Setresgid(t *kernel.Task, a *kernel.SyscallArgs) (uint64, error) {
 
 // Setfsuid implements setfsuid(2): it always returns the previous fsuid.
 func Setfsuid(t *kernel.Task, a *kernel.SyscallArgs) (uint64, error) {
-	c := t.Creds()
-	old := c.FSUID
-	v := uint32(a[0])
-	if v != 0xffffffff && (c.HasCap(capSetUID) || v == c.RealUID || v == c.EffectiveUID || v == c.SavedUID) {
-		n := c.Fork()
-		n.FSUID = v
-		n.Finish()
-		t.SetCreds(n)
-	}
-	return uint64(old), nil
+	return uint64(setfs(t, uint32(a[0]), false)), nil
 }
 
-// Setfsgid implements setfsgid(2).
+// Setfsgid implements setfsgid(2): it always returns the previous fsgid.
 func Setfsgid(t *kernel.Task, a *kernel.SyscallArgs) (uint64, error) {
+	return uint64(setfs(t, uint32(a[0]), true)), nil
+}
+
+// setfs changes the fsuid (or fsgid) to v when allowed and returns the old
+// value.
+func setfs(t *kernel.Task, v uint32, gid bool) uint32 {
 	c := t.Creds()
-	old := c.FSGID
-	v := uint32(a[0])
-	if v != 0xffffffff && (c.HasCap(capSetGID) || v == c.RealGID || v == c.EffectiveGID || v == c.SavedGID) {
-		n := c.Fork()
-		n.FSGID = v
-		n.Finish()
-		t.SetCreds(n)
+	ids := [4]uint32{c.FSUID, c.RealUID, c.EffectiveUID, c.SavedUID}
+	capNeeded := capSetUID
+	if gid {
+		ids = [4]uint32{c.FSGID, c.RealGID, c.EffectiveGID, c.SavedGID}
+		capNeeded = capSetGID
 	}
-	return uint64(old), nil
+	old := ids[0]
+	if v == 0xffffffff || !(c.HasCap(capNeeded) || v == ids[1] || v == ids[2] || v == ids[3]) {
+		return old
+	}
+	n := c.Fork()
+	if gid {
+		n.FSGID = v
+	} else {
+		n.FSUID = v
+	}
+	n.Finish()
+	t.SetCreds(n)
+	return old
 }
 
 // Getgroups implements getgroups(2).
