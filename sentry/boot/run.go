@@ -14,7 +14,6 @@ import (
 	"github.com/runsc-lite/runsc-lite/gofer"
 	"github.com/runsc-lite/runsc-lite/platform/systrap"
 	"github.com/runsc-lite/runsc-lite/sentry/kernel"
-	"github.com/runsc-lite/runsc-lite/sentry/loader"
 	"github.com/runsc-lite/runsc-lite/sentry/memfile"
 	"github.com/runsc-lite/runsc-lite/sentry/mm"
 	"github.com/runsc-lite/runsc-lite/syscalls"
@@ -173,33 +172,18 @@ func (s *sandbox) startInit(cfg *Config, stdio [3]*vfs.File) (status int, starte
 	}
 	argv0, err := s.lookPath(creds.VFS(), root, cwd, cfg)
 	if err == nil {
-		var m *mm.MM
-		m, err = mm.New(s.mf, s.plat)
-		if err != nil {
-			return 0, false, err
-		}
-		var res *loader.Result
-		opener := func(name string) (loader.File, error) {
-			return proc.OpenExec(s.k, vfs.NewContext(creds.VFS()), root, cwd, name)
-		}
-		var rnd [16]byte
-		res, err = loader.Load(m, loader.Args{Path: argv0, Argv: cfg.Argv, Envv: cfg.Env, Open: opener,
-			Creds: [4]uint32{cfg.UID, cfg.UID, cfg.GID, cfg.GID}, Random: rnd, HWCap: proc.HWCap(), HWCap2: 2})
+		var img *proc.Image
+		img, err = proc.Load(s.k, vfs.NewContext(creds.VFS()), root, cwd, argv0, cfg.Argv, cfg.Env, creds)
 		if err == nil {
-			name := path.Base(res.ExecPath)
-			t, cerr := s.k.CreateInit(kernel.InitOpts{MM: m, Entry: res.Entry, Stack: res.Stack, Files: files,
-				FS: fsc, Creds: creds, Name: name})
+			t, cerr := s.k.CreateInit(kernel.InitOpts{MM: img.MM, Entry: img.Entry, Stack: img.Stack,
+				Files: files, FS: fsc, Creds: creds, Name: img.Name})
 			if cerr != nil {
-				res.Exe.Release()
+				img.MM.Release()
 				return 0, false, cerr
 			}
-			if ef, ok := res.Exe.(interface{ Name() string }); ok {
-				t.ThreadGroup().Ext = &proc.ProcessInfo{Exe: ef.Name()}
-			}
-			res.Exe.Release()
+			t.ThreadGroup().Ext = &proc.ProcessInfo{Exe: img.Exe}
 			return 0, true, nil
 		}
-		m.Release()
 	}
 	status = exitNoExec
 	if errors.Is(err, unix.ENOENT) || errors.Is(err, unix.ENOTDIR) {

@@ -126,36 +126,52 @@ func execAt(t *kernel.Task, dirfd int32, p string, argvAddr, envAddr uint64, fla
 	if p == "" {
 		return 0, unix.ENOENT
 	}
-	opener := func(name string) (loader.File, error) { return OpenExec(k, t.VFSContext(), root, start, name) }
-	var rnd [16]byte
-	rand.Read(rnd[:])
-	creds := t.Creds()
-	m, err := mm.New(k.MemFile, k.Platform)
+	img, err := Load(k, t.VFSContext(), root, start, p, argv, envv, t.Creds())
 	if err != nil {
-		return 0, unix.ENOMEM
-	}
-	res, err := loader.Load(m, loader.Args{Path: p, Argv: argv, Envv: envv, Open: opener,
-		Creds: [4]uint32{creds.RealUID, creds.EffectiveUID, creds.RealGID, creds.EffectiveGID}, Random: rnd,
-		HWCap: HWCap(), HWCap2: 2})
-	if err != nil {
-		m.Release()
 		return 0, err
 	}
-	defer res.Exe.Release()
 	if err := t.BeginExec(); err != nil {
-		m.Release()
+		img.MM.Release()
 		return 0, err
 	}
 	t.UnshareFiles()
-	name := path.Base(res.ExecPath)
-	if len(argv) == 0 {
-		name = path.Base(p)
-	}
-	if ef, ok := res.Exe.(*execFile); ok {
-		t.ThreadGroup().Ext = &ProcessInfo{Exe: ef.name}
-	}
-	t.CommitExec(m, res.Entry, res.Stack, name)
+	t.ThreadGroup().Ext = &ProcessInfo{Exe: img.Exe}
+	t.CommitExec(img.MM, img.Entry, img.Stack, img.Name)
 	return 0, nil
+}
+
+// Image is a program loaded into a fresh address space, ready for
+// CommitExec or CreateInit.
+type Image struct {
+	MM           *mm.MM
+	Entry, Stack uint64
+	Name         string // comm: the executable's base name
+	Exe          string // executable path for /proc/PID/exe
+}
+
+// Load loads the program at p (relative to start) with argv and envv into a
+// new address space, as execve does before its point of no return.
+func Load(k *kernel.Kernel, ctx vfs.Context, root, start vfs.Location, p string, argv, envv []string, creds *kernel.Credentials) (*Image, error) {
+	m, err := mm.New(k.MemFile, k.Platform)
+	if err != nil {
+		return nil, unix.ENOMEM
+	}
+	var rnd [16]byte
+	rand.Read(rnd[:])
+	res, err := loader.Load(m, loader.Args{Path: p, Argv: argv, Envv: envv,
+		Open:   func(name string) (loader.File, error) { return OpenExec(k, ctx, root, start, name) },
+		Creds:  [4]uint32{creds.RealUID, creds.EffectiveUID, creds.RealGID, creds.EffectiveGID},
+		Random: rnd, HWCap: HWCap(), HWCap2: 2})
+	if err != nil {
+		m.Release()
+		return nil, err
+	}
+	defer res.Exe.Release()
+	img := &Image{MM: m, Entry: res.Entry, Stack: res.Stack, Name: path.Base(res.ExecPath), Exe: res.Exe.Name()}
+	if len(argv) == 0 {
+		img.Name = path.Base(p)
+	}
+	return img, nil
 }
 
 // HWCap is the AT_HWCAP value: the CPUID(1).EDX feature bits.
