@@ -110,17 +110,21 @@ func (f *File) DecRef(off int64) {
 		panic(fmt.Sprintf("memfile: DecRef of free page %#x", off))
 	}
 	f.refs[idx]--
-	if f.refs[idx] != 0 {
-		f.mu.Unlock()
+	last := f.refs[idx] == 0
+	f.mu.Unlock()
+	if !last {
 		return
 	}
-	f.free = append(f.free, uint32(idx))
-	f.inUse--
-	f.mu.Unlock()
-	// Punching the hole both releases host memory and zeroes the page.
+	// Zero the page before it is on the free list: once there, another
+	// goroutine may allocate and fill it at any moment. Punching the hole
+	// both releases host memory and zeroes the page.
 	if err := unix.Fallocate(f.fd, unix.FALLOC_FL_PUNCH_HOLE|unix.FALLOC_FL_KEEP_SIZE, off, PageSize); err != nil {
 		clear(f.mapping[off : off+PageSize])
 	}
+	f.mu.Lock()
+	f.free = append(f.free, uint32(idx))
+	f.inUse--
+	f.mu.Unlock()
 }
 
 // Page returns the sentry's view of the page at off.

@@ -1,6 +1,9 @@
 package memfile
 
-import "testing"
+import (
+	"fmt"
+	"testing"
+)
 
 func TestAllocateFreeReuse(t *testing.T) {
 	f, err := New("test", 64<<20)
@@ -51,5 +54,45 @@ func TestExhaustion(t *testing.T) {
 	}
 	if _, err := f.Allocate(); err == nil {
 		t.Fatalf("allocation beyond capacity succeeded")
+	}
+}
+
+// TestConcurrentFreeAllocate checks that a page freed on one goroutine and
+// allocated on another is never zeroed under its new owner.
+func TestConcurrentFreeAllocate(t *testing.T) {
+	f, err := New("test", 64<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	const workers, rounds = 4, 2000
+	errs := make(chan error, workers)
+	for w := 0; w < workers; w++ {
+		go func(w int) {
+			for i := 0; i < rounds; i++ {
+				off, err := f.Allocate()
+				if err != nil {
+					errs <- err
+					return
+				}
+				p := f.Page(off)
+				for j := range p {
+					p[j] = byte(w + 1)
+				}
+				for j := range p {
+					if p[j] != byte(w+1) {
+						errs <- fmt.Errorf("page %#x byte %d changed to %d under its owner", off, j, p[j])
+						return
+					}
+				}
+				f.DecRef(off)
+			}
+			errs <- nil
+		}(w)
+	}
+	for w := 0; w < workers; w++ {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
 	}
 }
