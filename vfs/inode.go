@@ -76,8 +76,11 @@ type DirInode interface {
 	// Symlink makes a symbolic link to target.
 	Symlink(ctx Context, name, target string, opts CreateOptions) (Inode, error)
 	// Link makes name a new hard link to target (never a directory; EXDEV
-	// if target belongs to another filesystem).
-	Link(ctx Context, name string, target Inode) error
+	// if target belongs to another filesystem). It returns the inode the
+	// new name refers to: target itself where inodes are independent of
+	// names (tmpfs), or a new inode bound to the new name (host files,
+	// reached through their parent and name).
+	Link(ctx Context, name string, target Inode) (Inode, error)
 	// Unlink removes the non-directory child called name.
 	Unlink(ctx Context, name string, child Inode) error
 	// Rmdir removes the directory child called name (ENOTEMPTY if not empty).
@@ -88,6 +91,14 @@ type DirInode interface {
 	// which case replaced is non-nil and the two are swapped. When replacing
 	// a directory the filesystem checks it is empty (ENOTEMPTY).
 	Rename(ctx Context, oldName string, child Inode, newDir DirInode, newName string, replaced Inode, flags uint32) error
+}
+
+// CreateOpener is implemented by directories whose regular files must be
+// opened by the same operation that creates them: on a host file system the
+// creator may write a new file whose mode denies it writing, but only
+// through the creating open (open(2) with O_CREAT|O_RDWR and mode 0444).
+type CreateOpener interface {
+	CreateOpen(ctx Context, name string, opts CreateOptions, flags uint32) (Inode, FileImpl, error)
 }
 
 // SymlinkInode is implemented by symbolic links.

@@ -62,6 +62,11 @@ func (v *VFS) OpenAt(ctx Context, root, start Location, path string, flags uint3
 			if trailing {
 				return nil, unix.EISDIR
 			}
+			if flags&unix.O_PATH == 0 {
+				if co, ok := parent.Dentry.inode.(CreateOpener); ok {
+					return v.createOpenLocked(ctx, parent, last, unix.S_IFREG|mode&0o7777, flags, co)
+				}
+			}
 			loc, err := v.createLocked(ctx, parent, last, unix.S_IFREG|mode&0o7777, 0)
 			if err != nil {
 				return nil, err
@@ -317,6 +322,29 @@ func (v *VFS) createOptions(ctx Context, dir *Dentry, mode uint32) (CreateOption
 	return opts, nil
 }
 
+// createOpenLocked creates the regular file name in parent and opens it in
+// one step through the filesystem's CreateOpener. vfs.mu is held for
+// writing.
+func (v *VFS) createOpenLocked(ctx Context, parent Location, name string, mode, flags uint32, co CreateOpener) (*File, error) {
+	if flags&unix.O_DIRECTORY != 0 {
+		return nil, unix.ENOTDIR
+	}
+	if err := v.mayCreate(ctx, parent); err != nil {
+		return nil, err
+	}
+	opts, err := v.createOptions(ctx, parent.Dentry, mode)
+	if err != nil {
+		return nil, err
+	}
+	in, impl, err := co.CreateOpen(ctx, name, opts, flags)
+	if err != nil {
+		return nil, err
+	}
+	c := newDentry(parent.Dentry.fs, parent.Dentry, name, in, mode)
+	parent.Dentry.insertChild(c)
+	return v.NewFile(Location{parent.Mount, c}, impl, flags), nil
+}
+
 // createLocked makes a non-directory file called name in parent (which was
 // looked up and does not contain name). vfs.mu is held for writing.
 func (v *VFS) createLocked(ctx Context, parent Location, name string, mode uint32, rdev uint64) (Location, error) {
@@ -494,10 +522,11 @@ func (v *VFS) Link(ctx Context, root, oldStart Location, oldPath string, newStar
 	if !ok {
 		return unix.ENOTDIR
 	}
-	if err := di.Link(ctx, name, old.Dentry.inode); err != nil {
+	in, err := di.Link(ctx, name, old.Dentry.inode)
+	if err != nil {
 		return err
 	}
-	parent.Dentry.insertChild(newDentry(parent.Dentry.fs, parent.Dentry, name, old.Dentry.inode, old.Dentry.ftype))
+	parent.Dentry.insertChild(newDentry(parent.Dentry.fs, parent.Dentry, name, in, old.Dentry.ftype))
 	return nil
 }
 

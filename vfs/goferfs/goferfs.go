@@ -335,6 +335,38 @@ func (in *inode) Create(_ vfs.Context, name string, opts vfs.CreateOptions) (vfs
 	return in.lookupNew(name, opts)
 }
 
+// CreateOpen implements vfs.CreateOpener: with directfs the host file is
+// created and opened by one openat, so a read-only mode does not stop the
+// creator from writing it.
+func (in *inode) CreateOpen(ctx vfs.Context, name string, opts vfs.CreateOptions, flags uint32) (vfs.Inode, vfs.FileImpl, error) {
+	if in.fs.rpc != nil {
+		// The gofer's Create returns the FD of its creating open.
+		child, err := in.Create(ctx, name, opts)
+		if err != nil {
+			return nil, nil, err
+		}
+		impl, err := child.Open(ctx, flags)
+		return child, impl, err
+	}
+	if err := in.writable(); err != nil {
+		return nil, nil, err
+	}
+	perm := opts.Mode & 0o7777
+	hostFlags := int(flags&(unix.O_ACCMODE|unix.O_APPEND|unix.O_NONBLOCK|unix.O_SYNC|unix.O_DSYNC)) |
+		unix.O_CREAT | unix.O_EXCL | unix.O_NOFOLLOW | unix.O_CLOEXEC
+	fd, err := unix.Openat(in.fd, name, hostFlags, perm)
+	if err != nil {
+		return nil, nil, err
+	}
+	unix.Fchmod(fd, perm) // exact mode, no host umask
+	child, err := in.lookupNew(name, opts)
+	if err != nil {
+		unix.Close(fd)
+		return nil, nil, err
+	}
+	return child, &regFile{fd: fd}, nil
+}
+
 // Mkdir implements vfs.DirInode.
 func (in *inode) Mkdir(_ vfs.Context, name string, opts vfs.CreateOptions) (vfs.Inode, error) {
 	if err := in.writable(); err != nil {
@@ -365,19 +397,29 @@ func (in *inode) Symlink(_ vfs.Context, name, target string, opts vfs.CreateOpti
 }
 
 // Link implements vfs.DirInode.
-func (in *inode) Link(_ vfs.Context, name string, target vfs.Inode) error {
+//
+// A goferfs inode is reached through its parent and name, so the new name
+// gets its own inode: after the old name is removed it still works.
+func (in *inode) Link(_ vfs.Context, name string, target vfs.Inode) (vfs.Inode, error) {
 	if err := in.writable(); err != nil {
-		return err
+		return nil, err
 	}
 	t, ok := target.(*inode)
 	if !ok || t.fs != in.fs {
-		return unix.EXDEV
+		return nil, unix.EXDEV
 	}
 	if in.fs.rpc != nil {
 		return in.fs.rpc.link(in, name, t)
 	}
 	dirfd, tname := t.at()
-	return unix.Linkat(dirfd, tname, in.fd, name, 0)
+	if err := unix.Linkat(dirfd, tname, in.fd, name, 0); err != nil {
+		return nil, err
+	}
+	fd, err := unix.Openat(in.fd, name, unix.O_PATH|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, err
+	}
+	return in.fs.newInode(in, name, fd)
 }
 
 // Unlink implements vfs.DirInode.
@@ -430,3 +472,7 @@ func (in *inode) Rename(_ vfs.Context, oldName string, child vfs.Inode, newDir v
 	}
 	return nil
 }
+
+// The VFS finds directory operations by type assertion; fail the build,
+// not the lookups, if the interface changes.
+var _ vfs.DirInode = (*inode)(nil)

@@ -264,3 +264,37 @@ func TestOverlayOnGofer(t *testing.T) {
 		t.Errorf("host lower modified:\nbefore:\n%s\nafter:\n%s", before, after)
 	}
 }
+
+// TestHardLinkOutlivesOldName checks that a new hard link still works after
+// its original name is removed (git writes objects as tmp file + link +
+// unlink), and that open(O_CREAT) of a read-only mode still gives a
+// writable file, as on Linux.
+func TestHardLinkOutlivesOldName(t *testing.T) {
+	dir := t.TempDir()
+	v := vfs.New()
+	gfs, err := goferfs.NewDirect(v, openDir(t, dir), goferfs.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	root := v.NewMountNamespace(gfs, 0).Root()
+	f, err := v.OpenAt(ctx, root, root, "/tmp_obj", unix.O_RDWR|unix.O_CREAT|unix.O_EXCL, 0o444)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.Write(ctx, []byte("object")); err != nil {
+		t.Fatalf("write through the creating open of a 0444 file: %v", err)
+	}
+	f.DecRef(ctx)
+	if err := v.Link(ctx, root, root, "/tmp_obj", root, "/obj", 0); err != nil {
+		t.Fatal(err)
+	}
+	if err := v.Unlink(ctx, root, root, "/tmp_obj"); err != nil {
+		t.Fatal(err)
+	}
+	if got := read(t, v, root, "/obj"); got != "object" {
+		t.Fatalf("after unlinking the old name: %q", got)
+	}
+	if b, err := os.ReadFile(dir + "/obj"); err != nil || string(b) != "object" {
+		t.Fatalf("host file: %q, %v", b, err)
+	}
+}

@@ -148,12 +148,12 @@ func (r *rpcBackend) symlink(in *inode, name, target string, opts vfs.CreateOpti
 	return r.newInode(in, name, fid, st), nil
 }
 
-func (r *rpcBackend) link(in *inode, name string, t *inode) error {
-	fid, _, err := r.c.Link(in.fid, name, t.fid)
-	if err == nil {
-		r.c.Clunk(fid)
+func (r *rpcBackend) link(in *inode, name string, t *inode) (vfs.Inode, error) {
+	fid, st, err := r.c.Link(in.fid, name, t.fid)
+	if err != nil {
+		return nil, err
 	}
-	return err
+	return r.newInode(in, name, fid, st), nil
 }
 
 func (r *rpcBackend) unlink(in *inode, name string, flags int) error {

@@ -435,21 +435,25 @@ func (n *node) CreateTmpfile(ctx vfs.Context, opts vfs.CreateOptions, linkable b
 }
 
 // Link implements vfs.DirInode.
-func (n *node) Link(ctx vfs.Context, name string, target vfs.Inode) error {
+func (n *node) Link(ctx vfs.Context, name string, target vfs.Inode) (vfs.Inode, error) {
 	t, ok := target.(*node)
 	if !ok || t.fs != n.fs {
-		return unix.EXDEV
+		return nil, unix.EXDEV
 	}
 	n.fs.mu.Lock()
 	defer n.fs.mu.Unlock()
 	if err := t.copyUpLocked(ctx, false); err != nil {
-		return err
+		return nil, err
 	}
 	ud, _, err := n.newChildLocked(ctx, name)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	return ud.Link(ctx, name, t.upper)
+	// The upper layer is a tmpfs, whose links share the inode: so do ours.
+	if _, err := ud.Link(ctx, name, t.upper); err != nil {
+		return nil, err
+	}
+	return t, nil
 }
 
 // Unlink implements vfs.DirInode.
@@ -605,3 +609,7 @@ func (n *node) Rename(ctx vfs.Context, oldName string, child vfs.Inode, newDir v
 	}
 	return nil
 }
+
+// The VFS finds directory operations by type assertion; fail the build,
+// not the lookups, if the interface changes.
+var _ vfs.DirInode = (*node)(nil)

@@ -171,7 +171,7 @@ func (d *dirNode) Symlink(vfs.Context, string, string, vfs.CreateOptions) (vfs.I
 }
 
 // Link implements vfs.DirInode.
-func (d *dirNode) Link(vfs.Context, string, vfs.Inode) error { return unix.EPERM }
+func (d *dirNode) Link(vfs.Context, string, vfs.Inode) (vfs.Inode, error) { return nil, unix.EPERM }
 
 // Unlink implements vfs.DirInode.
 func (d *dirNode) Unlink(vfs.Context, string, vfs.Inode) error { return unix.EPERM }
@@ -393,3 +393,7 @@ func childOf(name string, in vfs.Inode) child {
 func static(s string) func(vfs.Context) ([]byte, error) {
 	return func(vfs.Context) ([]byte, error) { return []byte(s), nil }
 }
+
+// The VFS finds directory operations by type assertion; fail the build,
+// not the lookups, if the interface changes.
+var _ vfs.DirInode = (*dirNode)(nil)

@@ -179,34 +179,34 @@ func (d *dirInode) CreateTmpfile(_ vfs.Context, opts vfs.CreateOptions, linkable
 }
 
 // Link implements vfs.DirInode.
-func (d *dirInode) Link(_ vfs.Context, name string, target vfs.Inode) error {
+func (d *dirInode) Link(_ vfs.Context, name string, target vfs.Inode) (vfs.Inode, error) {
 	t, ok := target.(tmpfsInode)
 	if !ok || t.base().fs != d.fs {
-		return unix.EXDEV
+		return nil, unix.EXDEV
 	}
 	if _, ok := t.(*dirInode); ok {
-		return unix.EPERM
+		return nil, unix.EPERM
 	}
 	d.fs.mu.Lock()
 	defer d.fs.mu.Unlock()
 	if err := d.checkNewLocked(name); err != nil {
-		return err
+		return nil, err
 	}
 	b := t.base()
 	if b.nlink == 0 {
 		r, ok := t.(*regInode)
 		if !ok || !r.linkable {
-			return unix.ENOENT
+			return nil, unix.ENOENT
 		}
 	}
 	if b.nlink >= 65000 {
-		return unix.EMLINK
+		return nil, unix.EMLINK
 	}
 	b.nlink++
 	b.touchCTime()
 	d.addLocked(name, t)
 	d.touchCMTime()
-	return nil
+	return target, nil
 }
 
 // unlinkedLocked drops one link of c; fs.mu is held.
@@ -428,3 +428,7 @@ type otherInode struct {
 
 // Open implements vfs.Inode.
 func (o *otherInode) Open(vfs.Context, uint32) (vfs.FileImpl, error) { return nil, unix.ENXIO }
+
+// The VFS finds directory operations by type assertion; fail the build,
+// not the lookups, if the interface changes.
+var _ vfs.DirInode = (*dirInode)(nil)
