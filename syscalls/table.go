@@ -9,6 +9,7 @@ import (
 	"github.com/runsc-lite/runsc-lite/syscalls/poll"
 	"github.com/runsc-lite/runsc-lite/syscalls/proc"
 	"github.com/runsc-lite/runsc-lite/syscalls/signal"
+	"github.com/runsc-lite/runsc-lite/syscalls/socket"
 	stime "github.com/runsc-lite/runsc-lite/syscalls/time"
 )
 
@@ -25,7 +26,7 @@ func Table() []kernel.Syscall {
 		}
 	}
 	for _, area := range []map[uintptr]kernel.Syscall{
-		fs.Syscalls(), mem.Syscalls(), proc.Syscalls(), signal.Syscalls(), stime.Syscalls(), poll.Syscalls(),
+		fs.Syscalls(), mem.Syscalls(), proc.Syscalls(), signal.Syscalls(), stime.Syscalls(), poll.Syscalls(), socket.Syscalls(),
 	} {
 		for nr, s := range area {
 			if nr < tableSize {

@@ -88,3 +88,15 @@ func (n *notifier) remove(fd int, id uint64) {
 	delete(n.queues, id)
 	n.mu.Unlock()
 }
+
+// RegisterFD registers host FD fd, which must stay open until
+// UnregisterFD, with the package's notifier: q is notified of the events in
+// mask (plus EPOLLERR and EPOLLHUP) as they become ready, edge-triggered.
+// Host sockets owned by the sentry use it (package hostinet). ok is false
+// if fd cannot be polled.
+func RegisterFD(fd int, mask uint32, q *waiter.Queue) (id uint64, ok bool) {
+	return hostNotifier.add(fd, mask, q)
+}
+
+// UnregisterFD undoes RegisterFD; fd must still be open.
+func UnregisterFD(fd int, id uint64) { hostNotifier.remove(fd, id) }

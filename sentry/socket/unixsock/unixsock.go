@@ -1,0 +1,899 @@
+// Package unixsock implements AF_UNIX sockets (SOCK_STREAM, SOCK_DGRAM,
+// SOCK_SEQPACKET) entirely in the sentry: socketpair, pathname and abstract
+// addresses, listen/accept/connect with a backlog, shutdown, SCM_RIGHTS
+// (vfs.Files passed between guest processes), SCM_CREDENTIALS with
+// SO_PASSCRED, SO_PEERCRED and readiness for poll/epoll.
+//
+// All socket state is protected by one package lock (mu): operations touch
+// two sockets (a sender and its peer's receive queue, a connector and a
+// listener) and a single lock keeps them simple and deadlock-free. Waiter
+// queues are notified, and file references dropped, after mu is released
+// (a dropped file may itself be a unix socket).
+package unixsock
+
+import (
+	"encoding/binary"
+	"fmt"
+	"math/rand/v2"
+	"sync"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/runsc-lite/runsc-lite/sentry/socket"
+	"github.com/runsc-lite/runsc-lite/vfs"
+	"github.com/runsc-lite/runsc-lite/vfs/waiter"
+)
+
+// Limits.
+const (
+	defaultBuf  = 212992 // net.core.{r,w}mem_default
+	minBuf      = 4608   // SOCK_MIN_SNDBUF-ish
+	maxBuf      = 4 << 20
+	maxDgramQ   = 512 // net.unix.max_dgram_qlen
+	maxBacklog  = 4096
+	pathMax     = 108 // sizeof(sun_path)
+	sockaddrLen = 2 + pathMax
+)
+
+const (
+	stateUnconnected = iota
+	stateListening
+	stateConnected
+)
+
+var (
+	mu       sync.Mutex
+	abstract = map[string]*Socket{}
+	paths    = map[socket.PathKey]*Socket{}
+)
+
+// message is one datagram/record, or one write of a stream.
+type message struct {
+	data   []byte
+	from   string // sender's bound name
+	rights []*vfs.File
+	creds  socket.Creds
+}
+
+// Socket is an AF_UNIX socket.
+type Socket struct {
+	socket.Base
+	v     *vfs.VFS
+	stype int
+
+	// Everything below is protected by mu.
+	state     int
+	everConn  bool
+	peer      *Socket
+	recvQ     []*message
+	recvBytes int
+	rcvShut   bool // no more data will arrive (own SHUT_RD, peer SHUT_WR/close)
+	sndShut   bool // no more data may be sent (own SHUT_WR, peer SHUT_RD/close)
+	closed    bool
+	name      string // bound name: a path or "\x00" + abstract name
+	key       *socket.PathKey
+	binding   bool
+	backlog   int
+	acceptQ   []*Socket
+	waiters   map[*Socket]struct{} // senders/connectors waiting for room here
+	passcred  bool
+	peerCred  *socket.Creds
+	listenCrd socket.Creds
+	sndbuf    int
+	rcvbuf    int
+	linger    [8]byte
+	soErr     unix.Errno
+	opts      map[int]int // other SOL_SOCKET ints accepted and stored
+}
+
+// notes collects notifications to deliver after mu is released.
+type notes struct {
+	n     []note
+	files []*vfs.File
+}
+
+type note struct {
+	s *Socket
+	m waiter.EventMask
+}
+
+func (ns *notes) add(s *Socket, m waiter.EventMask) {
+	if s != nil {
+		ns.n = append(ns.n, note{s, m})
+	}
+}
+
+// unlock releases mu and delivers the notifications.
+func (ns *notes) unlock() {
+	mu.Unlock()
+	for _, n := range ns.n {
+		n.s.Queue.Notify(n.m)
+	}
+	for _, f := range ns.files {
+		f.DecRef(socket.BgCtx)
+	}
+}
+
+const (
+	evIn  = waiter.EventIn | waiter.EventRdNorm
+	evOut = waiter.EventOut | waiter.EventWrNorm
+	evAll = waiter.AllEvents
+)
+
+func newSocket(v *vfs.VFS, stype int) *Socket {
+	return &Socket{v: v, stype: stype, sndbuf: defaultBuf, rcvbuf: defaultBuf}
+}
+
+// New returns an unconnected socket of type stype (SOCK_STREAM, SOCK_DGRAM,
+// SOCK_SEQPACKET).
+func New(v *vfs.VFS, stype int) *Socket { return newSocket(v, stype) }
+
+// NewPair returns two connected sockets (socketpair(2)); both have creds as
+// their peer credentials.
+func NewPair(v *vfs.VFS, stype int, creds socket.Creds) (*Socket, *Socket) {
+	a, b := newSocket(v, stype), newSocket(v, stype)
+	a.peer, b.peer = b, a
+	a.state, b.state = stateConnected, stateConnected
+	a.everConn, b.everConn = true, true
+	a.peerCred, b.peerCred = &creds, &creds
+	return a, b
+}
+
+// Info implements socket.Socket.
+func (s *Socket) Info() (int, int, int) { return unix.AF_UNIX, s.stype, 0 }
+
+func (s *Socket) connOriented() bool { return s.stype != unix.SOCK_DGRAM }
+
+// parseAddr decodes a sockaddr_un into a name ("" for an autobind request,
+// a path, or "\x00"+abstract name).
+func parseAddr(addr []byte) (string, error) {
+	if len(addr) < 2 || len(addr) > sockaddrLen {
+		return "", unix.EINVAL
+	}
+	if fam := binary.LittleEndian.Uint16(addr); fam != unix.AF_UNIX {
+		return "", unix.EINVAL
+	}
+	p := addr[2:]
+	if len(p) == 0 {
+		return "", nil
+	}
+	if p[0] == 0 {
+		return string(p), nil
+	}
+	for i, c := range p {
+		if c == 0 {
+			p = p[:i]
+			break
+		}
+	}
+	return string(p), nil
+}
+
+// encodeAddr encodes a bound name as a sockaddr_un (just the family when
+// unbound; a path has its NUL).
+func encodeAddr(name string) []byte {
+	b := make([]byte, 2, 2+len(name)+1)
+	binary.LittleEndian.PutUint16(b, unix.AF_UNIX)
+	b = append(b, name...)
+	if name != "" && name[0] != 0 {
+		b = append(b, 0)
+	}
+	return b
+}
+
+// Bind implements socket.Socket.
+func (s *Socket) Bind(c *socket.Caller, addr []byte) error {
+	name, err := parseAddr(addr)
+	if err != nil {
+		return err
+	}
+	mu.Lock()
+	if s.name != "" || s.binding {
+		mu.Unlock()
+		return unix.EINVAL
+	}
+	if name == "" {
+		err := s.autobindLocked()
+		mu.Unlock()
+		return err
+	}
+	if name[0] == 0 {
+		defer mu.Unlock()
+		if _, ok := abstract[name]; ok {
+			return unix.EADDRINUSE
+		}
+		abstract[name] = s
+		s.name = name
+		return nil
+	}
+	s.binding = true
+	mu.Unlock()
+	var key socket.PathKey
+	if c.Paths == nil {
+		err = unix.EOPNOTSUPP
+	} else {
+		key, err = c.Paths.MknodSocket(name)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	s.binding = false
+	if err != nil {
+		return err
+	}
+	if s.closed {
+		return unix.EBADF
+	}
+	s.name = name
+	s.key = &key
+	paths[key] = s
+	return nil
+}
+
+// autobindLocked binds to a random abstract name of 5 hex digits.
+func (s *Socket) autobindLocked() error {
+	for i := 0; i < 0x100000; i++ {
+		n := fmt.Sprintf("\x00%05x", rand.IntN(0x100000))
+		if _, ok := abstract[n]; !ok {
+			abstract[n] = s
+			s.name = n
+			return nil
+		}
+	}
+	return unix.ENOSPC
+}
+
+// lookup finds the socket bound to name.
+func lookup(c *socket.Caller, name string) (*Socket, error) {
+	if name == "" {
+		return nil, unix.EINVAL
+	}
+	if name[0] == 0 {
+		mu.Lock()
+		t := abstract[name]
+		mu.Unlock()
+		if t == nil {
+			return nil, unix.ECONNREFUSED
+		}
+		return t, nil
+	}
+	if c.Paths == nil {
+		return nil, unix.ECONNREFUSED
+	}
+	key, err := c.Paths.LookupSocket(name)
+	if err != nil {
+		return nil, err
+	}
+	mu.Lock()
+	t := paths[key]
+	mu.Unlock()
+	if t == nil {
+		return nil, unix.ECONNREFUSED
+	}
+	return t, nil
+}
+
+// Listen implements socket.Socket.
+func (s *Socket) Listen(c *socket.Caller, backlog int) error {
+	if !s.connOriented() {
+		return unix.EOPNOTSUPP
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if s.state == stateConnected {
+		return unix.EINVAL
+	}
+	if s.name == "" {
+		return unix.EINVAL
+	}
+	if backlog < 0 || backlog > maxBacklog {
+		backlog = maxBacklog
+	}
+	s.backlog = backlog
+	s.state = stateListening
+	s.listenCrd = c.Creds
+	return nil
+}
+
+// Accept implements socket.Socket.
+func (s *Socket) Accept(c *socket.Caller, fileFlags uint32) (*vfs.File, []byte, error) {
+	var ns notes
+	mu.Lock()
+	if s.state != stateListening {
+		mu.Unlock()
+		return nil, nil, unix.EINVAL
+	}
+	if len(s.acceptQ) == 0 {
+		mu.Unlock()
+		return nil, nil, unix.EAGAIN
+	}
+	srv := s.acceptQ[0]
+	s.acceptQ = s.acceptQ[1:]
+	s.wakeWaitersLocked(&ns)
+	var peerName string
+	if srv.peer != nil {
+		peerName = srv.peer.name
+	}
+	ns.unlock()
+	return socket.NewFile(s.v, c.Ctx, srv, fileFlags), encodeAddr(peerName), nil
+}
+
+// wakeWaitersLocked notifies the sockets waiting for room in s.
+func (s *Socket) wakeWaitersLocked(ns *notes) {
+	for w := range s.waiters {
+		ns.add(w, evOut)
+	}
+	s.waiters = nil
+}
+
+func (s *Socket) addWaiterLocked(w *Socket) {
+	if s.waiters == nil {
+		s.waiters = map[*Socket]struct{}{}
+	}
+	s.waiters[w] = struct{}{}
+}
+
+// Connect implements socket.Socket.
+func (s *Socket) Connect(c *socket.Caller, addr []byte) error {
+	if len(addr) >= 2 && binary.LittleEndian.Uint16(addr) == unix.AF_UNSPEC && !s.connOriented() {
+		mu.Lock()
+		s.peer = nil
+		mu.Unlock()
+		return nil
+	}
+	name, err := parseAddr(addr)
+	if err != nil {
+		return err
+	}
+	t, err := lookup(c, name)
+	if err != nil {
+		return err
+	}
+	var ns notes
+	mu.Lock()
+	defer ns.unlock()
+	if t.closed {
+		return unix.ECONNREFUSED
+	}
+	if t.stype != s.stype {
+		return unix.EPROTOTYPE
+	}
+	if !s.connOriented() {
+		s.peer = t
+		s.everConn = true
+		return nil
+	}
+	switch s.state {
+	case stateListening:
+		return unix.EINVAL
+	case stateConnected:
+		return unix.EISCONN
+	}
+	if t.state != stateListening {
+		return unix.ECONNREFUSED
+	}
+	if len(t.acceptQ) > t.backlog {
+		t.addWaiterLocked(s)
+		return unix.EAGAIN
+	}
+	srv := newSocket(s.v, s.stype)
+	srv.state, s.state = stateConnected, stateConnected
+	srv.everConn, s.everConn = true, true
+	srv.peer, s.peer = s, srv
+	srv.name = t.name
+	srv.passcred = t.passcred
+	cc, lc := c.Creds, t.listenCrd
+	srv.peerCred, s.peerCred = &cc, &lc
+	t.acceptQ = append(t.acceptQ, srv)
+	ns.add(t, evIn)
+	ns.add(s, evOut)
+	return nil
+}
+
+// FinishConnect implements socket.Socket (AF_UNIX connects complete at
+// once).
+func (s *Socket) FinishConnect() error { return nil }
+
+// Shutdown implements socket.Socket.
+func (s *Socket) Shutdown(c *socket.Caller, how int) error {
+	if how < unix.SHUT_RD || how > unix.SHUT_RDWR {
+		return unix.EINVAL
+	}
+	var ns notes
+	mu.Lock()
+	defer ns.unlock()
+	if s.connOriented() && s.state != stateConnected {
+		return unix.ENOTCONN
+	}
+	peer := s.peer
+	if !s.connOriented() {
+		peer = nil
+	}
+	if how == unix.SHUT_RD || how == unix.SHUT_RDWR {
+		s.rcvShut = true
+		if peer != nil {
+			peer.sndShut = true
+		}
+	}
+	if how == unix.SHUT_WR || how == unix.SHUT_RDWR {
+		s.sndShut = true
+		if peer != nil {
+			peer.rcvShut = true
+		}
+	}
+	ns.add(s, evAll)
+	ns.add(peer, evAll)
+	return nil
+}
+
+// SockName implements socket.Socket.
+func (s *Socket) SockName() ([]byte, error) {
+	mu.Lock()
+	defer mu.Unlock()
+	return encodeAddr(s.name), nil
+}
+
+// PeerName implements socket.Socket.
+func (s *Socket) PeerName() ([]byte, error) {
+	mu.Lock()
+	defer mu.Unlock()
+	if s.peer == nil || (s.connOriented() && s.state != stateConnected) {
+		return nil, unix.ENOTCONN
+	}
+	return encodeAddr(s.peer.name), nil
+}
+
+// Read implements vfs.StreamFile.
+func (s *Socket) Read(ctx vfs.Context, dst []byte) (int, error) {
+	r, err := s.RecvMsg(&socket.Caller{Ctx: ctx}, dst, 0, 0)
+	r.Control.Release(ctx)
+	return r.N, err
+}
+
+// Write implements vfs.StreamFile.
+func (s *Socket) Write(ctx vfs.Context, src []byte) (int, error) {
+	return s.SendMsg(&socket.Caller{Ctx: ctx}, src, nil, nil, 0)
+}
+
+// SendMsg implements socket.Socket.
+func (s *Socket) SendMsg(c *socket.Caller, src []byte, to []byte, cm *socket.ControlMessages, flags int) (int, error) {
+	var target *Socket
+	if to != nil {
+		if s.connOriented() {
+			mu.Lock()
+			st := s.state
+			mu.Unlock()
+			if s.stype == unix.SOCK_STREAM {
+				if st == stateConnected {
+					return 0, unix.EISCONN
+				}
+				return 0, unix.EOPNOTSUPP
+			}
+		} else {
+			name, err := parseAddr(to)
+			if err != nil {
+				return 0, err
+			}
+			if target, err = lookup(c, name); err != nil {
+				return 0, err
+			}
+		}
+	}
+	creds := c.RealCreds
+	if cm != nil && cm.Creds != nil {
+		creds = *cm.Creds
+	}
+	var rights []*vfs.File
+	if cm != nil {
+		rights = cm.Rights
+	}
+	var ns notes
+	mu.Lock()
+	defer ns.unlock()
+	if s.connOriented() {
+		if s.state != stateConnected {
+			if s.everConn {
+				return 0, unix.EPIPE
+			}
+			return 0, unix.ENOTCONN
+		}
+		peer := s.peer
+		if s.sndShut || peer == nil || peer.closed {
+			return 0, unix.EPIPE
+		}
+		room := s.sndbuf - peer.recvBytes
+		n := len(src)
+		if s.stype == unix.SOCK_SEQPACKET {
+			if n > s.sndbuf {
+				return 0, unix.EMSGSIZE
+			}
+			if room < n || (n == 0 && room <= 0) {
+				peer.addWaiterLocked(s)
+				return 0, unix.EAGAIN
+			}
+		} else {
+			if n == 0 {
+				return 0, nil
+			}
+			if room <= 0 {
+				peer.addWaiterLocked(s)
+				return 0, unix.EAGAIN
+			}
+			n = min(n, room)
+		}
+		peer.recvQ = append(peer.recvQ, &message{data: append([]byte(nil), src[:n]...), from: s.name, rights: rights, creds: creds})
+		peer.recvBytes += n
+		if cm != nil {
+			cm.Rights = nil
+		}
+		ns.add(peer, evIn)
+		return n, nil
+	}
+	// Datagrams.
+	if target == nil {
+		target = s.peer
+		if target == nil {
+			if s.everConn {
+				return 0, unix.ECONNREFUSED
+			}
+			return 0, unix.ENOTCONN
+		}
+	}
+	if s.sndShut {
+		return 0, unix.EPIPE
+	}
+	if target.closed {
+		if target == s.peer {
+			s.peer = nil
+		}
+		return 0, unix.ECONNREFUSED
+	}
+	if target.stype != s.stype {
+		return 0, unix.EPROTOTYPE
+	}
+	if target.peer != nil && target.peer != s && target != s {
+		return 0, unix.EPERM
+	}
+	if target.rcvShut {
+		return 0, unix.EPIPE
+	}
+	if len(src) > s.sndbuf-32 {
+		return 0, unix.EMSGSIZE
+	}
+	if len(target.recvQ) >= maxDgramQ || target.recvBytes+len(src) > maxBuf {
+		target.addWaiterLocked(s)
+		return 0, unix.EAGAIN
+	}
+	target.recvQ = append(target.recvQ, &message{data: append([]byte(nil), src...), from: s.name, rights: rights, creds: creds})
+	target.recvBytes += len(src)
+	if cm != nil {
+		cm.Rights = nil
+	}
+	ns.add(target, evIn)
+	return len(src), nil
+}
+
+// RecvMsg implements socket.Socket. MSG_PEEK leaves the data queued (and
+// duplicates passed files); MSG_TRUNC makes datagram receives return the
+// full length. MSG_WAITALL is the caller's (it loops).
+func (s *Socket) RecvMsg(c *socket.Caller, dst []byte, flags int, controlLen int) (socket.RecvResult, error) {
+	var r socket.RecvResult
+	peek := flags&unix.MSG_PEEK != 0
+	var ns notes
+	mu.Lock()
+	defer ns.unlock()
+	if s.connOriented() && s.state != stateConnected {
+		if s.state == stateListening || !s.everConn {
+			return r, unix.EINVAL
+		}
+	}
+	if len(s.recvQ) == 0 {
+		if s.soErr != 0 {
+			err := s.soErr
+			s.soErr = 0
+			return r, err
+		}
+		if s.rcvShut || (s.connOriented() && s.state == stateConnected && (s.peer == nil || s.peer.closed)) {
+			return r, nil
+		}
+		return r, unix.EAGAIN
+	}
+	wantCreds := s.passcred
+	take := func(m *message) {
+		if len(m.rights) > 0 {
+			if peek {
+				for _, f := range m.rights {
+					f.IncRef()
+				}
+				r.Control.Rights = append(r.Control.Rights, m.rights...)
+			} else {
+				r.Control.Rights = append(r.Control.Rights, m.rights...)
+				m.rights = nil
+			}
+		}
+	}
+	first := s.recvQ[0]
+	r.From = encodeAddr(first.from)
+	if wantCreds {
+		cr := first.creds
+		r.Control.Creds = &cr
+	}
+	consumed := 0
+	if s.stype == unix.SOCK_STREAM {
+		i := 0
+		for i < len(s.recvQ) && r.N < len(dst) {
+			m := s.recvQ[i]
+			if r.N > 0 && (len(m.rights) > 0 || (wantCreds && m.creds != first.creds)) {
+				break
+			}
+			n := copy(dst[r.N:], m.data)
+			r.N += n
+			hadRights := len(m.rights) > 0
+			take(m)
+			if !peek {
+				m.data = m.data[n:]
+				consumed += n
+				if len(m.data) == 0 {
+					i++
+				}
+			} else {
+				i++
+			}
+			if hadRights {
+				break
+			}
+		}
+		if !peek {
+			s.recvQ = s.recvQ[i:]
+		}
+		r.MsgLen = r.N
+	} else {
+		r.N = copy(dst, first.data)
+		r.MsgLen = len(first.data)
+		if r.N < r.MsgLen {
+			r.Flags |= unix.MSG_TRUNC
+		}
+		take(first)
+		if !peek {
+			s.recvQ = s.recvQ[1:]
+			consumed = len(first.data)
+		}
+		if s.stype == unix.SOCK_SEQPACKET {
+			r.Flags |= unix.MSG_EOR
+		}
+	}
+	if !peek {
+		s.recvBytes -= consumed
+		if len(s.recvQ) == 0 {
+			s.recvQ = nil
+		}
+		s.wakeWaitersLocked(&ns)
+	}
+	return r, nil
+}
+
+// Readiness implements vfs.Waitable.
+func (s *Socket) Readiness(mask waiter.EventMask) waiter.EventMask {
+	mu.Lock()
+	defer mu.Unlock()
+	var r waiter.EventMask
+	if s.state == stateListening {
+		if len(s.acceptQ) > 0 {
+			r |= evIn
+		}
+		return r & mask
+	}
+	if len(s.recvQ) > 0 || s.soErr != 0 {
+		r |= evIn
+	}
+	if s.soErr != 0 {
+		r |= waiter.EventErr
+	}
+	peerGone := s.connOriented() && s.state == stateConnected && (s.peer == nil || s.peer.closed)
+	rcvShut := s.rcvShut || peerGone
+	sndShut := s.sndShut || peerGone
+	if rcvShut {
+		r |= evIn | waiter.EventRdHUp
+	}
+	if rcvShut && sndShut {
+		r |= waiter.EventHUp
+	}
+	if s.connOriented() {
+		switch {
+		case s.state != stateConnected:
+			if s.stype == unix.SOCK_STREAM {
+				r |= waiter.EventHUp
+			}
+			r |= evOut
+		case sndShut:
+			r |= evOut
+		case s.peer.recvBytes < s.sndbuf:
+			r |= evOut
+		}
+	} else {
+		p := s.peer
+		if p == nil || p.closed || (len(p.recvQ) < maxDgramQ && p.recvBytes < maxBuf) {
+			r |= evOut
+		}
+	}
+	return r & mask
+}
+
+// Release implements vfs.FileImpl: the socket is closed.
+func (s *Socket) Release(ctx vfs.Context) {
+	var ns notes
+	mu.Lock()
+	s.closeLocked(&ns)
+	ns.unlock()
+}
+
+func (s *Socket) closeLocked(ns *notes) {
+	if s.closed {
+		return
+	}
+	s.closed = true
+	if s.name != "" {
+		if s.name[0] == 0 {
+			if abstract[s.name] == s {
+				delete(abstract, s.name)
+			}
+		} else if s.key != nil && paths[*s.key] == s {
+			delete(paths, *s.key)
+		}
+	}
+	for _, p := range s.acceptQ {
+		p.closeLocked(ns)
+	}
+	s.acceptQ = nil
+	if p := s.peer; p != nil && s.connOriented() {
+		p.rcvShut, p.sndShut = true, true
+		if len(s.recvQ) > 0 {
+			p.soErr = unix.ECONNRESET
+		}
+		ns.add(p, evAll)
+		p.wakeWaitersLocked(ns)
+	}
+	for _, m := range s.recvQ {
+		ns.files = append(ns.files, m.rights...)
+	}
+	s.recvQ = nil
+	s.recvBytes = 0
+	s.wakeWaitersLocked(ns)
+	ns.add(s, evAll)
+}
+
+// Ioctl implements vfs.Ioctler: FIONREAD (SIOCINQ), SIOCOUTQ, and the
+// interface queries every socket answers.
+func (s *Socket) Ioctl(ctx vfs.Context, cmd uint32, arg uintptr) (uintptr, error) {
+	switch cmd {
+	case unix.SIOCINQ:
+		mu.Lock()
+		n := s.recvBytes
+		if s.stype != unix.SOCK_STREAM {
+			n = 0
+			if len(s.recvQ) > 0 {
+				n = len(s.recvQ[0].data)
+			}
+		}
+		if s.state == stateListening {
+			n = 0
+		}
+		mu.Unlock()
+		return 0, vfs.CopyOut(ctx, arg, socket.Int32(n))
+	case unix.SIOCOUTQ:
+		mu.Lock()
+		n := 0
+		if s.connOriented() && s.peer != nil {
+			n = s.peer.recvBytes
+		}
+		mu.Unlock()
+		return 0, vfs.CopyOut(ctx, arg, socket.Int32(n))
+	}
+	return socket.InterfaceIoctl(ctx, cmd, arg)
+}
+
+// GetSockOpt implements socket.Socket.
+func (s *Socket) GetSockOpt(c *socket.Caller, level, name, optLen int) ([]byte, error) {
+	if out, ok, err := s.TimeoOpt(level, name, nil); ok {
+		return out, err
+	}
+	if level != unix.SOL_SOCKET {
+		return nil, unix.EOPNOTSUPP
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	switch name {
+	case unix.SO_TYPE:
+		return socket.Int32(s.stype), nil
+	case unix.SO_DOMAIN:
+		return socket.Int32(unix.AF_UNIX), nil
+	case unix.SO_PROTOCOL:
+		return socket.Int32(0), nil
+	case unix.SO_ERROR:
+		e := s.soErr
+		s.soErr = 0
+		return socket.Int32(int(e)), nil
+	case unix.SO_PASSCRED:
+		return socket.Int32(b2i(s.passcred)), nil
+	case unix.SO_PEERCRED:
+		if s.peerCred == nil {
+			return socket.NobodyCreds.Bytes(), nil
+		}
+		return s.peerCred.Bytes(), nil
+	case unix.SO_SNDBUF:
+		return socket.Int32(s.sndbuf), nil
+	case unix.SO_RCVBUF:
+		return socket.Int32(s.rcvbuf), nil
+	case unix.SO_ACCEPTCONN:
+		return socket.Int32(b2i(s.state == stateListening)), nil
+	case unix.SO_LINGER:
+		return append([]byte(nil), s.linger[:]...), nil
+	case unix.SO_REUSEADDR, unix.SO_REUSEPORT, unix.SO_KEEPALIVE, unix.SO_BROADCAST, unix.SO_PASSSEC, unix.SO_OOBINLINE, unix.SO_DONTROUTE, unix.SO_PRIORITY, unix.SO_SNDLOWAT, unix.SO_RCVLOWAT:
+		v, ok := s.opts[name]
+		if !ok && name == unix.SO_RCVLOWAT || !ok && name == unix.SO_SNDLOWAT {
+			v = 1
+		}
+		return socket.Int32(v), nil
+	}
+	return nil, unix.ENOPROTOOPT
+}
+
+// SetSockOpt implements socket.Socket.
+func (s *Socket) SetSockOpt(c *socket.Caller, level, name int, val []byte) error {
+	if _, ok, err := s.TimeoOpt(level, name, val); ok {
+		return err
+	}
+	if level != unix.SOL_SOCKET {
+		return unix.EOPNOTSUPP
+	}
+	if name == unix.SO_LINGER {
+		if len(val) < 8 {
+			return unix.EINVAL
+		}
+		mu.Lock()
+		copy(s.linger[:], val)
+		mu.Unlock()
+		return nil
+	}
+	v, err := socket.GetInt32(val)
+	if err != nil {
+		return err
+	}
+	var ns notes
+	mu.Lock()
+	defer ns.unlock()
+	switch name {
+	case unix.SO_PASSCRED:
+		s.passcred = v != 0
+	case unix.SO_SNDBUF, unix.SO_SNDBUFFORCE:
+		s.sndbuf = clampBuf(v)
+		ns.add(s, evOut)
+	case unix.SO_RCVBUF, unix.SO_RCVBUFFORCE:
+		s.rcvbuf = clampBuf(v)
+	case unix.SO_REUSEADDR, unix.SO_REUSEPORT, unix.SO_KEEPALIVE, unix.SO_BROADCAST, unix.SO_PASSSEC, unix.SO_OOBINLINE, unix.SO_DONTROUTE, unix.SO_PRIORITY, unix.SO_SNDLOWAT, unix.SO_RCVLOWAT:
+		if s.opts == nil {
+			s.opts = map[int]int{}
+		}
+		if name != unix.SO_PRIORITY && name != unix.SO_RCVLOWAT && name != unix.SO_SNDLOWAT && v != 0 {
+			v = 1
+		}
+		s.opts[name] = v
+	default:
+		return unix.ENOPROTOOPT
+	}
+	return nil
+}
+
+// clampBuf applies Linux's doubling and limits to SO_SNDBUF/SO_RCVBUF.
+func clampBuf(v int) int {
+	if v < 0 || v > maxBuf/2 {
+		v = maxBuf / 2
+	}
+	return max(2*v, minBuf)
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
