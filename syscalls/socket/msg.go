@@ -331,16 +331,23 @@ func putControl(t *kernel.Task, cm *socket.ControlMessages, room int, cloexec bo
 	var out []byte
 	trunc := false
 	put := func(level, typ int32, data []byte) bool {
+		// Like Linux's put_cmsg: a message that does not fit is copied
+		// truncated (with its full cmsg_len) if its header fits.
 		l := cmsgHdrLen + len(data)
-		if len(out)+l > room {
+		avail := room - len(out)
+		if avail < cmsgHdrLen {
 			return false
 		}
-		h := make([]byte, cmsgHdrLen)
+		h := make([]byte, cmsgHdrLen, l)
 		le.PutUint64(h[0:], uint64(l))
 		le.PutUint32(h[8:], uint32(level))
 		le.PutUint32(h[12:], uint32(typ))
+		h = append(h, data...)
+		if l > avail {
+			out = append(out, h[:avail]...)
+			return false
+		}
 		out = append(out, h...)
-		out = append(out, data...)
 		if pad := (l+7)&^7 - l; len(out)+pad <= room {
 			out = append(out, make([]byte, pad)...)
 		}
