@@ -68,7 +68,7 @@ func TestE2EPrograms(t *testing.T) {
 		name    string
 		withDir bool
 	}{
-		{"unix_path", true}, // pathname, abstract and datagram AF_UNIX
+		{"unix_path", true},  // pathname, abstract and datagram AF_UNIX
 		{"unix_pair", false}, // socketpair, SCM_RIGHTS, SCM_CREDENTIALS, shutdown
 		{"inet", false},      // TCP (v4, v6) and UDP on loopback
 		{"ifaddrs", false},   // getifaddrs through NETLINK_ROUTE, SIOCGIF*
