@@ -151,3 +151,25 @@ func TestE2EPython(t *testing.T) {
 	dir := t.TempDir()
 	runBoth(t, bin, dir, py, "-c", pythonScript, dir)
 }
+
+// TestE2ENetlink runs iproute2's and busybox's `ip` in the sandbox: the
+// dumps come through NETLINK_ROUTE, changes are refused.
+func TestE2ENetlink(t *testing.T) {
+	bin := sandboxBinary(t)
+	for _, argv := range [][]string{{"ip", "addr"}, {"busybox", "ip", "addr"}} {
+		if _, err := exec.LookPath(argv[0]); err != nil {
+			t.Logf("%s not installed", argv[0])
+			continue
+		}
+		out, err := exec.Command(bin, append([]string{"do", "--network", "none"}, argv...)...).CombinedOutput()
+		if err != nil || !bytes.Contains(out, []byte("inet 127.0.0.1/8")) || !bytes.Contains(out, []byte("1: lo:")) {
+			t.Errorf("%v: %v\n%s", argv, err, out)
+		}
+	}
+	if _, err := exec.LookPath("ip"); err == nil {
+		out, err := exec.Command(bin, "do", "--network", "none", "ip", "link", "set", "lo", "down").CombinedOutput()
+		if err == nil || !bytes.Contains(out, []byte("Operation not permitted")) {
+			t.Errorf("ip link set lo down: %v\n%s", err, out)
+		}
+	}
+}
