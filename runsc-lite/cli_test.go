@@ -613,7 +613,6 @@ func (p *ptyRun) waitExit() {
 // TestDoTerminal runs the CLI on a terminal it controls, like an
 // interactive shell would: the guest sees a terminal and ^C interrupts it.
 func TestDoTerminal(t *testing.T) {
-	t.Skip("^C through a pty to the guest hangs under the real sentry: open in issue 2")
 	launchTest(t, func(t *testing.T, bin string) {
 		p := startOnPty(t, bin, "do", "sh", "-c", `test -t 0 && test -t 1 && echo tty-ok; echo ready; sleep 100; echo never`)
 		p.waitOutput("ready")

@@ -73,6 +73,11 @@ func Run(cfg *Config, hio IO, confine func() error) (int, error) {
 		}
 		stdio[i] = f
 	}
+	// Forwarded terminal signals look up stdin's foreground process group
+	// for as long as the sandbox runs, whatever the guest does with fd 0.
+	stdin := stdio[0]
+	stdin.IncRef()
+	defer stdin.DecRef(rootCtx())
 	status, started, err := s.startInit(cfg, stdio)
 	if err != nil || !started {
 		return status, err
@@ -80,11 +85,25 @@ func Run(cfg *Config, hio IO, confine func() error) (int, error) {
 	for {
 		select {
 		case sig := <-sigs:
-			s.k.SendExternalSignal(int32(sig.(unix.Signal)))
+			s.k.SendExternalSignal(int32(sig.(unix.Signal)), foregroundGroup(stdin, sig.(unix.Signal)))
 		case <-s.k.Done():
 			return s.k.Wait(), nil
 		}
 	}
+}
+
+// foregroundGroup returns the guest process group a forwarded signal goes
+// to: signals a terminal generates (^C, ^\\, ^Z, a resize) reach the
+// terminal's foreground process group, as on Linux; the others go to init
+// (0), as with docker and runc.
+func foregroundGroup(stdin *vfs.File, sig unix.Signal) int32 {
+	switch sig {
+	case unix.SIGINT, unix.SIGQUIT, unix.SIGTSTP, unix.SIGWINCH:
+		if pgrp, _, err := host.Foreground(stdin); err == nil {
+			return pgrp
+		}
+	}
+	return 0
 }
 
 func hostFlags(fd int) uint32 {

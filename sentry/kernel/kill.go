@@ -79,15 +79,28 @@ func (k *Kernel) initAcceptsLocked(sig int32) bool {
 }
 
 // SendExternalSignal delivers a signal from outside the sandbox (the host
-// forwarding SIGINT/SIGTERM) to init, with Linux's "from the parent
-// namespace" rules: it is not filtered.
-func (k *Kernel) SendExternalSignal(sig int32) {
+// forwarding SIGINT/SIGTERM) to process group pgid, or to init when pgid is
+// 0, with Linux's "from the parent namespace" rules: init does not filter
+// it.
+func (k *Kernel) SendExternalSignal(sig, pgid int32) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	if k.init == nil {
 		return
 	}
-	k.init.sendLocked(&SigInfo{Signo: sig, Code: 0x80}, nil)
+	si := &SigInfo{Signo: sig, Code: linux.SI_KERNEL}
+	if pgid <= 0 {
+		k.init.sendLocked(si, nil)
+		return
+	}
+	seen := map[*ThreadGroup]bool{}
+	for _, t := range k.tasks {
+		if tg := t.tg; tg.pgid == pgid && !seen[tg] {
+			seen[tg] = true
+			c := *si
+			tg.sendLocked(&c, nil)
+		}
+	}
 }
 
 // WaitSignal dequeues a pending signal in set, waiting until one arrives or
