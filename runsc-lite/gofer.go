@@ -32,16 +32,18 @@ func runGofer(g *globalFlags, args []string) int {
 	if err := sandbox.ReadSpec(*specFD, &spec); err != nil {
 		return fatalf(exitSetup, "gofer: %v", err)
 	}
-	mounts := make([]gofer.Mount, len(spec.Mounts))
-	for i, m := range spec.Mounts {
-		mounts[i] = gofer.Mount{HostPath: m.HostPath, ReadOnly: m.ReadOnly}
+	if len(spec.Mounts) == 0 {
+		return fatalf(exitSetup, "gofer: no root mount in the spec")
 	}
-	// TODO(gofer): call gofer.Setup (pivot_root into the mounts, drop
-	// capabilities, seccomp) here once the gofer package provides it;
-	// until then the gofer serves unconfined, in its private namespaces.
-	debugf("gofer: serving %d mounts", len(mounts))
-	if err := gofer.ServeFD(*sockFD, mounts); err != nil {
-		return fatalf(exitSetup, "%v", err)
+	cfg := gofer.SetupConfig{Rootfs: spec.Mounts[0].HostPath}
+	for _, m := range spec.Mounts[1:] {
+		cfg.Volumes = append(cfg.Volumes, gofer.Mount{HostPath: m.HostPath, ReadOnly: m.ReadOnly})
+	}
+	debugf("gofer: serving %d mounts", len(spec.Mounts))
+	// Setup pivot_roots into the mounts, drops capabilities and installs
+	// the gofer's seccomp filter before anything is served.
+	if err := gofer.SetupAndServe(cfg, *sockFD); err != nil {
+		return fatalf(exitSetup, "gofer: %v", err)
 	}
 	return 0
 }

@@ -142,15 +142,17 @@ func TestIsolation(t *testing.T) {
 		p.cmd.Process.Kill()
 		p.wait()
 	}()
-	status := sentryStatus(t, p.cmd.Process.Pid)
-	if !strings.Contains(status, "Seccomp:\t2\n") {
-		t.Fatalf("sentry is not under a seccomp filter:\n%s", status)
+	for _, name := range []string{"runsc-boot", "runsc-gofer"} {
+		status := childStatus(t, p.cmd.Process.Pid, name)
+		if !strings.Contains(status, "Seccomp:\t2\n") || !strings.Contains(status, "NoNewPrivs:\t1\n") {
+			t.Errorf("%s is not under a seccomp filter:\n%s", name, status)
+		}
 	}
 }
 
-// sentryStatus returns /proc/PID/status of the sentry process ("runsc-boot"
-// in the sessions of the CLI's children).
-func sentryStatus(t *testing.T, cliPID int) string {
+// childStatus returns /proc/PID/status of the CLI's child process called
+// name (the sentry is runsc-boot, the gofer runsc-gofer).
+func childStatus(t *testing.T, cliPID int, name string) string {
 	t.Helper()
 	entries, _ := os.ReadDir("/proc")
 	for _, e := range entries {
@@ -159,10 +161,10 @@ func sentryStatus(t *testing.T, cliPID int) string {
 			continue
 		}
 		s := string(b)
-		if strings.Contains(s, "Name:\trunsc-boot") && strings.Contains(s, "PPid:\t"+strconv.Itoa(cliPID)+"\n") {
+		if strings.Contains(s, "Name:\t"+name+"\n") && strings.Contains(s, "PPid:\t"+strconv.Itoa(cliPID)+"\n") {
 			return s
 		}
 	}
-	t.Fatalf("no sentry process (runsc-boot) under CLI pid %d", cliPID)
+	t.Fatalf("no %s process under CLI pid %d", name, cliPID)
 	return ""
 }
