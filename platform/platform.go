@@ -119,11 +119,22 @@ type AddressSpace interface {
 	// the given permissions (MAP_SHARED|MAP_FIXED semantics). addr, length
 	// and offset are page aligned.
 	MapFile(addr, length uintptr, offset int64, perm Access) error
+	// MapFiles does several MapFile calls at the cost of about one (the
+	// memory manager maps a fault's neighbours with it). It stops at the
+	// first error.
+	MapFiles(ms []Mapping) error
 	// Unmap removes any mapping in [addr, addr+length).
 	Unmap(addr, length uintptr) error
 	// Release destroys the address space. Contexts still bound to it
 	// return ErrAddressSpaceGone from Switch.
 	Release()
+}
+
+// Mapping is one MapFile request.
+type Mapping struct {
+	Addr, Length uintptr
+	Offset       int64
+	Perm         Access
 }
 
 // Context runs one guest thread at a time.

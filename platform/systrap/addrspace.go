@@ -225,6 +225,31 @@ func (as *addressSpace) MapFile(addr, length uintptr, offset int64, perm platfor
 		unix.MAP_SHARED | unix.MAP_FIXED, memFDNum, uintptr(offset)}})
 }
 
+// MapFiles implements platform.AddressSpace: the requests go to the
+// executor in batches, one round trip each.
+func (as *addressSpace) MapFiles(ms []platform.Mapping) error {
+	reqs := make([]sysReq, 0, min(len(ms), maxBatch))
+	for _, m := range ms {
+		if err := checkRange(m.Addr, m.Length); err != nil || m.Offset < 0 || m.Offset%4096 != 0 {
+			return unix.EINVAL
+		}
+		reqs = append(reqs, sysReq{nr: unix.SYS_MMAP, args: [6]uintptr{m.Addr, m.Length, protOf(m.Perm),
+			unix.MAP_SHARED | unix.MAP_FIXED, memFDNum, uintptr(m.Offset)}})
+	}
+	if !as.enter() {
+		return platform.ErrAddressSpaceGone
+	}
+	defer as.exit()
+	for len(reqs) > 0 {
+		n := min(len(reqs), maxBatch)
+		if err := as.execSyscalls(reqs[:n]...); err != nil {
+			return err
+		}
+		reqs = reqs[n:]
+	}
+	return nil
+}
+
 // Unmap implements platform.AddressSpace.
 func (as *addressSpace) Unmap(addr, length uintptr) error {
 	if err := checkRange(addr, length); err != nil {

@@ -1,6 +1,8 @@
 package systrap
 
 import (
+	"golang.org/x/sys/unix"
+
 	"testing"
 
 	"github.com/runsc-lite/runsc-lite/platform"
@@ -234,5 +236,47 @@ func TestFPState(t *testing.T) {
 	ev = e.sw(c, as, st)
 	if ev.Kind != platform.EventSyscall || st.Regs.Rdi != 0 || len(st.FP) != e.p.FPStateSize() {
 		t.Fatalf("nil FP: %+v rdi=%#x", ev, st.Regs.Rdi)
+	}
+}
+
+// TestMapFiles maps more pages than one executor batch holds with one
+// MapFiles call; the guest then reads every page without a single fault.
+func TestMapFiles(t *testing.T) {
+	e := newEnv(t)
+	as := e.newAS()
+	defer as.Release()
+	c := e.newCtx()
+	const pages = maxBatch + 8
+	code := cat(
+		[]byte{0x31, 0xc0},                         // xor %eax,%eax
+		[]byte{0xb9, pages, 0, 0, 0},               // mov $pages,%ecx
+		[]byte{0x48, 0x89, 0xda},                   // mov %rbx,%rdx
+		[]byte{0x48, 0x03, 0x02},                   // loop: add (%rdx),%rax
+		[]byte{0x48, 0x81, 0xc2, 0x00, 0x10, 0, 0}, // add $4096,%rdx
+		[]byte{0xff, 0xc9},                         // dec %ecx
+		[]byte{0x75, 0xf2},                         // jnz loop
+		[]byte{0x48, 0x89, 0xc7},                   // mov %rax,%rdi
+		movEAX(39), insSyscall,
+	)
+	e.mapCode(as, codeAddr, 0, code)
+	var ms []platform.Mapping
+	want := uint64(0)
+	for i := 0; i < pages; i++ {
+		off := int64(1<<20 + i*4096)
+		le.PutUint64(e.mem[off:], uint64(i+1))
+		want += uint64(i + 1)
+		ms = append(ms, platform.Mapping{Addr: dataAddr + uintptr(i)*4096, Length: 4096, Offset: off, Perm: platform.Read})
+	}
+	if err := as.MapFiles(ms); err != nil {
+		t.Fatal(err)
+	}
+	st := startState(codeAddr)
+	st.Regs.Rbx = dataAddr
+	ev := e.sw(c, as, st)
+	if ev.Kind != platform.EventSyscall || st.Regs.Rdi != want {
+		t.Fatalf("event %+v, sum %d, want a syscall with sum %d", ev, st.Regs.Rdi, want)
+	}
+	if err := as.MapFiles([]platform.Mapping{{Addr: dataAddr + 1, Length: 4096}}); err != unix.EINVAL {
+		t.Fatalf("unaligned mapping: %v, want EINVAL", err)
 	}
 }

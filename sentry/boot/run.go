@@ -194,6 +194,10 @@ func (s *sandbox) startInit(cfg *Config, stdio [3]*vfs.File) (status int, starte
 		var img *proc.Image
 		img, err = proc.Load(s.k, vfs.NewContext(creds.VFS()), root, cwd, argv0, cfg.Argv, cfg.Env, creds)
 		if err == nil {
+			if aerr := s.k.AttachNewAddressSpace(img.MM); aerr != nil {
+				img.MM.Release()
+				return 0, false, aerr
+			}
 			t, cerr := s.k.CreateInit(kernel.InitOpts{MM: img.MM, Entry: img.Entry, Stack: img.Stack,
 				Files: files, FS: fsc, Creds: creds, Name: img.Name})
 			if cerr != nil {

@@ -54,6 +54,36 @@ func (t *Task) BeginExec() error {
 	return nil
 }
 
+// AttachExecAddressSpace gives m, a new image loaded detached, its platform
+// address space. Called after BeginExec: when no other task shares the old
+// image (fork+exec, not vfork), its stub process is emptied and reused, which
+// saves creating a host process and a stub thread per exec.
+func (t *Task) AttachExecAddressSpace(m *mm.MM) error {
+	k := t.k
+	k.mu.Lock()
+	exclusive := k.mmUsers[t.mm] == 1
+	k.mu.Unlock()
+	if exclusive {
+		if as, err := t.mm.Detach(); err == nil {
+			m.Attach(as)
+			return nil
+		}
+		// The old stub process is gone; the new image gets a fresh one.
+	}
+	return k.AttachNewAddressSpace(m)
+}
+
+// AttachNewAddressSpace gives a detached image a new platform address
+// space.
+func (k *Kernel) AttachNewAddressSpace(m *mm.MM) error {
+	as, err := k.Platform.NewAddressSpace()
+	if err != nil {
+		return unix.ENOMEM
+	}
+	m.Attach(as)
+	return nil
+}
+
 // CommitExec installs a freshly loaded address space: it must be called
 // after BeginExec once loading succeeded; there is no way back.
 func (t *Task) CommitExec(m *mm.MM, entry, sp uint64, name string) {

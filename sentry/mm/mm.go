@@ -80,15 +80,49 @@ func New(mf *memfile.File, p platform.Platform) (*MM, error) {
 	if err != nil {
 		return nil, fmt.Errorf("new address space: %w", err)
 	}
+	m := NewDetached(mf, p)
+	m.as = as
+	return m, nil
+}
+
+// NewDetached creates an empty address space with no platform address space
+// yet: a program can be loaded into it (loading only fills the memory file),
+// and Attach gives it one before guest code runs. execve uses this to reuse
+// the old image's platform address space.
+func NewDetached(mf *memfile.File, p platform.Platform) *MM {
 	max := uint64(p.MaxUserAddress())
 	return &MM{
 		mf:      mf,
-		as:      as,
 		max:     max,
 		vmas:    btree.NewG(8, (*vma).Less),
 		pages:   make(map[uint64]*pte),
 		mmapTop: max - (256 << 20), // room for the stack below the top
-	}, nil
+	}
+}
+
+// Attach gives a detached address space its platform address space.
+func (m *MM) Attach(as platform.AddressSpace) {
+	m.mu.Lock()
+	m.as = as
+	m.mu.Unlock()
+}
+
+// Detach empties the platform address space and hands it over (for reuse by
+// the next image of the same process); m is left without one and must only
+// be released.
+func (m *MM) Detach() (platform.AddressSpace, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	as := m.as
+	m.as = nil
+	for _, p := range m.pages {
+		p.mapped = platform.NoAccess
+	}
+	if err := as.Unmap(0, uintptr(m.max)); err != nil {
+		as.Release()
+		return nil, err
+	}
+	return as, nil
 }
 
 // AddressSpace returns the platform address space.
@@ -112,7 +146,9 @@ func (m *MM) Release() {
 		return true
 	})
 	m.vmas.Clear(false)
-	m.as.Release()
+	if m.as != nil {
+		m.as.Release()
+	}
 }
 
 // findLocked returns the vma containing addr.
@@ -616,17 +652,64 @@ func (m *MM) faultLocked(addr uint64, access platform.Access, mapIn bool) (*pte,
 		}
 	}
 	if mapIn {
-		perm := v.perm
-		perm.Read = true
-		if !v.shared && (p.fromFile || m.mf.Refs(p.off) > 1) {
-			perm.Write = false
-		}
-		if err := m.as.MapFile(uintptr(addr), pageSize, p.off, perm); err != nil {
+		ms := []platform.Mapping{{Addr: uintptr(addr), Length: pageSize, Offset: p.off, Perm: m.permLocked(v, p)}}
+		ptes := []*pte{p}
+		ms, ptes = m.faultAroundLocked(v, addr, ms, ptes)
+		if err := m.as.MapFiles(ms); err != nil {
 			return nil, fmt.Errorf("map page %#x: %w", addr, err)
 		}
-		p.mapped = perm
+		for i, q := range ptes {
+			q.mapped = ms[i].Perm
+		}
 	}
 	return p, nil
+}
+
+// permLocked is how page p of v may be mapped now: never writable while it
+// must still be copied on write.
+func (m *MM) permLocked(v *vma, p *pte) platform.Access {
+	perm := v.perm
+	perm.Read = true
+	if !v.shared && (p.fromFile || m.mf.Refs(p.off) > 1) {
+		perm.Write = false
+	}
+	return perm
+}
+
+// faultAround is the number of pages, in an aligned window around a fault,
+// that one fault maps.
+const faultAround = 16
+
+// faultAroundLocked adds to ms the pages near addr in v that can be mapped
+// without allocating memory: pages already present but not mapped (after
+// fork) and pages of a file (the page cache). Each guest fault costs a
+// round trip to the stub, so mapping neighbours with it saves most faults
+// at exec and after fork.
+func (m *MM) faultAroundLocked(v *vma, addr uint64, ms []platform.Mapping, ptes []*pte) ([]platform.Mapping, []*pte) {
+	start := max(v.start, addr&^(faultAround*pageSize-1))
+	end := min(v.end, start+faultAround*pageSize)
+	for a := start; a < end; a += pageSize {
+		if a == addr {
+			continue
+		}
+		q := m.pages[a]
+		switch {
+		case q != nil && q.mapped.Any():
+			continue
+		case q == nil && v.file == nil:
+			continue // anonymous memory is allocated only when touched
+		case q == nil:
+			off, err := v.file.Page(v.fileOff + int64(a-v.start))
+			if err != nil {
+				continue // beyond the end of the file: the guest gets SIGBUS if it touches it
+			}
+			q = &pte{off: off, fromFile: !v.shared}
+			m.pages[a] = q
+		}
+		ms = append(ms, platform.Mapping{Addr: uintptr(a), Length: pageSize, Offset: q.off, Perm: m.permLocked(v, q)})
+		ptes = append(ptes, q)
+	}
+	return ms, ptes
 }
 
 // growStackLocked extends a grows-down vma to cover addr (within 64 KiB of

@@ -134,6 +134,10 @@ func execAt(t *kernel.Task, dirfd int32, p string, argvAddr, envAddr uint64, fla
 		img.MM.Release()
 		return 0, err
 	}
+	if err := t.AttachExecAddressSpace(img.MM); err != nil {
+		img.MM.Release()
+		return 0, err
+	}
 	t.UnshareFiles()
 	t.ThreadGroup().Ext = &ProcessInfo{Exe: img.Exe}
 	t.CommitExec(img.MM, img.Entry, img.Stack, img.Name)
@@ -152,10 +156,9 @@ type Image struct {
 // Load loads the program at p (relative to start) with argv and envv into a
 // new address space, as execve does before its point of no return.
 func Load(k *kernel.Kernel, ctx vfs.Context, root, start vfs.Location, p string, argv, envv []string, creds *kernel.Credentials) (*Image, error) {
-	m, err := mm.New(k.MemFile, k.Platform)
-	if err != nil {
-		return nil, unix.ENOMEM
-	}
+	// Detached: execve attaches a platform address space (possibly the old
+	// image's) only once loading succeeded.
+	m := mm.NewDetached(k.MemFile, k.Platform)
 	var rnd [16]byte
 	rand.Read(rnd[:])
 	res, err := loader.Load(m, loader.Args{Path: p, Argv: argv, Envv: envv,

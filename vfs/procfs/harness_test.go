@@ -23,6 +23,7 @@ import (
 type fakeAS struct{}
 
 func (fakeAS) MapFile(addr, length uintptr, offset int64, perm platform.Access) error { return nil }
+func (fakeAS) MapFiles([]platform.Mapping) error                                      { return nil }
 func (fakeAS) Unmap(addr, length uintptr) error                                       { return nil }
 func (fakeAS) Release()                                                               {}
 
