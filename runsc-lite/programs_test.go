@@ -1,12 +1,14 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 // The programs issue 2 says must run, in the real sentry, each checked
@@ -167,4 +169,63 @@ func childStatus(t *testing.T, cliPID int, name string) string {
 	}
 	t.Fatalf("no %s process under CLI pid %d", name, cliPID)
 	return ""
+}
+
+// TestVDSO checks that clock reads run in the guest's vDSO: a million of
+// them make no clock system call, never go backwards, and agree with the
+// host's clock.
+func TestVDSO(t *testing.T) {
+	requireRealSentry(t)
+	requireTools(t, "gcc")
+	dir := t.TempDir()
+	src := `#include <stdio.h>
+#include <time.h>
+#include <sys/time.h>
+#include <unistd.h>
+int main(void) {
+	struct timespec a, b, r;
+	usleep(100000); /* the sentry calibrates the TSC within ~10 ms */
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	long back = 0;
+	for (int i = 0; i < 1000000; i++) {
+		clock_gettime(CLOCK_MONOTONIC, &b);
+		if (b.tv_sec < a.tv_sec || (b.tv_sec == a.tv_sec && b.tv_nsec < a.tv_nsec)) back++;
+		a = b;
+	}
+	struct timeval tv;
+	gettimeofday(&tv, 0);
+	clock_gettime(CLOCK_REALTIME, &r);
+	printf("%ld %ld %ld %ld\n", back, (long)r.tv_sec, (long)tv.tv_sec, (long)time(0));
+	return 0;
+}`
+	if err := os.WriteFile(filepath.Join(dir, "clk.c"), []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command("gcc", "-O2", "-o", filepath.Join(dir, "clk"), filepath.Join(dir, "clk.c")).CombinedOutput(); err != nil {
+		t.Fatalf("gcc: %v\n%s", err, out)
+	}
+	logs := t.TempDir()
+	r := newRun(t, realBin, "do", "--strace", "--debug-log", logs, "--volume", dir+":"+dir, filepath.Join(dir, "clk")).run()
+	var back, real, tod, tm int64
+	if _, err := fmt.Sscan(r.stdout.String(), &back, &real, &tod, &tm); err != nil || r.code != 0 {
+		t.Fatalf("exit %d, stdout %q, stderr %q", r.code, r.stdout.String(), r.stderr.String())
+	}
+	now := time.Now().Unix()
+	if back != 0 {
+		t.Errorf("CLOCK_MONOTONIC went backwards %d times", back)
+	}
+	for _, v := range []int64{real, tod, tm} {
+		if v < now-5 || v > now+1 {
+			t.Errorf("guest wall clock %d, host %d", v, now)
+		}
+	}
+	traps := 0
+	files, _ := filepath.Glob(filepath.Join(logs, "*sentry*"))
+	for _, f := range files {
+		b, _ := os.ReadFile(f)
+		traps += strings.Count(string(b), "] clock_gettime(")
+	}
+	if len(files) == 0 || traps > 10 {
+		t.Errorf("%d clock_gettime system calls in the strace of %d log files (want the vDSO to serve them)", traps, len(files))
+	}
 }

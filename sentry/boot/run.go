@@ -8,6 +8,7 @@ import (
 	"os/signal"
 	"path"
 	"strings"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -16,6 +17,7 @@ import (
 	"github.com/runsc-lite/runsc-lite/sentry/kernel"
 	"github.com/runsc-lite/runsc-lite/sentry/memfile"
 	"github.com/runsc-lite/runsc-lite/sentry/mm"
+	"github.com/runsc-lite/runsc-lite/sentry/vdso"
 	"github.com/runsc-lite/runsc-lite/syscalls"
 	"github.com/runsc-lite/runsc-lite/syscalls/proc"
 	"github.com/runsc-lite/runsc-lite/vfs"
@@ -137,6 +139,7 @@ type sandbox struct {
 	k     *kernel.Kernel
 	ns    *vfs.MountNamespace
 	gofer *gofer.Client
+	vdso  *vdso.VDSO
 }
 
 func newSandbox(cfg *Config, logw io.Writer) (*sandbox, error) {
@@ -152,15 +155,24 @@ func newSandbox(cfg *Config, logw io.Writer) (*sandbox, error) {
 	k := kernel.New(mf, plat, syscalls.Table(), logw)
 	k.Strace = cfg.Strace
 	k.PageCache = mm.NewPageCache(mf, 1<<18)
+	vd, err := vdso.New(mf)
+	if err != nil {
+		plat.Close()
+		mf.Close()
+		return nil, fmt.Errorf("vdso: %w", err)
+	}
+	vd.Start(500 * time.Millisecond)
+	k.MapVDSO = vd.Map
 	if cfg.Hostname != "" {
 		k.SetHostname(cfg.Hostname)
 	}
 	v := vfs.New()
 	k.SetVFS(v)
-	return &sandbox{mf: mf, plat: plat, vfs: v, k: k}, nil
+	return &sandbox{mf: mf, plat: plat, vfs: v, k: k, vdso: vd}, nil
 }
 
 func (s *sandbox) close() {
+	s.vdso.Stop()
 	s.plat.Close()
 }
 

@@ -44,6 +44,8 @@ type Args struct {
 	Random [16]byte
 	// HWCap and HWCap2 for the auxv.
 	HWCap, HWCap2 uint64
+	// VDSO, if set, maps the vDSO and returns its address (AT_SYSINFO_EHDR).
+	VDSO func(m *mm.MM) (uint64, error)
 }
 
 // Result is the loaded image.
@@ -116,7 +118,14 @@ func Load(m *mm.MM, a Args) (*Result, error) {
 		interpBase = iimg.base
 		entry = ientry
 	}
-	sp, err := buildStack(m, a, argv, path, img, interpBase)
+	var vdso uint64
+	if a.VDSO != nil {
+		if vdso, err = a.VDSO(m); err != nil {
+			f.Release()
+			return nil, err
+		}
+	}
+	sp, err := buildStack(m, a, argv, path, img, interpBase, vdso)
 	if err != nil {
 		f.Release()
 		return nil, err
@@ -281,7 +290,7 @@ func loadELF(m *mm.MM, f File, interp bool) (uint64, *image, error) {
 }
 
 // buildStack creates the stack vma and writes argc, argv, envp and auxv.
-func buildStack(m *mm.MM, a Args, argv []string, execfn string, img *image, interpBase uint64) (uint64, error) {
+func buildStack(m *mm.MM, a Args, argv []string, execfn string, img *image, interpBase, vdso uint64) (uint64, error) {
 	const stackSize = 8 << 20
 	top := m.MaxAddress() - 0x10000
 	if _, err := m.Map(mm.MapOpts{Addr: top - stackSize, Length: stackSize, Perm: platform.ReadWrite,
@@ -340,8 +349,11 @@ func buildStack(m *mm.MM, a Args, argv []string, execfn string, img *image, inte
 		linux.AT_RANDOM, randAddr,
 		linux.AT_PLATFORM, platAddr,
 		linux.AT_EXECFN, execfnAddr,
-		linux.AT_NULL, 0,
 	}
+	if vdso != 0 {
+		auxv = append(auxv, linux.AT_SYSINFO_EHDR, vdso)
+	}
+	auxv = append(auxv, linux.AT_NULL, 0)
 	m.Auxv = auxv
 	words := 1 + len(argv) + 1 + len(a.Envv) + 1 + len(auxv)
 	sp = (sp - uint64(words)*8) &^ 15

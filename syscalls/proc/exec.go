@@ -164,7 +164,7 @@ func Load(k *kernel.Kernel, ctx vfs.Context, root, start vfs.Location, p string,
 	res, err := loader.Load(m, loader.Args{Path: p, Argv: argv, Envv: envv,
 		Open:   func(name string) (loader.File, error) { return OpenExec(k, ctx, root, start, name) },
 		Creds:  [4]uint32{creds.RealUID, creds.EffectiveUID, creds.RealGID, creds.EffectiveGID},
-		Random: rnd, HWCap: HWCap(), HWCap2: 2})
+		Random: rnd, HWCap: HWCap(), HWCap2: 2, VDSO: k.MapVDSO})
 	if err != nil {
 		m.Release()
 		return nil, err
