@@ -94,6 +94,11 @@ func (tg *ThreadGroup) becomeZombieLocked(last *Task) {
 			continue
 		}
 		c.parent = reaper
+		// A clone()d child's exit signal was chosen for its old parent;
+		// Linux's reparent_leader resets it to SIGCHLD ("we don't want
+		// people slaying init"): a fuzzer's clone(SIGFPE) child outliving
+		// its parent killed init, and with it the sandbox.
+		c.exitSignal = int32(unix.SIGCHLD)
 		reaper.children[c] = struct{}{}
 		if c.zombie {
 			reaper.notifyChildWaitLocked()
@@ -124,7 +129,10 @@ func (tg *ThreadGroup) becomeZombieLocked(last *Task) {
 			return
 		}
 	}
-	if tg.exitSignal != 0 {
+	// init drops signals that would take its default action, as from
+	// kill(2): a child clone()d by init itself with exit signal SIGSEGV
+	// must not kill the sandbox.
+	if tg.exitSignal != 0 && (p != k.init || k.initAcceptsLocked(tg.exitSignal)) {
 		p.sendLocked(tg.childSigInfoLocked(), nil)
 	}
 	p.notifyChildWaitLocked()

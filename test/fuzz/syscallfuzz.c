@@ -1,0 +1,738 @@
+// syscallfuzz: a random system call fuzzer for runsc-lite's sentry.
+//
+// Usage: syscallfuzz [-n TOTAL] [-w WORKERS] [-l PER_LIFE] [-s SEED] [-S WSEED] [-v]
+//
+// The parent forks WORKERS workers and respawns them as they exit or die
+// until TOTAL syscalls have been issued, then prints
+//     fuzz: N syscalls, M workers died, alive
+// and exits 0. Each worker seeds a PRNG from (SEED, worker generation); the
+// seed is printed when a worker dies or hangs (see "reproducing" below).
+//
+// A worker issues PER_LIFE syscalls with numbers 0..460 and arguments drawn
+// from interesting values (0, -1, small ints, huge lengths, valid and
+// invalid fds, pointers to a scratch buffer, to unmapped memory, to a
+// read-only page, to the last bytes before an unmapped page, NULL, kernel
+// and non-canonical addresses, random bits). The scratch buffer is filled
+// with random bytes sprinkled with those same values, so structures that
+// hold pointers (iovec, msghdr, sigevent...) get interesting ones too.
+//
+// Denylist and sanitizing (everything else is issued as drawn):
+//   - exit, exit_group, rt_sigreturn, execve, execveat, vfork, fork: skipped
+//     (they only end or replace the worker). clone: allowed a few times per
+//     life, without CLONE_VM/CLONE_THREAD/CLONE_SIGHAND/CLONE_VFORK/
+//     CLONE_SETTLS/CLONE_PARENT and with no new stack; the child _exits.
+//     clone3: skipped (its child would run on a random stack). 335: the
+//     test machine's host kernel answers it with SIGILL, natively too.
+//   - signals and pids (kill, tkill, tgkill, rt_sigqueueinfo,
+//     rt_tgsigqueueinfo, pidfd_open, ptrace, process_vm_readv/writev,
+//     prlimit64, kcmp, process_madvise, sched_*, setpgid, getpgid...): the
+//     pid is the worker itself, 0, or one that does not exist, never the
+//     parent, 1 or -1: workers must not kill the parent.
+//   - memory management (munmap, mprotect, pkey_mprotect, madvise, mremap,
+//     MAP_FIXED mmap, shmat, remap_file_pages): addresses inside the
+//     worker's mm scratch zone (followed by an unmapped guard page), or
+//     plainly invalid ones (0, misaligned, kernel, non-canonical); the
+//     worker's text, stack and the shared control page are never touched.
+//     madvise gets no length past the zone (Linux applies it to every VMA
+//     in range).
+//   - timeouts (nanosleep, clock_nanosleep, select, pselect6, poll, ppoll,
+//     epoll_wait/pwait/pwait2, futex, rt_sigtimedwait, semtimedop,
+//     mq_timedsend/receive, io_getevents, recvmmsg, futex_waitv, alarm):
+//     a timespec/timeval pointer is a short one or an invalid pointer,
+//     never NULL (infinite); int timeouts are small.
+//   - stdin, stdout and stderr are /dev/null, so nothing blocks on or
+//     writes to the test's terminal.
+//   - Blocking calls (read on an empty pipe, accept, flock, pause...) are
+//     interrupted by a SIGALRM interval timer that the worker re-arms and
+//     unblocks every few syscalls; a worker that makes no progress for
+//     HANG_MS anyway is SIGKILLed by the parent ("hang-killed", reported
+//     with the syscall it was in). A worker that does not die within
+//     UNKILLABLE_MS of SIGKILL is a sentry bug: the parent reports it and
+//     exits 2.
+//   - Signals: workers ignore the common fatal ones; a worker killed by a
+//     signal is counted as died and respawned.
+//
+// Reproducing: worker generation g uses seed SEED*1000003+g (SEED is
+// printed first). `-S WSEED -l COUNT` runs one worker with exactly that
+// seed for COUNT syscalls; -v reports every worker death, not only the
+// first 20.
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/inotify.h>
+#include <sys/mman.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/time.h>
+#include <sys/timerfd.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <netinet/in.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAX_NR 460
+#define MAX_WORKERS 64
+#define PAGE 4096UL
+#define HANG_MS 3000
+#define UNKILLABLE_MS 15000
+
+// Per-worker shared state, written by the worker and read by the parent.
+struct slot {
+	volatile pid_t pid;
+	volatile uint64_t count;  // syscalls issued by the current worker
+	volatile uint64_t seed;   // its seed
+	volatile long nr;         // syscall in flight (-1: none)
+	volatile uint64_t args[6];
+};
+
+static struct slot *slots;
+static int verbose;
+
+// xorshift64* PRNG.
+static uint64_t rng;
+static uint64_t rnd(void) {
+	rng ^= rng >> 12;
+	rng ^= rng << 25;
+	rng ^= rng >> 27;
+	return rng * 2685821657736338717ULL;
+}
+static uint64_t rndn(uint64_t n) { return n ? rnd() % n : 0; }
+
+// Worker memory layout.
+static char *scratch;     // SCRATCH_PAGES RW pages of random structures
+#define SCRATCH_PAGES 8
+static char *ro_page;     // PROT_READ page right after scratch
+static char *edge_page;   // RW page followed by an unmapped page
+static char *unmapped;    // an address with nothing mapped
+static char *mmzone;      // MMZONE_PAGES for munmap/mprotect/mremap/...
+#define MMZONE_PAGES 32
+static char *paths;       // NUL-terminated path strings
+static uint64_t path_ptrs[32];
+static int npaths;
+static pid_t self_pid;
+
+static uint64_t rand_ptr(void);
+
+static const uint64_t interesting_ints[] = {
+	0, 1, 2, 3, 4, 7, 8, 16, 31, 32, 63, 64, 127, 128, 255, 256, 511, 512,
+	1023, 1024, 4095, 4096, 4097, 65535, 65536, 0x7fffffff, 0x80000000,
+	0xffffffff, 0x100000000ULL, (uint64_t)-1, (uint64_t)-2, (uint64_t)-4095,
+	(uint64_t)-4096, (uint64_t)-100 /* AT_FDCWD */, 1ULL << 62, 1ULL << 63,
+	(uint64_t)INT64_MAX, 0x7ffffffff000ULL, 1ULL << 47, 1ULL << 40,
+};
+
+static uint64_t rand_len(void) {
+	static const uint64_t lens[] = {
+		0, 1, 2, 8, 16, 64, 100, 4095, 4096, 4097, 8192, 65536, 1 << 20,
+		1ULL << 62, (uint64_t)-1 /* SIZE_MAX */, (uint64_t)-4096,
+		0x7fffffff, 0x80000000, 0xffffffff,
+	};
+	return lens[rndn(sizeof(lens) / sizeof(lens[0]))];
+}
+
+static uint64_t rand_fd(void) {
+	switch (rndn(6)) {
+	case 0: return (uint64_t)-1;
+	case 1: return 1000000;
+	case 2: return (uint64_t)-100; // AT_FDCWD
+	case 3: return 0x7fffffff;
+	default: return rndn(21);
+	}
+}
+
+static uint64_t rand_flags(void) {
+	switch (rndn(5)) {
+	case 0: return 1ULL << rndn(32);
+	case 1: return (1ULL << rndn(32)) | (1ULL << rndn(32));
+	case 2: return rnd() & 0xffffffff;
+	case 3: return rndn(16);
+	default: return rnd();
+	}
+}
+
+static uint64_t rand_ptr(void) {
+	switch (rndn(14)) {
+	case 0: return 0;
+	case 1: return (uint64_t)unmapped + rndn(PAGE);
+	case 2: return (uint64_t)ro_page + rndn(PAGE);
+	case 3: return (uint64_t)edge_page + PAGE - 1 - rndn(64); // ends at the hole
+	case 4: return 0xffff800000000000ULL + rndn(4) * PAGE;
+	case 5: return 0x0000800000000000ULL; // first non-canonical
+	case 6: return (uint64_t)mmzone + rndn(MMZONE_PAGES) * PAGE + rndn(8);
+	case 7: return npaths ? path_ptrs[rndn(npaths)] : 0;
+	case 8: return rnd();
+	case 9: return (uint64_t)scratch + rndn(64); // aligned-ish start
+	default: return (uint64_t)scratch + rndn(SCRATCH_PAGES * PAGE - 8);
+	}
+}
+
+static uint64_t rand_arg(void) {
+	switch (rndn(8)) {
+	case 0: return interesting_ints[rndn(sizeof(interesting_ints) / sizeof(interesting_ints[0]))];
+	case 1: return rand_len();
+	case 2: return rand_fd();
+	case 3: return rand_flags();
+	case 4: return rndn(64);
+	case 5: return rnd();
+	default: return rand_ptr();
+	}
+}
+
+// fill_scratch fills scratch with random bytes and interesting 8-byte
+// values; a few small ints so that lengths and counts are often sane.
+static void fill_scratch(char *p, size_t n) {
+	uint64_t *q = (uint64_t *)p;
+	for (size_t i = 0; i < n / 8; i++) {
+		switch (rndn(6)) {
+		case 0: q[i] = rnd(); break;
+		case 1: q[i] = rand_ptr(); break;
+		case 2: q[i] = rand_len(); break;
+		case 3: q[i] = rndn(16); break;
+		case 4: q[i] = rand_fd() | (rand_flags() << 32); break;
+		default: q[i] = interesting_ints[rndn(sizeof(interesting_ints) / sizeof(interesting_ints[0]))];
+		}
+	}
+}
+
+// A short timespec (or timeval) in scratch: 0 or up to 2 ms.
+static uint64_t short_timeout(void) {
+	char *t = scratch + SCRATCH_PAGES * PAGE - 64 - 16 * rndn(2);
+	((int64_t *)t)[0] = 0;
+	((int64_t *)t)[1] = rndn(2) ? 0 : (int64_t)rndn(2000000);
+	return (uint64_t)t;
+}
+
+// timeout_ptr: a short timeout or an invalid pointer, never NULL.
+static uint64_t timeout_ptr(void) {
+	switch (rndn(8)) {
+	case 0: return (uint64_t)unmapped;
+	case 1: return 0xffff800000000000ULL;
+	case 2: return (uint64_t)edge_page + PAGE - 8; // straddles the hole
+	default: return short_timeout();
+	}
+}
+
+// A pid that is never the parent or init: ours, 0 (our own group, since
+// workers lead their own process group) or one that does not exist.
+static uint64_t safe_pid(void) {
+	switch (rndn(5)) {
+	case 0: return self_pid;
+	case 1: return 0;
+	case 2: return (uint64_t)(int64_t)-self_pid;
+	case 3: return 4194303;
+	default: return (uint64_t)(int64_t)-(int64_t)(4194000 + rndn(300));
+	}
+}
+
+static int pid_is_safe(int64_t p) {
+	return p == self_pid || p == 0 || p == -self_pid || p > 4000000 || p < -4000000;
+}
+
+// mm_range picks [addr, addr+len) that is either inside the mm zone or
+// invalid anyway; huge_ok allows lengths past the end of the address space
+// (which Linux rejects before looking at any VMA).
+static void mm_range(uint64_t *addr, uint64_t *len, int huge_ok) {
+	switch (rndn(10)) {
+	case 0: *addr = 0; break;
+	case 1: *addr = (uint64_t)mmzone + 1 + rndn(PAGE - 1); return; // misaligned: EINVAL
+	case 2: *addr = 0xffff800000000000ULL; return;
+	case 3: *addr = 0x0000800000000000ULL; return;
+	default: *addr = (uint64_t)mmzone + rndn(MMZONE_PAGES) * PAGE;
+	}
+	uint64_t room = (uint64_t)mmzone + MMZONE_PAGES * PAGE - *addr;
+	if (*addr == 0) room = PAGE; // [0, PAGE) is never mapped
+	switch (rndn(6)) {
+	case 0:
+		if (huge_ok) {
+			static const uint64_t h[] = {1ULL << 62, (uint64_t)-1, (uint64_t)-4096, 1ULL << 63};
+			*len = h[rndn(4)];
+			return;
+		}
+		/* fallthrough */
+	case 1: *len = 0; return;
+	default: *len = rndn(room + 1); if (rndn(2)) *len &= ~(PAGE - 1);
+	}
+}
+
+static volatile sig_atomic_t alarms;
+static void on_alarm(int sig) { (void)sig; alarms++; }
+
+static void arm_timer(void) {
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_alarm; // no SA_RESTART: blocking calls see EINTR
+	sigaction(SIGALRM, &sa, NULL);
+	sigset_t s;
+	sigemptyset(&s);
+	sigaddset(&s, SIGALRM);
+	sigprocmask(SIG_UNBLOCK, &s, NULL);
+	struct itimerval it = {{0, 50000}, {0, 50000}};
+	setitimer(ITIMER_REAL, &it, NULL);
+}
+
+static void add_path(const char *s) {
+	size_t off = 0;
+	for (int i = 0; i < npaths; i++) off += strlen((char *)path_ptrs[i]) + 1;
+	strcpy(paths + off, s);
+	path_ptrs[npaths++] = (uint64_t)(paths + off);
+}
+
+// setup_worker builds the memory layout and a set of open files.
+static void setup_worker(int idx) {
+	self_pid = getpid();
+	setpgid(0, 0);
+	int nul = open("/dev/null", O_RDWR);
+	if (nul >= 0) {
+		dup2(nul, 0);
+		dup2(nul, 1);
+		dup2(nul, 2);
+		if (nul > 2) close(nul);
+	}
+	// Reserve 24 pages: scratch(8) ro(1) hole(1) edge(1) hole(1) ... then
+	// unmap the rest so holes are real.
+	char *base = mmap(NULL, 24 * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (base == MAP_FAILED) _exit(3);
+	scratch = base;
+	ro_page = base + SCRATCH_PAGES * PAGE;
+	memset(ro_page, 0, PAGE);
+	mprotect(ro_page, PAGE, PROT_READ);
+	munmap(base + 9 * PAGE, PAGE);
+	edge_page = base + 10 * PAGE;
+	munmap(base + 11 * PAGE, PAGE);
+	paths = base + 12 * PAGE;
+	unmapped = base + 14 * PAGE;
+	munmap(base + 13 * PAGE, 11 * PAGE);
+	// The mm zone, followed by a guard hole.
+	mmzone = mmap(NULL, (MMZONE_PAGES + 1) * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (mmzone == MAP_FAILED) _exit(3);
+	munmap(mmzone + MMZONE_PAGES * PAGE, PAGE);
+
+	char dir[64];
+	snprintf(dir, sizeof(dir), "/tmp/fuzz.%d.%d", (int)getppid(), idx);
+	mkdir(dir, 0777);
+	if (chdir(dir) != 0) _exit(3);
+	add_path("f");
+	add_path("d");
+	add_path("l");
+	add_path("dangling");
+	add_path("fifo");
+	add_path("sock");
+	add_path(".");
+	add_path("..");
+	add_path("");
+	add_path("/");
+	add_path("/proc/self/maps");
+	add_path("/proc/self/status");
+	add_path("/proc/self/fd/3");
+	add_path("/proc/self/mem");
+	add_path("/proc/self/exe");
+	add_path("/dev/null");
+	add_path("/dev/zero");
+	add_path("/dev/urandom");
+	add_path("/dev/ptmx");
+	add_path("d/../f");
+	add_path("l/../../f");
+	add_path("user.x"); // xattr name
+	add_path("nonexistent/x");
+	add_path("f/");
+	// A filesystem layout to point paths at (errors are fine: a previous
+	// worker may have made or broken it).
+	int fd = open("f", O_CREAT | O_RDWR, 0666);
+	if (fd >= 0) {
+		write(fd, "hello world\n", 12);
+		close(fd);
+	}
+	mkdir("d", 0777);
+	symlink("d", "l");
+	symlink("nowhere", "dangling");
+	mkfifo("fifo", 0666);
+
+	// Interesting open files at fds 3..20 (whichever succeed).
+	int p[2];
+	if (pipe2(p, O_NONBLOCK) < 0) p[0] = p[1] = -1;
+	int sp[2];
+	socketpair(AF_UNIX, SOCK_STREAM, 0, sp);
+	socketpair(AF_UNIX, SOCK_DGRAM, 0, sp);
+	eventfd(1, 0);
+	epoll_create1(0);
+	timerfd_create(CLOCK_MONOTONIC, 0);
+	sigset_t ss;
+	sigemptyset(&ss);
+	sigaddset(&ss, SIGUSR1);
+	signalfd(-1, &ss, 0);
+	syscall(SYS_memfd_create, "fuzz", 0);
+	open("f", O_RDWR);
+	open("d", O_RDONLY | O_DIRECTORY);
+	open("/proc/self/maps", O_RDONLY);
+	inotify_init1(0);
+	socket(AF_INET, SOCK_STREAM, 0);
+	socket(AF_INET6, SOCK_DGRAM, 0);
+	socket(AF_NETLINK, SOCK_RAW, 0);
+	open("/dev/zero", O_RDWR);
+	open(".", O_PATH);
+	int ls = socket(AF_UNIX, SOCK_STREAM, 0);
+	if (ls >= 0) {
+		struct sockaddr_un { sa_family_t f; char p[108]; } a = {AF_UNIX, "sock"};
+		unlink("sock");
+		bind(ls, (void *)&a, sizeof(a));
+		listen(ls, 4);
+	}
+
+	// Ignore signals a random syscall may raise against us (a fuzzed
+	// rt_sigaction may restore them; the parent then respawns us).
+	int ign[] = {SIGPIPE, SIGXFSZ, SIGXCPU, SIGSYS, SIGUSR1, SIGUSR2, SIGHUP, SIGINT, SIGQUIT,
+		SIGTERM, SIGTTIN, SIGTTOU, SIGTSTP, SIGIO, SIGPROF, SIGVTALRM, SIGTRAP, SIGWINCH};
+	for (size_t i = 0; i < sizeof(ign) / sizeof(ign[0]); i++) signal(ign[i], SIG_IGN);
+	arm_timer();
+}
+
+static int64_t clones;
+
+// sanitize rewrites args of the denylisted/dangerous syscalls; it returns 0
+// if the call must be skipped.
+static int sanitize(long nr, uint64_t *a) {
+	uint64_t len;
+	switch (nr) {
+	case SYS_exit:
+	case SYS_exit_group:
+	case SYS_rt_sigreturn:
+	case SYS_execve:
+	case SYS_execveat:
+	case SYS_vfork:
+	case SYS_fork:
+	case SYS_clone3:
+	case 335: // unassigned, yet this machine's host kernel raises SIGILL for it
+		return 0;
+	case SYS_clone:
+		if (clones >= 4) return 0;
+		clones++;
+		a[0] &= ~(uint64_t)(CLONE_VM | CLONE_THREAD | CLONE_SIGHAND | CLONE_VFORK | CLONE_SETTLS | CLONE_PARENT);
+		a[1] = 0; // no new stack: the child runs on a copy of ours
+		return 1;
+	case SYS_kill:
+		if (!pid_is_safe((int64_t)(int)a[0])) a[0] = safe_pid();
+		return 1;
+	case SYS_tkill:
+		if ((int)a[0] != self_pid) a[0] = rndn(2) ? (uint64_t)self_pid : 4194303;
+		return 1;
+	case SYS_tgkill:
+		if ((int)a[0] != self_pid || (int)a[1] != self_pid) {
+			a[0] = self_pid;
+			a[1] = rndn(2) ? (uint64_t)self_pid : 4194303;
+		}
+		return 1;
+	case SYS_rt_sigqueueinfo:
+	case SYS_pidfd_open:
+		if (!pid_is_safe((int64_t)(int)a[0]) || (int)a[0] <= 0) a[0] = rndn(2) ? (uint64_t)self_pid : 4194303;
+		return 1;
+	case SYS_rt_tgsigqueueinfo:
+		a[0] = self_pid;
+		if ((int)a[1] != self_pid) a[1] = rndn(2) ? (uint64_t)self_pid : 4194303;
+		return 1;
+	case SYS_ptrace:
+		// ptrace(req, pid): never the parent.
+		if ((int)a[1] != self_pid) a[1] = rndn(2) ? (uint64_t)self_pid : 4194303;
+		return 1;
+	case SYS_process_vm_readv:
+	case SYS_process_vm_writev:
+	case SYS_prlimit64:
+	case SYS_kcmp:
+	case SYS_sched_setaffinity:
+	case SYS_sched_setparam:
+	case SYS_sched_setscheduler:
+	case SYS_sched_setattr:
+	case SYS_setpgid:
+	case SYS_migrate_pages:
+	case SYS_move_pages:
+		if (!pid_is_safe((int64_t)(int)a[0]) || (int)a[0] < 0) a[0] = safe_pid() & 0x7fffffff;
+		if (nr == SYS_kcmp && !pid_is_safe((int64_t)(int)a[1])) a[1] = self_pid;
+		if (nr == SYS_setpgid) a[1] = rndn(2) ? 0 : (uint64_t)self_pid;
+		return 1;
+	case SYS_setpriority:
+	case SYS_ioprio_set:
+		a[1] = 0; // "who" is ourselves
+		return 1;
+	case SYS_pidfd_send_signal:
+		return 1; // only pidfds we could open, which are safe ones
+	case SYS_process_madvise:
+		return 0; // would advise on a pidfd's memory: ours, unbounded
+	case SYS_munmap:
+	case SYS_mprotect:
+	case SYS_pkey_mprotect:
+		mm_range(&a[0], &a[1], 1);
+		return 1;
+	case SYS_madvise:
+		mm_range(&a[0], &a[1], 0);
+		return 1;
+	case SYS_mremap:
+		mm_range(&a[0], &a[1], 1);
+		a[2] = rndn(4) ? rndn(2 * MMZONE_PAGES) * PAGE : rand_len();
+		if (a[3] & 2 /* MREMAP_FIXED */) mm_range(&a[4], &len, 0);
+		return 1;
+	case SYS_remap_file_pages:
+		mm_range(&a[0], &a[1], 0);
+		return 1;
+	case SYS_mmap:
+		if (a[3] & (MAP_FIXED | MAP_FIXED_NOREPLACE)) mm_range(&a[0], &a[1], 1);
+		else if (rndn(2)) a[1] = rndn(64) * PAGE + rndn(2); // sane sizes often
+		// MAP_POPULATE of a huge mapping would only measure host memory.
+		if ((a[3] & (MAP_POPULATE | MAP_LOCKED)) && a[1] > (1 << 24)) a[1] = 1 << 20;
+		return 1;
+	case SYS_shmat:
+		if (a[2] & 040000 /* SHM_REMAP */ || a[1] != 0) mm_range(&a[1], &len, 0);
+		return 1;
+	case SYS_shmdt:
+		mm_range(&a[0], &len, 0);
+		return 1;
+	case SYS_brk:
+		return 1; // we never use the heap
+	case SYS_arch_prctl:
+		// ARCH_SET_FS/GS with junk breaks only us; keep it, rarely.
+		return rndn(8) == 0;
+	case SYS_nanosleep:
+		a[0] = timeout_ptr();
+		return 1;
+	case SYS_clock_nanosleep:
+		a[1] &= 1; // TIMER_ABSTIME would sleep until an absolute time
+		if (a[1]) a[1] = 0;
+		a[2] = timeout_ptr();
+		return 1;
+	case SYS_select:
+		a[4] = timeout_ptr();
+		return 1;
+	case SYS_pselect6:
+		a[4] = timeout_ptr();
+		return 1;
+	case SYS_poll:
+	case SYS_epoll_wait:
+		a[2] = rndn(4) - 1;
+		if (nr == SYS_epoll_wait) a[3] = rndn(4) - 1;
+		return 1;
+	case SYS_epoll_pwait:
+		a[3] = rndn(4) - 1;
+		return 1;
+	case SYS_epoll_pwait2:
+		a[3] = timeout_ptr();
+		return 1;
+	case SYS_ppoll:
+		a[2] = timeout_ptr();
+		return 1;
+	case SYS_futex:
+		a[3] = timeout_ptr();
+		return 1;
+	case SYS_futex_waitv:
+		a[3] = timeout_ptr();
+		a[4] = rndn(2); // clock id
+		return 1;
+	case SYS_rt_sigtimedwait:
+		a[2] = timeout_ptr();
+		return 1;
+	case SYS_semtimedop:
+		a[3] = timeout_ptr();
+		return 1;
+	case SYS_mq_timedsend:
+	case SYS_mq_timedreceive:
+		a[4] = timeout_ptr();
+		return 1;
+	case SYS_io_getevents:
+		a[4] = timeout_ptr();
+		return 1;
+	case SYS_io_pgetevents:
+		a[4] = timeout_ptr();
+		return 1;
+	case SYS_recvmmsg:
+		a[4] = timeout_ptr();
+		return 1;
+	case SYS_alarm:
+		a[0] = rndn(2);
+		return 1;
+	case SYS_setitimer:
+	case SYS_timer_settime:
+	case SYS_timerfd_settime:
+		return 1; // timers signal us at worst; we re-arm ours
+	case SYS_reboot:
+		return 1; // EPERM/ENOSYS in a sandbox; keep it to check
+	}
+	return 1;
+}
+
+static void worker(int idx, uint64_t seed, uint64_t n) {
+	rng = seed ? seed : 1;
+	setup_worker(idx);
+	fill_scratch(scratch, SCRATCH_PAGES * PAGE);
+	fill_scratch(edge_page, PAGE);
+	struct slot *s = &slots[idx];
+	for (uint64_t i = 0; s->count < n; i++) {
+		if ((i & 7) == 0) {
+			arm_timer();
+			if ((i & 63) == 0) fill_scratch(scratch, SCRATCH_PAGES * PAGE);
+		}
+		long nr = (long)rndn(MAX_NR + 1);
+		uint64_t a[6];
+		for (int j = 0; j < 6; j++) a[j] = rand_arg();
+		if (!sanitize(nr, a)) {
+			continue;
+		}
+		s->nr = nr;
+		for (int j = 0; j < 6; j++) s->args[j] = a[j];
+		long r = syscall(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
+		if (nr == SYS_clone && r == 0) {
+			_exit(0); // the child of a clone
+		}
+		s->nr = -1;
+		s->count++;
+	}
+	_exit(0);
+}
+
+static uint64_t now_ms(void) {
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void report(const char *what, int i) {
+	fprintf(stderr, "fuzz: worker %d seed %llu %s after %llu syscalls, in nr %ld (%#llx, %#llx, %#llx, %#llx, %#llx, %#llx)\n",
+		(int)slots[i].pid, (unsigned long long)slots[i].seed, what, (unsigned long long)slots[i].count, slots[i].nr,
+		(unsigned long long)slots[i].args[0], (unsigned long long)slots[i].args[1],
+		(unsigned long long)slots[i].args[2], (unsigned long long)slots[i].args[3],
+		(unsigned long long)slots[i].args[4], (unsigned long long)slots[i].args[5]);
+}
+
+int main(int argc, char **argv) {
+	uint64_t total = 200000, per_life = 2000, seed = 0, wseed_only = 0;
+	int nworkers = 4, opt;
+	while ((opt = getopt(argc, argv, "n:w:l:s:S:vh")) != -1) {
+		switch (opt) {
+		case 'n': total = strtoull(optarg, NULL, 0); break;
+		case 'w': nworkers = atoi(optarg); break;
+		case 'l': per_life = strtoull(optarg, NULL, 0); break;
+		case 's': seed = strtoull(optarg, NULL, 0); break;
+		case 'S': wseed_only = strtoull(optarg, NULL, 0); break;
+		case 'v': verbose = 1; break;
+		default:
+			fprintf(stderr, "usage: %s [-n total] [-w workers] [-l per-life] [-s seed] [-S worker-seed] [-v]\n"
+				"worker generation g runs seed*1000003+g; -S S -l COUNT replays one worker's seed S\n",
+				argv[0]);
+			return 2;
+		}
+	}
+	if (nworkers < 1 || nworkers > MAX_WORKERS) nworkers = 4;
+	if (per_life < 1) per_life = 1;
+	if (seed == 0) seed = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32);
+	if (wseed_only) {
+		nworkers = 1;
+		total = per_life;
+	}
+	printf("fuzz: seed %llu, %d workers, %llu syscalls, %llu per worker life\n",
+		(unsigned long long)(wseed_only ? wseed_only : seed), nworkers, (unsigned long long)total,
+		(unsigned long long)per_life);
+	fflush(stdout);
+
+	slots = mmap(NULL, sizeof(struct slot) * MAX_WORKERS, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (slots == MAP_FAILED) {
+		perror("mmap");
+		return 1;
+	}
+	// done: syscalls of finished workers; alloc[i]: the share of a running
+	// worker. A worker that dies early leaves its rest to its successor.
+	uint64_t done = 0, died = 0, hangs = 0, gen = 0;
+	uint64_t alloc[MAX_WORKERS], last_count[MAX_WORKERS], last_progress[MAX_WORKERS], killed_at[MAX_WORKERS];
+	int running = 0;
+	for (;;) {
+		uint64_t pending = 0;
+		for (int i = 0; i < nworkers; i++)
+			if (slots[i].pid) pending += alloc[i];
+		for (int i = 0; i < nworkers; i++) {
+			if (slots[i].pid != 0 || done + pending >= total) continue;
+			uint64_t n = total - done - pending;
+			if (n > per_life) n = per_life;
+			uint64_t wseed = wseed_only ? wseed_only : seed * 1000003 + gen++;
+			slots[i].count = 0;
+			slots[i].seed = wseed;
+			slots[i].nr = -1;
+			fflush(stdout);
+			fflush(stderr);
+			pid_t p = fork();
+			if (p < 0) {
+				perror("fork");
+				return 1;
+			}
+			if (p == 0) worker(i, wseed, n);
+			slots[i].pid = p;
+			alloc[i] = n;
+			pending += n;
+			last_count[i] = 0;
+			last_progress[i] = now_ms();
+			killed_at[i] = 0;
+			running++;
+		}
+		if (running == 0) break;
+		int st;
+		pid_t p;
+		while ((p = waitpid(-1, &st, WNOHANG)) > 0) {
+			// Other pids are orphaned clone children reparented to us.
+			for (int i = 0; i < nworkers; i++) {
+				if (slots[i].pid != p) continue;
+				uint64_t c = slots[i].count;
+				if (c > alloc[i]) c = alloc[i];
+				done += c;
+				if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+					died++;
+					if (verbose || died <= 20) {
+						char what[64];
+						snprintf(what, sizeof(what), "died (%s %d)", WIFSIGNALED(st) ? "signal" : "exit",
+							WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st));
+						report(what, i);
+					}
+				}
+				slots[i].pid = 0;
+				running--;
+				break;
+			}
+		}
+		uint64_t t = now_ms();
+		for (int i = 0; i < nworkers; i++) {
+			if (!slots[i].pid) continue;
+			if (slots[i].count != last_count[i]) {
+				last_count[i] = slots[i].count;
+				last_progress[i] = t;
+				continue;
+			}
+			if (killed_at[i]) {
+				if (t - killed_at[i] > UNKILLABLE_MS) {
+					report("FAIL: unkillable", i);
+					printf("fuzz: FAIL: worker seed %llu not dead %d ms after SIGKILL, in nr %ld\n",
+						(unsigned long long)slots[i].seed, UNKILLABLE_MS, slots[i].nr);
+					fflush(stdout);
+					return 2;
+				}
+				continue;
+			}
+			if (t - last_progress[i] > HANG_MS) {
+				hangs++;
+				report("hang-killed", i);
+				kill(slots[i].pid, SIGKILL);
+				killed_at[i] = t;
+			}
+		}
+		struct timespec ts = {0, 2000000};
+		nanosleep(&ts, NULL);
+	}
+	while (waitpid(-1, NULL, WNOHANG) > 0) {
+	}
+	printf("fuzz: %llu syscalls, %llu workers died (%llu hang-killed), alive\n",
+		(unsigned long long)done, (unsigned long long)died, (unsigned long long)hangs);
+	return 0;
+}
