@@ -7,6 +7,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/runsc-lite/runsc-lite/vfs"
+	"github.com/runsc-lite/runsc-lite/vfs/devpts"
 	"github.com/runsc-lite/runsc-lite/vfs/tmpfs"
 )
 
@@ -41,6 +42,7 @@ func (s *sandbox) standardMounts() []stdMount {
 	return []stdMount{
 		{"/proc", vfs.MountNoExec, func() (*vfs.Filesystem, error) { return newProcFS(s), nil }},
 		{"/dev", 0, func() (*vfs.Filesystem, error) { return newDevFS(s) }},
+		{"/dev/pts", vfs.MountNoExec | vfs.MountNoSuid, func() (*vfs.Filesystem, error) { return devpts.New(s.vfs) }},
 		{"/dev/shm", vfs.MountNoExec, func() (*vfs.Filesystem, error) {
 			return tmpfs.New(s.vfs, s.mf, tmpfs.Options{RootMode: 0o1777})
 		}},

@@ -201,6 +201,14 @@ func (s *sandbox) startInit(cfg *Config, stdio [3]*vfs.File) (status int, starte
 		}
 		f.DecRef(ctx)
 	}
+	// The host terminal on the sandbox's stdio is the controlling terminal
+	// of init's session (1).
+	for _, f := range stdio {
+		if tty := host.TTY(f); tty != nil {
+			s.k.SetSessionTTY(1, tty)
+			break
+		}
+	}
 	argv0, err := s.lookPath(creds.VFS(), root, cwd, cfg)
 	if err == nil {
 		var img *proc.Image

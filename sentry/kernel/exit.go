@@ -36,6 +36,7 @@ func (t *Task) exitFinal() {
 	t.ctx.Release()
 	t.Files.decRef(t.VFSContext())
 	t.FS.decRef()
+	t.exitTTY()
 
 	k.mu.Lock()
 	defer k.mu.Unlock()

@@ -100,12 +100,22 @@ type TTYContext interface {
 	ControllingTerminal() *vfs.File
 }
 
+// TTYOpener is optionally implemented by a vfs.Context (the calling task):
+// it opens a new file on its controlling terminal (ENXIO without one). It
+// takes precedence over TTYContext.
+type TTYOpener interface {
+	OpenControllingTerminal(flags uint32) (vfs.FileImpl, error)
+}
+
 // ttyDevice is /dev/tty (5,0): the caller's controlling terminal, ENXIO
 // without one.
 type ttyDevice struct{}
 
 // Open implements vfs.Device.
-func (ttyDevice) Open(ctx vfs.Context, _ vfs.Location, _ uint32) (vfs.FileImpl, error) {
+func (ttyDevice) Open(ctx vfs.Context, _ vfs.Location, flags uint32) (vfs.FileImpl, error) {
+	if o, ok := ctx.(TTYOpener); ok {
+		return o.OpenControllingTerminal(flags | unix.O_NOCTTY)
+	}
 	tc, ok := ctx.(TTYContext)
 	if !ok {
 		return nil, unix.ENXIO
@@ -162,7 +172,8 @@ func (t *ttyFile) EventRegister(e *waiter.Entry) { t.f.EventRegister(e) }
 // EventUnregister implements vfs.Waitable.
 func (t *ttyFile) EventUnregister(e *waiter.Entry) { t.f.EventUnregister(e) }
 
-// ptmxDevice is /dev/ptmx (5,2): no devpts yet, so opening it fails.
+// ptmxDevice is /dev/ptmx (5,2) without a devpts: opening it fails.
+// devpts.New registers the real multiplexer over it.
 type ptmxDevice struct{}
 
 // Open implements vfs.Device.

@@ -86,7 +86,8 @@ func NewFile(v *vfs.VFS, hostFD int, flags uint32) (*vfs.File, error) {
 			name = charDevName(st.Rdev, st.Ino)
 		}
 		if isTTY {
-			t := &ttyFile{streamFile: s}
+			acc := flags & unix.O_ACCMODE
+			t := &ttyFile{streamFile: s, readable: acc == unix.O_RDONLY || acc == unix.O_RDWR}
 			t.state = acquireTTYState(uint64(st.Dev), st.Ino, st.Rdev)
 			impl = t
 		} else {
@@ -96,6 +97,11 @@ func NewFile(v *vfs.VFS, hostFD int, flags uint32) (*vfs.File, error) {
 	in.tty = isTTY
 	loc := v.NewAnonLocation(name, in, ftype)
 	f := v.NewFile(loc, impl, flags)
+	if t, ok := impl.(*ttyFile); ok {
+		t.state.mu.Lock()
+		t.state.files[t] = f
+		t.state.mu.Unlock()
+	}
 	if _, ok := impl.(*regularFile); ok {
 		// Start at the host FD's offset, like an inherited descriptor.
 		if off, err := unix.Seek(hostFD, 0, unix.SEEK_CUR); err == nil && off > 0 {

@@ -6,16 +6,9 @@ import (
 	"unsafe"
 
 	"github.com/runsc-lite/runsc-lite/vfs"
+	"github.com/runsc-lite/runsc-lite/vfs/jobctl"
 	"golang.org/x/sys/unix"
 )
-
-// JobControlContext is optionally implemented by the vfs.Context of a
-// task, so that TIOCSCTTY can record the terminal's session and foreground
-// process group (guest IDs; host IDs mean nothing to the guest).
-type JobControlContext interface {
-	ProcessGroupID() int32
-	SessionID() int32
-}
 
 // DefaultForeground is the foreground process group and session a host
 // terminal starts with: the guest's init (PID 1), which leads its own
@@ -23,14 +16,17 @@ type JobControlContext interface {
 const DefaultForeground = 1
 
 // ttyState is the guest-side state of one host terminal, shared by every
-// File wrapping it (stdin, stdout and stderr usually are the same terminal).
+// File wrapping it (stdin, stdout and stderr usually are the same terminal):
+// its job control (vfs/jobctl, shared with devpts) and the open files
+// /dev/tty can forward to.
 type ttyState struct {
 	key  ttyKey
 	refs int // ttyStates.mu
 
-	mu   sync.Mutex
-	pgrp int32 // foreground process group (0: none)
-	sid  int32 // session (0: none)
+	tty jobctl.TTY
+
+	mu    sync.Mutex
+	files map[*ttyFile]*vfs.File
 }
 
 type ttyKey struct{ dev, ino, rdev uint64 }
@@ -49,7 +45,9 @@ func acquireTTYState(dev, ino, rdev uint64) *ttyState {
 	}
 	s := ttyStates.m[k]
 	if s == nil {
-		s = &ttyState{key: k, pgrp: DefaultForeground, sid: DefaultForeground}
+		s = &ttyState{key: k, files: map[*ttyFile]*vfs.File{}}
+		s.tty.SetForeground(DefaultForeground, DefaultForeground)
+		s.tty.Open = s.open
 		ttyStates.m[k] = s
 	}
 	s.refs++
@@ -65,43 +63,78 @@ func (s *ttyState) release() {
 	}
 }
 
+// open implements /dev/tty on the host terminal: a file forwarding to one
+// of the guest's open files on it.
+func (s *ttyState) open(vfs.Context, uint32) (vfs.FileImpl, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, f := range s.files {
+		if f.TryIncRef() {
+			return jobctl.Forward(f), nil
+		}
+	}
+	return nil, unix.ENXIO
+}
+
+// TTY returns the job-control state of the host terminal wrapped by f, or
+// nil if f is not a host terminal.
+func TTY(f *vfs.File) *jobctl.TTY {
+	t, ok := f.Impl().(*ttyFile)
+	if !ok {
+		return nil
+	}
+	return &t.state.tty
+}
+
 // SetForeground sets the guest foreground process group and session of the
 // host terminal wrapped by f (for the kernel, when it starts the first
 // process). ENOTTY if f is not a host terminal.
 func SetForeground(f *vfs.File, pgrp, sid int32) error {
-	t, ok := f.Impl().(*ttyFile)
-	if !ok {
+	t := TTY(f)
+	if t == nil {
 		return unix.ENOTTY
 	}
-	t.state.mu.Lock()
-	defer t.state.mu.Unlock()
-	t.state.pgrp, t.state.sid = pgrp, sid
+	t.SetForeground(pgrp, sid)
 	return nil
 }
 
 // Foreground returns the guest foreground process group and session of the
 // host terminal wrapped by f.
 func Foreground(f *vfs.File) (pgrp, sid int32, err error) {
-	t, ok := f.Impl().(*ttyFile)
-	if !ok {
+	t := TTY(f)
+	if t == nil {
 		return 0, 0, unix.ENOTTY
 	}
-	t.state.mu.Lock()
-	defer t.state.mu.Unlock()
-	return t.state.pgrp, t.state.sid, nil
+	pgrp, sid = t.Foreground()
+	return pgrp, sid, nil
 }
 
 // ttyFile is a host terminal.
 type ttyFile struct {
 	*streamFile
 	state       *ttyState
+	readable    bool
 	releaseOnce sync.Once
 }
 
 // Release implements vfs.FileImpl.
 func (t *ttyFile) Release(ctx vfs.Context) {
-	t.releaseOnce.Do(t.state.release)
+	t.releaseOnce.Do(func() {
+		t.state.mu.Lock()
+		delete(t.state.files, t)
+		t.state.mu.Unlock()
+		t.state.release()
+	})
 	t.streamFile.Release(ctx)
+}
+
+// Read implements vfs.StreamFile: a background process group reading its
+// controlling terminal gets SIGTTIN.
+func (t *ttyFile) Read(ctx vfs.Context, dst []byte) (int, error) {
+	if err := jobctl.CheckRead(ctx, &t.state.tty); err != nil {
+		return 0, err
+	}
+	return t.streamFile.Read(ctx, dst)
 }
 
 // Sizes of the kernel's ioctl structures (x86-64).
@@ -118,10 +151,16 @@ func (t *ttyFile) Ioctl(ctx vfs.Context, cmd uint32, arg uintptr) (uintptr, erro
 	case unix.TCGETS:
 		return 0, ioctlOut(ctx, t.fd, cmd, arg, sizeofTermios)
 	case unix.TCSETS, unix.TCSETSW, unix.TCSETSF:
+		if err := jobctl.CheckChange(ctx, &t.state.tty); err != nil {
+			return 0, err
+		}
 		return 0, ioctlIn(ctx, t.fd, cmd, arg, sizeofTermios)
 	case unix.TCGETS2:
 		return 0, ioctlOut(ctx, t.fd, cmd, arg, sizeofTermios2)
 	case unix.TCSETS2, unix.TCSETSW2, unix.TCSETSF2:
+		if err := jobctl.CheckChange(ctx, &t.state.tty); err != nil {
+			return 0, err
+		}
 		return 0, ioctlIn(ctx, t.fd, cmd, arg, sizeofTermios2)
 	case unix.TIOCGWINSZ:
 		return 0, ioctlOut(ctx, t.fd, cmd, arg, sizeofWinsize)
@@ -132,41 +171,9 @@ func (t *ttyFile) Ioctl(ctx vfs.Context, cmd uint32, arg uintptr) (uintptr, erro
 	case unix.TCFLSH, unix.TCXONC, unix.TCSBRK:
 		// The argument is a value, not a pointer.
 		return 0, ioctlValue(t.fd, cmd, arg)
-	case unix.TIOCGPGRP:
-		t.state.mu.Lock()
-		pgrp := t.state.pgrp
-		t.state.mu.Unlock()
-		return 0, copyOutInt32(ctx, arg, pgrp)
-	case unix.TIOCSPGRP:
-		pgrp, err := copyInInt32(ctx, arg)
-		if err != nil {
-			return 0, err
-		}
-		if pgrp < 0 {
-			return 0, unix.EINVAL
-		}
-		t.state.mu.Lock()
-		t.state.pgrp = pgrp
-		t.state.mu.Unlock()
-		return 0, nil
-	case unix.TIOCGSID:
-		t.state.mu.Lock()
-		sid := t.state.sid
-		t.state.mu.Unlock()
-		if sid == 0 {
-			return 0, unix.ENOTTY
-		}
-		return 0, copyOutInt32(ctx, arg, sid)
-	case unix.TIOCSCTTY:
-		if jc, ok := ctx.(JobControlContext); ok {
-			t.state.mu.Lock()
-			t.state.sid = jc.SessionID()
-			t.state.pgrp = jc.ProcessGroupID()
-			t.state.mu.Unlock()
-		}
-		return 0, nil
-	case unix.TIOCNOTTY:
-		return 0, nil
+	case unix.TIOCSCTTY, unix.TIOCNOTTY, unix.TIOCGPGRP, unix.TIOCSPGRP, unix.TIOCGSID:
+		r, _, err := jobctl.Ioctl(ctx, &t.state.tty, jobctl.IoctlOptions{Replica: true, Readable: t.readable}, cmd, arg)
+		return r, err
 	case unix.TIOCGPTN:
 		return 0, unix.ENOTTY
 	}
