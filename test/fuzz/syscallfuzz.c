@@ -1,6 +1,8 @@
 // syscallfuzz: a random system call fuzzer for runsc-lite's sentry.
 //
-// Usage: syscallfuzz [-n TOTAL] [-w WORKERS] [-l PER_LIFE] [-s SEED] [-S WSEED] [-v]
+// Usage: syscallfuzz [-n TOTAL] [-w WORKERS] [-l PER_LIFE] [-s SEED] [-S WSEED]
+//                    [-t THREADS] [-d DIR] [-x NR,...] [-X NR,...] [-v]
+// (-x: only these syscall numbers, -X: not these; for bisecting a bug)
 //
 // The parent forks WORKERS workers and respawns them as they exit or die
 // until TOTAL syscalls have been issued, then prints
@@ -15,6 +17,13 @@
 // and non-canonical addresses, random bits). The scratch buffer is filled
 // with random bytes sprinkled with those same values, so structures that
 // hold pointers (iovec, msghdr, sigevent...) get interesting ones too.
+//
+// With -d DIR, odd workers work in DIR/fuzz.N instead of /tmp: DIR should
+// be a host directory mounted as a volume, so that host files and the gofer
+// are fuzzed too.
+//
+// With -t THREADS (default 1), each worker runs that many threads that
+// fuzz concurrently over its shared FD table and address space.
 //
 // Denylist and sanitizing (everything else is issued as drawn):
 //   - exit, exit_group, rt_sigreturn, execve, execveat, vfork, fork: skipped
@@ -60,6 +69,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
+#include <setjmp.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -78,6 +88,7 @@
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -97,10 +108,11 @@ struct slot {
 };
 
 static struct slot *slots;
+#define NULLFD 1023 // the parent's /dev/null
 static int verbose;
 
 // xorshift64* PRNG.
-static uint64_t rng;
+static __thread uint64_t rng;
 static uint64_t rnd(void) {
 	rng ^= rng >> 12;
 	rng ^= rng << 25;
@@ -118,7 +130,8 @@ static char *unmapped;    // an address with nothing mapped
 static char *mmzone;      // MMZONE_PAGES for munmap/mprotect/mremap/...
 #define MMZONE_PAGES 32
 static char *paths;       // NUL-terminated path strings
-static uint64_t path_ptrs[32];
+static uint64_t path_ptrs[80];
+static const char *voldir; // -d: a host directory (a volume) for half of the workers
 static int npaths;
 static pid_t self_pid;
 
@@ -161,8 +174,15 @@ static uint64_t rand_flags(void) {
 	}
 }
 
+// Mappings that mmap, mremap and shmat returned (any thread's).
+static uint64_t recent[8];
+
 static uint64_t rand_ptr(void) {
-	switch (rndn(14)) {
+	switch (rndn(15)) {
+	case 14: {
+		uint64_t r = recent[rndn(8)];
+		return r ? r + rndn(3) * PAGE + rndn(2) * rndn(PAGE) : (uint64_t)scratch;
+	}
 	case 0: return 0;
 	case 1: return (uint64_t)unmapped + rndn(PAGE);
 	case 2: return (uint64_t)ro_page + rndn(PAGE);
@@ -265,6 +285,104 @@ static void mm_range(uint64_t *addr, uint64_t *len, int huge_ok) {
 	}
 }
 
+
+// Argument kinds of the syscalls the sentry implements, one letter per
+// argument: f fd, p pointer, l length, i small int, x flags, s path, g
+// signal, n pid, o offset, m mode, c command, u uid/gid, a anything. A
+// worker uses them for 3 calls in 4 (and then for 4 arguments in 5), so
+// calls get past the first EBADF/EFAULT/EINVAL; the rest are all random.
+static const char *const sigs[MAX_NR + 1] = {
+	[SYS_read] = "fpl", [SYS_write] = "fpl", [SYS_open] = "sxm", [SYS_close] = "f",
+	[SYS_stat] = "sp", [SYS_fstat] = "fp", [SYS_lstat] = "sp", [SYS_poll] = "pli",
+	[SYS_lseek] = "foi", [SYS_mmap] = "plxxfo", [SYS_mprotect] = "plx", [SYS_munmap] = "pl",
+	[SYS_brk] = "p", [SYS_rt_sigaction] = "gppl", [SYS_rt_sigprocmask] = "ippl",
+	[SYS_ioctl] = "fcp", [SYS_pread64] = "fplo", [SYS_pwrite64] = "fplo", [SYS_readv] = "fpi",
+	[SYS_writev] = "fpi", [SYS_access] = "sm", [SYS_pipe] = "p", [SYS_select] = "ipppp",
+	[SYS_sched_yield] = "", [SYS_mremap] = "pllxp", [SYS_msync] = "plx", [SYS_mincore] = "plp",
+	[SYS_madvise] = "pli", [SYS_shmget] = "ilx", [SYS_shmat] = "ipx", [SYS_shmctl] = "icp",
+	[SYS_dup] = "f", [SYS_dup2] = "ff", [SYS_nanosleep] = "pp", [SYS_getitimer] = "ip",
+	[SYS_alarm] = "i", [SYS_setitimer] = "ipp", [SYS_sendfile] = "ffpl", [SYS_socket] = "iii",
+	[SYS_connect] = "fpl", [SYS_accept] = "fpp", [SYS_sendto] = "fplxpl", [SYS_recvfrom] = "fplxpp",
+	[SYS_sendmsg] = "fpx", [SYS_recvmsg] = "fpx", [SYS_shutdown] = "fi", [SYS_bind] = "fpl",
+	[SYS_listen] = "fi", [SYS_getsockname] = "fpp", [SYS_getpeername] = "fpp",
+	[SYS_socketpair] = "iiip", [SYS_setsockopt] = "fiipl", [SYS_getsockopt] = "fiipp",
+	[SYS_clone] = "xpppp", [SYS_wait4] = "npxp", [SYS_kill] = "ng", [SYS_uname] = "p",
+	[SYS_fcntl] = "fca", [SYS_flock] = "fx", [SYS_fsync] = "f", [SYS_fdatasync] = "f",
+	[SYS_truncate] = "so", [SYS_ftruncate] = "fo", [SYS_getdents] = "fpl", [SYS_getcwd] = "pl",
+	[SYS_chdir] = "s", [SYS_fchdir] = "f", [SYS_rename] = "ss", [SYS_mkdir] = "sm",
+	[SYS_rmdir] = "s", [SYS_creat] = "sm", [SYS_link] = "ss", [SYS_unlink] = "s",
+	[SYS_symlink] = "ss", [SYS_readlink] = "spl", [SYS_chmod] = "sm", [SYS_fchmod] = "fm",
+	[SYS_chown] = "suu", [SYS_fchown] = "fuu", [SYS_lchown] = "suu", [SYS_umask] = "m",
+	[SYS_gettimeofday] = "pp", [SYS_getrlimit] = "ip", [SYS_getrusage] = "ip", [SYS_sysinfo] = "p",
+	[SYS_times] = "p", [SYS_setuid] = "u", [SYS_setgid] = "u", [SYS_setpgid] = "nn",
+	[SYS_setreuid] = "uu", [SYS_setregid] = "uu", [SYS_getgroups] = "ip", [SYS_setgroups] = "ip",
+	[SYS_setresuid] = "uuu", [SYS_getresuid] = "ppp", [SYS_setresgid] = "uuu",
+	[SYS_getresgid] = "ppp", [SYS_getpgid] = "n", [SYS_setfsuid] = "u", [SYS_setfsgid] = "u",
+	[SYS_getsid] = "n", [SYS_capget] = "pp", [SYS_capset] = "pp", [SYS_rt_sigpending] = "pl",
+	[SYS_rt_sigtimedwait] = "pppl", [SYS_rt_sigqueueinfo] = "ngp", [SYS_rt_sigsuspend] = "pl",
+	[SYS_sigaltstack] = "pp", [SYS_utime] = "sp", [SYS_mknod] = "smi", [SYS_personality] = "x",
+	[SYS_statfs] = "sp", [SYS_fstatfs] = "fp", [SYS_getpriority] = "in", [SYS_setpriority] = "ini",
+	[SYS_sched_setparam] = "np", [SYS_sched_getparam] = "np", [SYS_sched_setscheduler] = "nip",
+	[SYS_sched_getscheduler] = "n", [SYS_mlock] = "pl", [SYS_munlock] = "pl", [SYS_mlockall] = "x",
+	[SYS_prctl] = "iaaaa", [SYS_arch_prctl] = "ip", [SYS_setrlimit] = "ip", [SYS_chroot] = "s",
+	[SYS_sync] = "", [SYS_settimeofday] = "pp", [SYS_sethostname] = "pl",
+	[SYS_setdomainname] = "pl", [SYS_gettid] = "", [SYS_setxattr] = "sspli", [SYS_lsetxattr] = "sspli",
+	[SYS_fsetxattr] = "fspli", [SYS_getxattr] = "sspl", [SYS_lgetxattr] = "sspl", [SYS_fgetxattr] = "fspl",
+	[SYS_listxattr] = "spl", [SYS_llistxattr] = "spl", [SYS_flistxattr] = "fpl",
+	[SYS_removexattr] = "ss", [SYS_lremovexattr] = "ss", [SYS_fremovexattr] = "fs",
+	[SYS_tkill] = "ng", [SYS_time] = "p", [SYS_futex] = "pcippi", [SYS_sched_setaffinity] = "nlp",
+	[SYS_sched_getaffinity] = "nlp", [SYS_getdents64] = "fpl", [SYS_set_tid_address] = "p",
+	[SYS_fadvise64] = "fooi", [SYS_timer_create] = "ipp", [SYS_timer_settime] = "ixpp",
+	[SYS_timer_gettime] = "ip", [SYS_timer_getoverrun] = "i", [SYS_timer_delete] = "i",
+	[SYS_clock_settime] = "ip", [SYS_clock_gettime] = "ip", [SYS_clock_getres] = "ip",
+	[SYS_clock_nanosleep] = "ixpp", [SYS_epoll_wait] = "fpii", [SYS_epoll_ctl] = "fifp",
+	[SYS_tgkill] = "nng", [SYS_utimes] = "sp", [SYS_waitid] = "inpxp", [SYS_inotify_init] = "",
+	[SYS_inotify_add_watch] = "fsx", [SYS_inotify_rm_watch] = "fi", [SYS_openat] = "fsxm",
+	[SYS_mkdirat] = "fsm", [SYS_mknodat] = "fsmi", [SYS_fchownat] = "fsuux", [SYS_futimesat] = "fsp",
+	[SYS_newfstatat] = "fspx", [SYS_unlinkat] = "fsx", [SYS_renameat] = "fsfs", [SYS_linkat] = "fsfsx",
+	[SYS_symlinkat] = "sfs", [SYS_readlinkat] = "fspl", [SYS_fchmodat] = "fsm", [SYS_faccessat] = "fsm",
+	[SYS_pselect6] = "ipppp", [SYS_ppoll] = "plppl", [SYS_set_robust_list] = "pl",
+	[SYS_get_robust_list] = "npp", [SYS_splice] = "fpfplx", [SYS_tee] = "ffli", [SYS_sync_file_range] = "foox",
+	[SYS_vmsplice] = "fpix", [SYS_utimensat] = "fspx", [SYS_epoll_pwait] = "fpiipl",
+	[SYS_signalfd] = "fpl", [SYS_timerfd_create] = "ix", [SYS_eventfd] = "i", [SYS_fallocate] = "fioo",
+	[SYS_timerfd_settime] = "fxpp", [SYS_timerfd_gettime] = "fp", [SYS_accept4] = "fppx",
+	[SYS_signalfd4] = "fplx", [SYS_eventfd2] = "ix", [SYS_epoll_create1] = "x", [SYS_dup3] = "ffx",
+	[SYS_pipe2] = "px", [SYS_inotify_init1] = "x", [SYS_preadv] = "fpioo", [SYS_pwritev] = "fpioo",
+	[SYS_rt_tgsigqueueinfo] = "nngp", [SYS_recvmmsg] = "fpixp", [SYS_prlimit64] = "nipp",
+	[SYS_syncfs] = "f", [SYS_sendmmsg] = "fpix", [SYS_getcpu] = "ppp", [SYS_getrandom] = "plx",
+	[SYS_memfd_create] = "sx", [SYS_mlock2] = "plx", [SYS_copy_file_range] = "fpfplx",
+	[SYS_preadv2] = "fpioox", [SYS_pwritev2] = "fpioox", [SYS_statx] = "fsxxp", [SYS_rseq] = "plxi",
+	[SYS_openat2] = "fspl", [SYS_close_range] = "ffx", [SYS_faccessat2] = "fsmx",
+	[SYS_epoll_pwait2] = "fpippl", [SYS_epoll_create] = "i", [SYS_restart_syscall] = "",
+	[SYS_getpid] = "", [SYS_getppid] = "", [SYS_getpgrp] = "", [SYS_setsid] = "", [SYS_pause] = "",
+	[SYS_sched_get_priority_max] = "i", [SYS_sched_get_priority_min] = "i", [SYS_munlockall] = "",
+	[SYS_adjtimex] = "p", [452 /* fchmodat2 */] = "fsmx",
+};
+
+static uint64_t typed_arg(char k) {
+	switch (k) {
+	case 'f':
+		return rndn(8) ? 3 + rndn(18) : rand_fd();
+	case 'p': return rndn(2) ? (uint64_t)scratch + rndn(SCRATCH_PAGES * PAGE - 256) : rand_ptr();
+	case 'l': return rndn(3) ? rndn(4097) : rand_len();
+	case 'i': return rndn(3) ? rndn(8) : interesting_ints[rndn(sizeof(interesting_ints) / sizeof(interesting_ints[0]))];
+	case 'x':
+		switch (rndn(5)) {
+		case 0: case 1: return 0;
+		case 2: return 1ULL << rndn(20);
+		default: return rand_flags();
+		}
+	case 's': return rndn(6) ? path_ptrs[rndn(npaths)] : rand_ptr();
+	case 'g': return rndn(8) ? 1 + rndn(64) : rand_arg();
+	case 'n': return rand_arg(); // sanitize() makes pid arguments safe
+	case 'o': return rndn(3) ? rndn(8192) : rand_len();
+	case 'm': return rndn(2) ? rndn(010000) : rnd();
+	case 'c': return rndn(2) ? rndn(64) : (rndn(2) ? 0x5400 + rndn(0x40) : rnd() & 0xffffffff);
+	case 'u': return rndn(2) ? rndn(3) * 1000 : (uint64_t)-1;
+	default: return rand_arg();
+	}
+}
+
 static volatile sig_atomic_t alarms;
 static void on_alarm(int sig) { (void)sig; alarms++; }
 
@@ -292,13 +410,10 @@ static void add_path(const char *s) {
 static void setup_worker(int idx) {
 	self_pid = getpid();
 	setpgid(0, 0);
-	int nul = open("/dev/null", O_RDWR);
-	if (nul >= 0) {
-		dup2(nul, 0);
-		dup2(nul, 1);
-		dup2(nul, 2);
-		if (nul > 2) close(nul);
-	}
+	// The parent's /dev/null (a worker may have unlinked /dev/null since):
+	// never write to the test's stdout.
+	if (dup2(NULLFD, 0) < 0 || dup2(NULLFD, 1) < 0 || dup2(NULLFD, 2) < 0) _exit(3);
+	close(NULLFD);
 	// Reserve 24 pages: scratch(8) ro(1) hole(1) edge(1) hole(1) ... then
 	// unmap the rest so holes are real.
 	char *base = mmap(NULL, 24 * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -318,8 +433,14 @@ static void setup_worker(int idx) {
 	if (mmzone == MAP_FAILED) _exit(3);
 	munmap(mmzone + MMZONE_PAGES * PAGE, PAGE);
 
-	char dir[64];
-	snprintf(dir, sizeof(dir), "/tmp/fuzz.%d.%d", (int)getppid(), idx);
+	// Odd workers work in the host volume (goferfs, the gofer), even ones
+	// in the overlay's /tmp; each in a directory of its own (a worker may
+	// make its directory unusable).
+	char dir[512];
+	if (voldir && idx % 2)
+		snprintf(dir, sizeof(dir), "%s/fuzz.%d", voldir, (int)self_pid);
+	else
+		snprintf(dir, sizeof(dir), "/tmp/fuzz.%d", (int)self_pid);
 	mkdir(dir, 0777);
 	if (chdir(dir) != 0) _exit(3);
 	add_path("f");
@@ -346,6 +467,35 @@ static void setup_worker(int idx) {
 	add_path("user.x"); // xattr name
 	add_path("nonexistent/x");
 	add_path("f/");
+	// Shared with the other workers of the same file system.
+	add_path("../shared");
+	add_path("../shared/f");
+	add_path("../shared/g");
+	// Host files, read-only underneath the overlay (copy-up on write).
+	add_path("/etc/passwd");
+	add_path("/usr/bin");
+	add_path("/bin/sh");
+	add_path("/proc/self/fd");
+	add_path("/proc/self/fd/0");
+	add_path("/proc/self/task");
+	add_path("/proc/self/stat");
+	add_path("/proc/self/cmdline");
+	add_path("/proc/self/environ");
+	add_path("/proc/self/auxv");
+	add_path("/proc/self/mountinfo");
+	add_path("/proc/self/cwd");
+	add_path("/proc/self/root");
+	add_path("/proc/1/status");
+	add_path("/proc/1/fd");
+	add_path("/proc/meminfo");
+	add_path("/proc/cpuinfo");
+	add_path("/proc/sys/kernel/hostname");
+	add_path("/sys/devices/system/cpu/online");
+	add_path("/dev/full");
+	add_path("/dev/random");
+	add_path("/dev/pts/0");
+	add_path("/dev/tty");
+	add_path("/dev/shm/x");
 	// A filesystem layout to point paths at (errors are fine: a previous
 	// worker may have made or broken it).
 	int fd = open("f", O_CREAT | O_RDWR, 0666);
@@ -357,6 +507,12 @@ static void setup_worker(int idx) {
 	symlink("d", "l");
 	symlink("nowhere", "dangling");
 	mkfifo("fifo", 0666);
+	mkdir("../shared", 0777);
+	fd = open("../shared/f", O_CREAT | O_RDWR, 0666);
+	if (fd >= 0) {
+		ftruncate(fd, 3 * PAGE);
+		close(fd);
+	}
 
 	// Interesting open files at fds 3..20 (whichever succeed).
 	int p[2];
@@ -397,7 +553,7 @@ static void setup_worker(int idx) {
 	arm_timer();
 }
 
-static int64_t clones;
+static __thread int64_t clones;
 
 // sanitize rewrites args of the denylisted/dangerous syscalls; it returns 0
 // if the call must be skipped.
@@ -484,6 +640,14 @@ static int sanitize(long nr, uint64_t *a) {
 		mm_range(&a[0], &a[1], 0);
 		return 1;
 	case SYS_mmap:
+		if (rndn(2)) {
+			// Mostly valid requests: anonymous or of one of our files.
+			a[2] = rndn(8);
+			a[3] = (rndn(2) ? MAP_PRIVATE : MAP_SHARED) | (rndn(3) ? 0 : MAP_ANONYMOUS) |
+				(rndn(4) ? 0 : MAP_FIXED) | (rndn(8) ? 0 : MAP_POPULATE) | (rndn(8) ? 0 : MAP_NORESERVE);
+			a[4] = 3 + rndn(18);
+			a[5] = rndn(4) ? rndn(4) * PAGE : a[5];
+		}
 		if (a[3] & (MAP_FIXED | MAP_FIXED_NOREPLACE)) mm_range(&a[0], &a[1], 1);
 		else if (rndn(2)) a[1] = rndn(64) * PAGE + rndn(2); // sane sizes often
 		// MAP_POPULATE of a huge mapping would only measure host memory.
@@ -567,20 +731,55 @@ static int sanitize(long nr, uint64_t *a) {
 	return 1;
 }
 
-static void worker(int idx, uint64_t seed, uint64_t n) {
-	rng = seed ? seed : 1;
-	setup_worker(idx);
-	fill_scratch(scratch, SCRATCH_PAGES * PAGE);
-	fill_scratch(edge_page, PAGE);
-	struct slot *s = &slots[idx];
-	for (uint64_t i = 0; s->count < n; i++) {
+static int nthreads = 1;
+static char only[MAX_NR + 1]; // -x: restrict to these syscalls (bisecting)
+static int have_only;
+static char skip[MAX_NR + 1]; // -X: never these
+
+static __thread sigjmp_buf touch_jmp;
+static __thread volatile int touching;
+
+static void on_fault(int sig, siginfo_t *si, void *uc) {
+	(void)si;
+	(void)uc;
+	if (touching) siglongjmp(touch_jmp, sig);
+	signal(sig, SIG_DFL); // a real crash of ours: die of it
+}
+
+// touch reads or writes *p, surviving SIGSEGV and SIGBUS.
+static void touch(char *p, int write) {
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = on_fault;
+	sa.sa_flags = SA_SIGINFO | SA_NODEFER;
+	sigaction(SIGSEGV, &sa, NULL);
+	sigaction(SIGBUS, &sa, NULL);
+	if (sigsetjmp(touch_jmp, 1) == 0) {
+		touching = 1;
+		if (write)
+			*(volatile char *)p = 1;
+		else
+			(void)*(volatile char *)p;
+	}
+	touching = 0;
+}
+
+// fuzz_loop issues syscalls until the worker's count reaches n (all of
+// its threads count).
+static void fuzz_loop(struct slot *s, uint64_t n) {
+	for (uint64_t i = 0; __atomic_load_n(&s->count, __ATOMIC_RELAXED) < n; i++) {
 		if ((i & 7) == 0) {
 			arm_timer();
 			if ((i & 63) == 0) fill_scratch(scratch, SCRATCH_PAGES * PAGE);
 		}
 		long nr = (long)rndn(MAX_NR + 1);
+		if ((have_only && !only[nr]) || skip[nr]) continue;
 		uint64_t a[6];
 		for (int j = 0; j < 6; j++) a[j] = rand_arg();
+		if (sigs[nr] && rndn(4)) {
+			for (int j = 0; sigs[nr][j] && j < 6; j++)
+				if (rndn(5)) a[j] = typed_arg(sigs[nr][j]);
+		}
 		if (!sanitize(nr, a)) {
 			continue;
 		}
@@ -590,9 +789,47 @@ static void worker(int idx, uint64_t seed, uint64_t n) {
 		if (nr == SYS_clone && r == 0) {
 			_exit(0); // the child of a clone
 		}
+		if ((nr == SYS_mmap || nr == SYS_mremap || nr == SYS_shmat) && (unsigned long)r < -4096UL) {
+			recent[rndn(8)] = (uint64_t)r;
+			// Fault the new mapping in (file pages past EOF, PROT_NONE,
+			// shared and private pages): a fault we survive.
+			uint64_t len = nr == SYS_mremap ? a[2] : a[1];
+			if (len > 0 && rndn(2)) touch((char *)r + rndn(len < 4 * PAGE ? len : 4 * PAGE), rndn(2));
+		}
 		s->nr = -1;
-		s->count++;
+		__atomic_fetch_add(&s->count, 1, __ATOMIC_RELAXED);
 	}
+}
+
+struct thread_arg {
+	struct slot *s;
+	uint64_t n, seed;
+};
+
+static void *fuzz_thread(void *p) {
+	struct thread_arg *t = p;
+	rng = t->seed ? t->seed : 1;
+	fuzz_loop(t->s, t->n);
+	for (;;) pause(); // the main thread's _exit ends us
+	return NULL;
+}
+
+static void worker(int idx, uint64_t seed, uint64_t n) {
+	rng = seed ? seed : 1;
+	setup_worker(idx);
+	fill_scratch(scratch, SCRATCH_PAGES * PAGE);
+	fill_scratch(edge_page, PAGE);
+	struct slot *s = &slots[idx];
+	// Extra threads share the FD table, the address space and signal
+	// handlers with the main one: races in the sentry. Their sequences
+	// interleave nondeterministically (-t 1 to replay a seed exactly).
+	static struct thread_arg targs[16];
+	for (int k = 1; k < nthreads && k <= 16; k++) {
+		pthread_t th;
+		targs[k - 1] = (struct thread_arg){s, n, seed * 31 + k};
+		pthread_create(&th, NULL, fuzz_thread, &targs[k - 1]);
+	}
+	fuzz_loop(s, n);
 	_exit(0);
 }
 
@@ -613,16 +850,26 @@ static void report(const char *what, int i) {
 int main(int argc, char **argv) {
 	uint64_t total = 200000, per_life = 2000, seed = 0, wseed_only = 0;
 	int nworkers = 4, opt;
-	while ((opt = getopt(argc, argv, "n:w:l:s:S:vh")) != -1) {
+	while ((opt = getopt(argc, argv, "n:w:l:s:S:t:d:x:X:vh")) != -1) {
 		switch (opt) {
 		case 'n': total = strtoull(optarg, NULL, 0); break;
 		case 'w': nworkers = atoi(optarg); break;
 		case 'l': per_life = strtoull(optarg, NULL, 0); break;
 		case 's': seed = strtoull(optarg, NULL, 0); break;
 		case 'S': wseed_only = strtoull(optarg, NULL, 0); break;
+		case 't': nthreads = atoi(optarg); break;
+		case 'd': voldir = optarg; break;
+		case 'x':
+		case 'X':
+			for (char *t = strtok(optarg, ","); t; t = strtok(NULL, ",")) {
+				int nr = atoi(t);
+				if (nr >= 0 && nr <= MAX_NR) (opt == 'x' ? only : skip)[nr] = 1;
+			}
+			have_only |= opt == 'x';
+			break;
 		case 'v': verbose = 1; break;
 		default:
-			fprintf(stderr, "usage: %s [-n total] [-w workers] [-l per-life] [-s seed] [-S worker-seed] [-v]\n"
+			fprintf(stderr, "usage: %s [-n total] [-w workers] [-l per-life] [-s seed] [-S worker-seed] [-t threads] [-d dir] [-x nr,...] [-X nr,...] [-v]\n"
 				"worker generation g runs seed*1000003+g; -S S -l COUNT replays one worker's seed S\n",
 				argv[0]);
 			return 2;
@@ -640,11 +887,27 @@ int main(int argc, char **argv) {
 		(unsigned long long)per_life);
 	fflush(stdout);
 
+	int nul = open("/dev/null", O_RDWR);
+	if (nul < 0 || dup2(nul, NULLFD) < 0) {
+		perror("/dev/null");
+		return 1;
+	}
+	close(nul);
 	slots = mmap(NULL, sizeof(struct slot) * MAX_WORKERS, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (slots == MAP_FAILED) {
 		perror("mmap");
 		return 1;
 	}
+	// Canaries: a private and a shared page of the parent that no one
+	// writes. A change is memory corruption by the sentry (a page freed
+	// while still mapped and handed to a worker, or a wrong page mapped).
+	uint64_t *canary_priv = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	uint64_t *canary_shared = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (canary_priv == MAP_FAILED || canary_shared == MAP_FAILED) {
+		perror("mmap");
+		return 1;
+	}
+	for (size_t i = 0; i < PAGE / 8; i++) canary_priv[i] = canary_shared[i] = 0xc0ffee0000000000ULL | i;
 	// done: syscalls of finished workers; alloc[i]: the share of a running
 	// worker. A worker that dies early leaves its rest to its successor.
 	uint64_t done = 0, died = 0, hangs = 0, gen = 0;
@@ -677,6 +940,17 @@ int main(int argc, char **argv) {
 			last_progress[i] = now_ms();
 			killed_at[i] = 0;
 			running++;
+		}
+		for (size_t j = 0; j < PAGE / 8; j++) {
+			if (canary_priv[j] != (0xc0ffee0000000000ULL | j) || canary_shared[j] != (0xc0ffee0000000000ULL | j)) {
+				printf("fuzz: FAIL: parent memory corrupted: %s canary word %zu is %#llx\n",
+					canary_priv[j] != (0xc0ffee0000000000ULL | j) ? "private" : "shared", j,
+					(unsigned long long)(canary_priv[j] != (0xc0ffee0000000000ULL | j) ? canary_priv[j] : canary_shared[j]));
+				for (int i = 0; i < nworkers; i++)
+					if (slots[i].pid) report("running at corruption", i);
+				fflush(stdout);
+				return 2;
+			}
 		}
 		if (running == 0) break;
 		int st;

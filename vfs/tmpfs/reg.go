@@ -287,6 +287,13 @@ func (f *regFile) Allocate(_ vfs.Context, mode uint32, off, length int64) error 
 	end := off + length
 	switch mode {
 	case 0, unix.FALLOC_FL_KEEP_SIZE:
+		// Like shmem_fallocate, refuse a range larger than the file system
+		// up front: a guest's fallocate(fd, 0, 0, 1<<46) allocated (and
+		// zeroed) page after page up to the size limit under r.mu, unkillable,
+		// before failing.
+		if off >= 0 && length > 0 && (end-1)/pageSize-off/pageSize+1 > r.fs.maxPages {
+			return unix.ENOSPC
+		}
 		var added []int64
 		for idx := off / pageSize; idx*pageSize < end; idx++ {
 			_, had, _ := r.getPageLocked(idx, false)

@@ -203,3 +203,26 @@ func TestDirNlinkAndTimes(t *testing.T) {
 		t.Errorf("utimes: %+v %+v", st.Atime, st.Mtime)
 	}
 }
+
+// A fallocate larger than the file system fails at once, allocating
+// nothing (found by test/fuzz: fallocate(fd, FALLOC_FL_KEEP_SIZE, 0, 1<<46)
+// allocated page after page, unkillable, until the size limit).
+func TestFallocateHuge(t *testing.T) {
+	v, root, ctx, mf := setup(t, tmpfs.Options{})
+	f, err := v.OpenAt(ctx, root, root, "/f", unix.O_CREAT|unix.O_RDWR, 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.DecRef(ctx)
+	for _, mode := range []uint32{0, unix.FALLOC_FL_KEEP_SIZE} {
+		if err := f.Allocate(ctx, mode, 0x1396, 0x7ffdf75f60a7); err != unix.ENOSPC {
+			t.Errorf("fallocate mode %d of 128 TiB: %v, want ENOSPC", mode, err)
+		}
+		if n := mf.InUse(); n != 0 {
+			t.Errorf("fallocate mode %d: %d pages in use", mode, n)
+		}
+	}
+	if err := f.Allocate(ctx, 0, 0, 3*4096); err != nil || mf.InUse() != 3 {
+		t.Errorf("fallocate of 3 pages: %v, %d pages in use", err, mf.InUse())
+	}
+}
