@@ -214,7 +214,7 @@ func (p *ptmxInode) Stat(vfs.Context) (vfs.Statx, error) {
 		Rdev_major: PtmxMajor, Rdev_minor: PtmxMinor, Blksize: 1024, Atime: p.ts, Mtime: p.ts, Ctime: p.ts}, nil
 }
 
-func (p *ptmxInode) SetStat(vfs.Context, *vfs.SetStatOptions) error  { return unix.EPERM }
+func (p *ptmxInode) SetStat(vfs.Context, *vfs.SetStatOptions) error { return unix.EPERM }
 func (p *ptmxInode) Open(vfs.Context, uint32) (vfs.FileImpl, error) { return nil, unix.ENXIO }
 
 // replicaInode is /dev/pts/N.
