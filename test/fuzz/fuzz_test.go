@@ -1,5 +1,6 @@
-// Package fuzz runs a random system call fuzzer (syscallfuzz.c) and
-// regression cases for the bugs it found (regress.c) inside the sandbox:
+// Package fuzz runs a random system call fuzzer (testdata/syscallfuzz.c)
+// and regression cases for the bugs it found (testdata/regress.c) inside
+// the sandbox:
 // whatever a guest does with any syscall arguments, the sentry and the
 // gofer must neither panic nor hang nor leak.
 //
@@ -38,11 +39,12 @@ func binary(t *testing.T) string {
 	return bin
 }
 
-// compile builds src (in this directory) into dir.
+// compile builds testdata/src into dir (the C sources live in testdata:
+// the go tool refuses .c files in a package without cgo).
 func compile(t *testing.T, dir, src string) string {
 	t.Helper()
 	out := filepath.Join(dir, strings.TrimSuffix(src, ".c"))
-	if b, err := exec.Command("gcc", "-O1", "-Wall", "-o", out, src).CombinedOutput(); err != nil {
+	if b, err := exec.Command("gcc", "-O1", "-Wall", "-pthread", "-o", out, filepath.Join("testdata", src)).CombinedOutput(); err != nil {
 		t.Fatalf("gcc %s: %v\n%s", src, err, b)
 	}
 	return out
@@ -178,7 +180,14 @@ func TestSyscallFuzz(t *testing.T) {
 	if err != nil || n == 0 {
 		t.Fatalf("RUNSC_LITE_FUZZ_COUNT=%q: want a positive number", count)
 	}
-	args := []string{fuzzer, "-n", count}
+	// Two threads per worker (races on shared FD tables and address
+	// spaces); half the workers in a host directory mounted as a volume
+	// (goferfs and the gofer).
+	vol := filepath.Join(dir, "vol")
+	if err := os.Mkdir(vol, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	args := []string{fuzzer, "-n", count, "-t", "2", "-d", vol}
 	if s := os.Getenv("RUNSC_LITE_FUZZ_SEED"); s != "" {
 		args = append(args, "-s", s)
 	}

@@ -98,9 +98,9 @@
 #define HANG_MS 3000
 #define UNKILLABLE_MS 15000
 
-// Per-worker shared state, written by the worker and read by the parent.
+// Per-worker shared state, written by the worker and read by the parent
+// (which trusts none of it: a worker gone wild may scribble on it).
 struct slot {
-	volatile pid_t pid;
 	volatile uint64_t count;  // syscalls issued by the current worker
 	volatile uint64_t seed;   // its seed
 	volatile long nr;         // syscall in flight (-1: none)
@@ -108,6 +108,8 @@ struct slot {
 };
 
 static struct slot *slots;
+static pid_t wpid[MAX_WORKERS]; // the parent's (private) record of its workers
+static void *canaries[2]; // the parent's; workers unmap them (they could scribble on the shared one)
 #define NULLFD 1023 // the parent's /dev/null
 static int verbose;
 
@@ -410,6 +412,8 @@ static void add_path(const char *s) {
 static void setup_worker(int idx) {
 	self_pid = getpid();
 	setpgid(0, 0);
+	munmap(canaries[0], PAGE);
+	munmap(canaries[1], PAGE);
 	// The parent's /dev/null (a worker may have unlinked /dev/null since):
 	// never write to the test's stdout.
 	if (dup2(NULLFD, 0) < 0 || dup2(NULLFD, 1) < 0 || dup2(NULLFD, 2) < 0) _exit(3);
@@ -434,15 +438,23 @@ static void setup_worker(int idx) {
 	munmap(mmzone + MMZONE_PAGES * PAGE, PAGE);
 
 	// Odd workers work in the host volume (goferfs, the gofer), even ones
-	// in the overlay's /tmp; each in a directory of its own (a worker may
-	// make its directory unusable).
+	// in the overlay's /tmp; each in a directory of its own, one level
+	// down on the volume (a worker may chmod or chown ".." as it likes:
+	// the volume's root must stay usable), else in /tmp.
 	char dir[512];
-	if (voldir && idx % 2)
-		snprintf(dir, sizeof(dir), "%s/fuzz.%d", voldir, (int)self_pid);
-	else
-		snprintf(dir, sizeof(dir), "/tmp/fuzz.%d", (int)self_pid);
+	snprintf(dir, sizeof(dir), "/tmp/fuzz.%d", (int)self_pid);
+	if (voldir && idx % 2) {
+		char top[512];
+		snprintf(top, sizeof(top), "%s/fuzz.%d", voldir, (int)self_pid);
+		mkdir(top, 0777);
+		snprintf(dir, sizeof(dir), "%s/fuzz.%d/w", voldir, (int)self_pid);
+	}
 	mkdir(dir, 0777);
-	if (chdir(dir) != 0) _exit(3);
+	if (chdir(dir) != 0) {
+		snprintf(dir, sizeof(dir), "/tmp/fuzz.%d", (int)self_pid);
+		mkdir(dir, 0777);
+		if (chdir(dir) != 0) _exit(3);
+	}
 	add_path("f");
 	add_path("d");
 	add_path("l");
@@ -648,10 +660,16 @@ static int sanitize(long nr, uint64_t *a) {
 			a[4] = 3 + rndn(18);
 			a[5] = rndn(4) ? rndn(4) * PAGE : a[5];
 		}
-		if (a[3] & (MAP_FIXED | MAP_FIXED_NOREPLACE)) mm_range(&a[0], &a[1], 1);
-		else if (rndn(2)) a[1] = rndn(64) * PAGE + rndn(2); // sane sizes often
-		// MAP_POPULATE of a huge mapping would only measure host memory.
-		if ((a[3] & (MAP_POPULATE | MAP_LOCKED)) && a[1] > (1 << 24)) a[1] = 1 << 20;
+		if (a[3] & (MAP_FIXED | MAP_FIXED_NOREPLACE)) {
+			mm_range(&a[0], &a[1], 1);
+			// A huge MAP_FIXED|MAP_POPULATE fails (ENOMEM/EINVAL) before
+			// populating: keep it; never shrink it to something that
+			// fits, which would map over our own code.
+		} else {
+			if (rndn(2)) a[1] = rndn(64) * PAGE + rndn(2); // sane sizes often
+			// MAP_POPULATE of a huge mapping would only measure host memory.
+			if ((a[3] & (MAP_POPULATE | MAP_LOCKED)) && a[1] > (1 << 24)) a[1] = 1 << 20;
+		}
 		return 1;
 	case SYS_shmat:
 		if (a[2] & 040000 /* SHM_REMAP */ || a[1] != 0) mm_range(&a[1], &len, 0);
@@ -841,7 +859,7 @@ static uint64_t now_ms(void) {
 
 static void report(const char *what, int i) {
 	fprintf(stderr, "fuzz: worker %d seed %llu %s after %llu syscalls, in nr %ld (%#llx, %#llx, %#llx, %#llx, %#llx, %#llx)\n",
-		(int)slots[i].pid, (unsigned long long)slots[i].seed, what, (unsigned long long)slots[i].count, slots[i].nr,
+		(int)wpid[i], (unsigned long long)slots[i].seed, what, (unsigned long long)slots[i].count, slots[i].nr,
 		(unsigned long long)slots[i].args[0], (unsigned long long)slots[i].args[1],
 		(unsigned long long)slots[i].args[2], (unsigned long long)slots[i].args[3],
 		(unsigned long long)slots[i].args[4], (unsigned long long)slots[i].args[5]);
@@ -908,6 +926,8 @@ int main(int argc, char **argv) {
 		return 1;
 	}
 	for (size_t i = 0; i < PAGE / 8; i++) canary_priv[i] = canary_shared[i] = 0xc0ffee0000000000ULL | i;
+	canaries[0] = canary_priv;
+	canaries[1] = canary_shared;
 	// done: syscalls of finished workers; alloc[i]: the share of a running
 	// worker. A worker that dies early leaves its rest to its successor.
 	uint64_t done = 0, died = 0, hangs = 0, gen = 0;
@@ -916,9 +936,9 @@ int main(int argc, char **argv) {
 	for (;;) {
 		uint64_t pending = 0;
 		for (int i = 0; i < nworkers; i++)
-			if (slots[i].pid) pending += alloc[i];
+			if (wpid[i]) pending += alloc[i];
 		for (int i = 0; i < nworkers; i++) {
-			if (slots[i].pid != 0 || done + pending >= total) continue;
+			if (wpid[i] != 0 || done + pending >= total) continue;
 			uint64_t n = total - done - pending;
 			if (n > per_life) n = per_life;
 			uint64_t wseed = wseed_only ? wseed_only : seed * 1000003 + gen++;
@@ -933,7 +953,7 @@ int main(int argc, char **argv) {
 				return 1;
 			}
 			if (p == 0) worker(i, wseed, n);
-			slots[i].pid = p;
+			wpid[i] = p;
 			alloc[i] = n;
 			pending += n;
 			last_count[i] = 0;
@@ -947,7 +967,7 @@ int main(int argc, char **argv) {
 					canary_priv[j] != (0xc0ffee0000000000ULL | j) ? "private" : "shared", j,
 					(unsigned long long)(canary_priv[j] != (0xc0ffee0000000000ULL | j) ? canary_priv[j] : canary_shared[j]));
 				for (int i = 0; i < nworkers; i++)
-					if (slots[i].pid) report("running at corruption", i);
+					if (wpid[i]) report("running at corruption", i);
 				fflush(stdout);
 				return 2;
 			}
@@ -958,7 +978,7 @@ int main(int argc, char **argv) {
 		while ((p = waitpid(-1, &st, WNOHANG)) > 0) {
 			// Other pids are orphaned clone children reparented to us.
 			for (int i = 0; i < nworkers; i++) {
-				if (slots[i].pid != p) continue;
+				if (wpid[i] != p) continue;
 				uint64_t c = slots[i].count;
 				if (c > alloc[i]) c = alloc[i];
 				done += c;
@@ -971,14 +991,14 @@ int main(int argc, char **argv) {
 						report(what, i);
 					}
 				}
-				slots[i].pid = 0;
+				wpid[i] = 0;
 				running--;
 				break;
 			}
 		}
 		uint64_t t = now_ms();
 		for (int i = 0; i < nworkers; i++) {
-			if (!slots[i].pid) continue;
+			if (!wpid[i]) continue;
 			if (slots[i].count != last_count[i]) {
 				last_count[i] = slots[i].count;
 				last_progress[i] = t;
@@ -996,8 +1016,21 @@ int main(int argc, char **argv) {
 			}
 			if (t - last_progress[i] > HANG_MS) {
 				hangs++;
-				report("hang-killed", i);
-				kill(slots[i].pid, SIGKILL);
+				// The state tells a stopped worker (T: it sent itself
+				// SIGSTOP) or one in pause() with SIGALRM blocked (S) from
+				// a sentry hang.
+				char path[64], st[512] = "", what[64];
+				snprintf(path, sizeof(path), "/proc/%d/stat", (int)wpid[i]);
+				int fd = open(path, O_RDONLY);
+				if (fd >= 0) {
+					ssize_t n = read(fd, st, sizeof(st) - 1);
+					st[n > 0 ? n : 0] = 0;
+					close(fd);
+				}
+				char *rp = strrchr(st, ')');
+				snprintf(what, sizeof(what), "hang-killed (state %c)", rp && rp[1] ? rp[2] : '?');
+				report(what, i);
+				kill(wpid[i], SIGKILL);
 				killed_at[i] = t;
 			}
 		}
