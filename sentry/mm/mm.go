@@ -472,7 +472,10 @@ func (m *MM) Remap(old, oldLen, newLen uint64, flags int, newAddr uint64) (uint6
 			return 0, unix.ENOMEM
 		}
 	} else {
-		if newAddr&(pageSize-1) != 0 || newAddr+newLen > m.max {
+		// newAddr is the guest's: newAddr+newLen may wrap past 2^64 (a
+		// fuzzer's mremap to 0xfffffffffffff000 made a vma ending below
+		// its start).
+		if newAddr&(pageSize-1) != 0 || newAddr+newLen > m.max || newAddr+newLen < newAddr {
 			return 0, unix.EINVAL
 		}
 		if newAddr < old+oldLen && old < newAddr+newLen {

@@ -265,7 +265,8 @@ static int pid_is_safe(int64_t p) {
 // invalid anyway; huge_ok allows lengths past the end of the address space
 // (which Linux rejects before looking at any VMA).
 static void mm_range(uint64_t *addr, uint64_t *len, int huge_ok) {
-	switch (rndn(10)) {
+	switch (rndn(11)) {
+	case 10: *addr = (uint64_t)-(int64_t)(PAGE * (1 + rndn(2))); return; // end wraps past 2^64
 	case 0: *addr = 0; break;
 	case 1: *addr = (uint64_t)mmzone + 1 + rndn(PAGE - 1); return; // misaligned: EINVAL
 	case 2: *addr = 0xffff800000000000ULL; return;

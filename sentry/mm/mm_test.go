@@ -1,0 +1,73 @@
+package mm
+
+import (
+	"testing"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/runsc-lite/runsc-lite/platform"
+	"github.com/runsc-lite/runsc-lite/sentry/memfile"
+)
+
+// A platform whose address spaces only accept requests: mm decides
+// everything, the platform is a cache.
+type fakeAS struct{}
+
+func (fakeAS) MapFile(uintptr, uintptr, int64, platform.Access) error { return nil }
+func (fakeAS) MapFiles([]platform.Mapping) error                      { return nil }
+func (fakeAS) Unmap(uintptr, uintptr) error                           { return nil }
+func (fakeAS) Release()                                               {}
+
+type fakePlatform struct{}
+
+func (fakePlatform) NewAddressSpace() (platform.AddressSpace, error) { return fakeAS{}, nil }
+func (fakePlatform) NewContext() (platform.Context, error)           { return nil, unix.ENOSYS }
+func (fakePlatform) MaxUserAddress() uintptr                         { return 0x7ffffffff000 }
+func (fakePlatform) Close() error                                    { return nil }
+
+func newTestMM(t *testing.T) *MM {
+	t.Helper()
+	mf, err := memfile.New("mm-test", 16<<20)
+	if err != nil {
+		t.Skipf("memfile: %v", err)
+	}
+	t.Cleanup(func() { mf.Close() })
+	m, err := New(mf, fakePlatform{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(m.Release)
+	return m
+}
+
+// mremap(MREMAP_FIXED) to an address whose end wraps past 2^64 is EINVAL
+// and leaves the mapping alone (found by test/fuzz: the sentry created a
+// vma fffffffffffff000-00001000).
+func TestRemapFixedWraps(t *testing.T) {
+	m := newTestMM(t)
+	addr, err := m.Map(MapOpts{Length: pageSize, Perm: platform.ReadWrite})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.CopyOut(addr, []byte{1}); err != nil {
+		t.Fatal(err)
+	}
+	const mayMove, fixed = 1, 2
+	for _, newAddr := range []uint64{0xfffffffffffff000, 0xffffffffffffe000, 1 << 63} {
+		if got, err := m.Remap(addr, pageSize, 2*pageSize, mayMove|fixed, newAddr); err != unix.EINVAL {
+			t.Errorf("Remap to %#x: %#x, %v; want EINVAL", newAddr, got, err)
+		}
+	}
+	for _, v := range m.Mappings() {
+		if v.End <= v.Start {
+			t.Errorf("mapping %#x-%#x ends before it starts", v.Start, v.End)
+		}
+	}
+	if ms := m.Mappings(); len(ms) != 1 || ms[0].Start != addr {
+		t.Errorf("mappings after failed mremaps: %+v", ms)
+	}
+	var b [1]byte
+	if _, err := m.CopyIn(addr, b[:]); err != nil || b[0] != 1 {
+		t.Errorf("old mapping: %v %v", b, err)
+	}
+}
