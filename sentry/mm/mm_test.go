@@ -71,3 +71,26 @@ func TestRemapFixedWraps(t *testing.T) {
 		t.Errorf("old mapping: %v %v", b, err)
 	}
 }
+
+// The page that triggers an eviction is cached (and freed by the next
+// eviction), not leaked with the cache's reference.
+func TestPageCacheEvictNoLeak(t *testing.T) {
+	mf, err := memfile.New("pc-test", 16<<20)
+	if err != nil {
+		t.Skipf("memfile: %v", err)
+	}
+	defer mf.Close()
+	c := NewPageCache(mf, 1)
+	read := func(p []byte, off int64) (int, error) { return len(p), nil }
+	for key := 0; key < 4; key++ {
+		p, err := c.Page(key, 0, pageSize, read)
+		if err != nil {
+			t.Fatal(err)
+		}
+		mf.DecRef(p) // the caller's reference
+	}
+	// Only the cache's page of the last key is left.
+	if n := mf.InUse(); n != 1 {
+		t.Errorf("%d pages in use after 4 evicting lookups, want 1", n)
+	}
+}

@@ -70,6 +70,11 @@ func (c *PageCache) Page(key any, off int64, size int64, read func(p []byte, off
 	}
 	if c.pages >= c.maxPages {
 		c.evictLocked()
+		// evictLocked dropped pgs from c.files: a page put there would
+		// keep the cache's reference forever (a leaked memory-file page
+		// per eviction).
+		pgs = make(map[int64]int64)
+		c.files[key] = pgs
 	}
 	pgs[idx] = p
 	c.pages++
