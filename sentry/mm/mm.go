@@ -290,12 +290,13 @@ func (m *MM) Map(o MapOpts) (uint64, error) {
 	}
 	v := &vma{start: addr, end: addr + length, perm: o.Perm, maxPerm: o.MaxPerm, shared: o.Shared,
 		growsDown: o.GrowsDown, file: o.File, fileOff: o.Offset, name: o.Name, dev: o.Dev, ino: o.Ino}
-	if o.File != nil {
-		o.File.IncRef()
-	} else if o.Shared {
-		// Shared anonymous memory must stay shared across fork; give it
-		// its pages now is unnecessary: pages are shared by reference in
-		// Fork because the vma is shared.
+	if o.File == nil && o.Shared {
+		// Shared anonymous memory stays shared across fork, also the
+		// pages touched only after it: they belong to an object.
+		v.file, v.fileOff = newSharedAnon(m.mf), 0
+	}
+	if v.file != nil {
+		v.file.IncRef()
 	}
 	m.vmas.ReplaceOrInsert(v)
 	if o.Populate {
@@ -701,6 +702,8 @@ func (m *MM) faultAroundLocked(v *vma, addr uint64, ms []platform.Mapping, ptes 
 			continue
 		case q == nil && v.file == nil:
 			continue // anonymous memory is allocated only when touched
+		case q == nil && isSharedAnon(v.file):
+			continue // so is shared anonymous memory
 		case q == nil:
 			off, err := v.file.Page(v.fileOff + int64(a-v.start))
 			if err != nil {
@@ -713,6 +716,11 @@ func (m *MM) faultAroundLocked(v *vma, addr uint64, ms []platform.Mapping, ptes 
 		ptes = append(ptes, q)
 	}
 	return ms, ptes
+}
+
+func isSharedAnon(f Mappable) bool {
+	_, ok := f.(*sharedAnon)
+	return ok
 }
 
 // growStackLocked extends a grows-down vma to cover addr (within 64 KiB of

@@ -94,3 +94,37 @@ func TestPageCacheEvictNoLeak(t *testing.T) {
 		t.Errorf("%d pages in use after 4 evicting lookups, want 1", n)
 	}
 }
+
+// A MAP_SHARED|MAP_ANONYMOUS page first touched after fork is shared by
+// parent and child.
+func TestSharedAnonAfterFork(t *testing.T) {
+	m := newTestMM(t)
+	addr, err := m.Map(MapOpts{Length: 2 * pageSize, Perm: platform.ReadWrite, Shared: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.CopyOut(addr, []byte{1}); err != nil { // first page touched before fork
+		t.Fatal(err)
+	}
+	c, err := m.Fork(fakePlatform{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range []uint64{addr, addr + pageSize} {
+		if _, err := c.CopyOut(a, []byte{42}); err != nil {
+			t.Fatal(err)
+		}
+		var b [1]byte
+		if _, err := m.CopyIn(a, b[:]); err != nil || b[0] != 42 {
+			t.Errorf("parent reads %v (%v) at page %d of the shared mapping after the child wrote 42", b[0], err, (a-addr)/pageSize)
+		}
+	}
+	// Everything is freed when both are gone.
+	c.Release()
+	if err := m.Unmap(addr, 2*pageSize); err != nil {
+		t.Fatal(err)
+	}
+	if n := m.mf.InUse(); n != 0 {
+		t.Errorf("%d pages in use after unmapping the shared mapping everywhere", n)
+	}
+}

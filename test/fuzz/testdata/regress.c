@@ -46,6 +46,25 @@ static int exit_signal_reparent(void) {
 	return 0;
 }
 
+// A MAP_SHARED|MAP_ANONYMOUS page first touched after fork is shared:
+// the sentry allocated it separately in parent and child.
+static int shared_anon_after_fork(void) {
+	volatile int *p = mmap(NULL, 2 * 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	CHECK(p != MAP_FAILED);
+	p[0] = 1;
+	pid_t c = fork();
+	CHECK(c >= 0);
+	if (c == 0) {
+		p[0] = 42;
+		p[1024] = 43; // second page, untouched before fork
+		_exit(0);
+	}
+	int st;
+	CHECK(waitpid(c, &st, 0) == c && WIFEXITED(st));
+	CHECK(p[0] == 42 && p[1024] == 43);
+	return 0;
+}
+
 struct tcase {
 	const char *name;
 	int (*fn)(void);
@@ -53,6 +72,7 @@ struct tcase {
 
 static struct tcase cases[] = {
 	{"exit_signal_reparent", exit_signal_reparent},
+	{"shared_anon_after_fork", shared_anon_after_fork},
 };
 
 int main(int argc, char **argv) {
