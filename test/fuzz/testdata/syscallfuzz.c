@@ -60,6 +60,13 @@
 //     exits 2.
 //   - Signals: workers ignore the common fatal ones; a worker killed by a
 //     signal is counted as died and respawned.
+//   - Nothing a worker writes is trusted by the parent (a worker that jumps
+//     into random bytes may scribble on the shared slots); the parent keeps
+//     two canary pages (private and shared, unmapped in the workers) and
+//     fails with "fuzz: FAIL: parent memory corrupted" if they change:
+//     that would be the sentry mixing up pages.
+//
+// Exit status: 0 with the summary line; 2 with a "fuzz: FAIL" line.
 //
 // Reproducing: worker generation g uses seed SEED*1000003+g (SEED is
 // printed first). `-S WSEED -l COUNT` runs one worker with exactly that
@@ -1040,7 +1047,7 @@ int main(int argc, char **argv) {
 	}
 	while (waitpid(-1, NULL, WNOHANG) > 0) {
 	}
-	printf("fuzz: %llu syscalls, %llu workers died (%llu hang-killed), alive\n",
+	printf("fuzz: %llu syscalls, %llu workers died, alive (%llu of them hang-killed)\n",
 		(unsigned long long)done, (unsigned long long)died, (unsigned long long)hangs);
 	return 0;
 }
