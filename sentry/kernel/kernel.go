@@ -63,6 +63,10 @@ type Kernel struct {
 	// PageCache holds pages of host files mapped by guests.
 	PageCache *mm.PageCache
 
+	// Controlling terminals of sessions (tty.go).
+	ttyOnce sync.Once
+	ttyTab  *ttyTable
+
 	// MapVDSO maps the vDSO into a new image and returns its address; nil
 	// means no vDSO (every clock read traps).
 	MapVDSO func(m *mm.MM) (uint64, error)

@@ -24,16 +24,10 @@ type ttyTable struct {
 	bySID map[int32]*jobctl.TTY
 }
 
-// ttyTables holds each kernel's table (kept outside Kernel so that this
-// file is self-contained).
-var ttyTables sync.Map // *Kernel -> *ttyTable
-
+// ttys returns the kernel's session table, made on first use.
 func (k *Kernel) ttys() *ttyTable {
-	if v, ok := ttyTables.Load(k); ok {
-		return v.(*ttyTable)
-	}
-	v, _ := ttyTables.LoadOrStore(k, &ttyTable{bySID: map[int32]*jobctl.TTY{}})
-	return v.(*ttyTable)
+	k.ttyOnce.Do(func() { k.ttyTab = &ttyTable{bySID: map[int32]*jobctl.TTY{}} })
+	return k.ttyTab
 }
 
 // ttyKernel is the jobctl.Kernel of k.
