@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // The programs issue 2 says must run, in the real sentry, each checked
@@ -227,5 +229,22 @@ int main(void) {
 	}
 	if len(files) == 0 || traps > 10 {
 		t.Errorf("%d clock_gettime system calls in the strace of %d log files (want the vDSO to serve them)", traps, len(files))
+	}
+}
+
+// TestOverlaySizeLimit checks that the in-memory upper layer is bounded like
+// a Linux tmpfs (half of RAM): a file of all the host's RAM cannot be made.
+func TestOverlaySizeLimit(t *testing.T) {
+	requireRealSentry(t)
+	requireTools(t, "fallocate")
+	var si unix.Sysinfo_t
+	if err := unix.Sysinfo(&si); err != nil {
+		t.Fatal(err)
+	}
+	ram := uint64(si.Totalram) * uint64(si.Unit)
+	script := fmt.Sprintf(`fallocate -l 1M /tmp/small && echo small-ok; fallocate -l %d /tmp/big 2>/dev/null || echo big-refused`, ram)
+	r := newRun(t, realBin, "do", "sh", "-c", script).run()
+	if r.stdout.String() != "small-ok\nbig-refused\n" {
+		t.Fatalf("exit %d, stdout %q, stderr %q", r.code, r.stdout.String(), r.stderr.String())
 	}
 }

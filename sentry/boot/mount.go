@@ -44,7 +44,7 @@ func (s *sandbox) standardMounts() []stdMount {
 		{"/dev", 0, func() (*vfs.Filesystem, error) { return newDevFS(s) }},
 		{"/dev/pts", vfs.MountNoExec | vfs.MountNoSuid, func() (*vfs.Filesystem, error) { return devpts.New(s.vfs) }},
 		{"/dev/shm", vfs.MountNoExec, func() (*vfs.Filesystem, error) {
-			return tmpfs.New(s.vfs, s.mf, tmpfs.Options{RootMode: 0o1777})
+			return tmpfs.New(s.vfs, s.mf, tmpfs.Options{RootMode: 0o1777, MaxBytes: s.tmpfsLimit})
 		}},
 	}
 }

@@ -22,7 +22,10 @@ func (s *sandbox) mountRoot(cfg *Config, goferFD int) error {
 	if err != nil {
 		return err
 	}
-	upper, err := tmpfs.New(s.vfs, s.mf, tmpfs.Options{RootMode: 0o755})
+	// The upper layer holds everything the guest writes to the root: like a
+	// Linux tmpfs it may use at most half the machine's memory (ENOSPC
+	// after that), not the whole memory file.
+	upper, err := tmpfs.New(s.vfs, s.mf, tmpfs.Options{RootMode: 0o755, MaxBytes: s.tmpfsLimit})
 	if err != nil {
 		return err
 	}

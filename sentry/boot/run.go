@@ -140,6 +140,9 @@ type sandbox struct {
 	ns    *vfs.MountNamespace
 	gofer *gofer.Client
 	vdso  *vdso.VDSO
+
+	// tmpfsLimit bounds each in-memory file system (half the host's RAM).
+	tmpfsLimit int64
 }
 
 func newSandbox(cfg *Config, logw io.Writer) (*sandbox, error) {
@@ -168,12 +171,22 @@ func newSandbox(cfg *Config, logw io.Writer) (*sandbox, error) {
 	}
 	v := vfs.New()
 	k.SetVFS(v)
-	return &sandbox{mf: mf, plat: plat, vfs: v, k: k, vdso: vd}, nil
+	return &sandbox{mf: mf, plat: plat, vfs: v, k: k, vdso: vd, tmpfsLimit: tmpfsLimit(mf)}, nil
 }
 
 func (s *sandbox) close() {
 	s.vdso.Stop()
 	s.plat.Close()
+}
+
+// tmpfsLimit is Linux's default tmpfs size, half of RAM, within the memory
+// file.
+func tmpfsLimit(mf *memfile.File) int64 {
+	var si unix.Sysinfo_t
+	if err := unix.Sysinfo(&si); err != nil || si.Totalram == 0 {
+		return mf.Size()
+	}
+	return min(int64(si.Totalram)*int64(si.Unit)/2, mf.Size())
 }
 
 // rootCtx is the context of file system setup done by the sandbox itself.
