@@ -96,3 +96,38 @@ func TestConcurrentFreeAllocate(t *testing.T) {
 		}
 	}
 }
+
+// TestFreedPagesReadZero frees enough written pages to trigger the batched
+// reclaim and checks that every page allocated afterwards, reclaimed or
+// reused dirty, reads as zeroes.
+func TestFreedPagesReadZero(t *testing.T) {
+	f, err := New("test", 2*reclaimPages*PageSize)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	n := reclaimPages + 100
+	offs := make([]int64, n)
+	for i := range offs {
+		if offs[i], err = f.Allocate(); err != nil {
+			t.Fatal(err)
+		}
+		p := f.Page(offs[i])
+		p[0], p[PageSize-1] = 0xff, 0xee
+	}
+	for _, off := range offs {
+		f.DecRef(off)
+	}
+	if got := f.InUse(); got != 0 {
+		t.Fatalf("InUse = %d after freeing everything", got)
+	}
+	for i := 0; i < n; i++ {
+		off, err := f.Allocate()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p := f.Page(off); p[0] != 0 || p[PageSize-1] != 0 {
+			t.Fatalf("page %#x not zero after reuse: %#x %#x", off, p[0], p[PageSize-1])
+		}
+	}
+}
