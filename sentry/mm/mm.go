@@ -658,7 +658,7 @@ func (m *MM) faultLocked(addr uint64, access platform.Access, mapIn bool) (*pte,
 	if mapIn {
 		ms := []platform.Mapping{{Addr: uintptr(addr), Length: pageSize, Offset: p.off, Perm: m.permLocked(v, p)}}
 		ptes := []*pte{p}
-		ms, ptes = m.faultAroundLocked(v, addr, ms, ptes)
+		ms, ptes = m.faultAroundLocked(addr, access, ms, ptes)
 		if err := m.as.MapFiles(ms); err != nil {
 			return nil, fmt.Errorf("map page %#x: %w", addr, err)
 		}
@@ -680,42 +680,102 @@ func (m *MM) permLocked(v *vma, p *pte) platform.Access {
 	return perm
 }
 
-// faultAround is the number of pages, in an aligned window around a fault,
-// that one fault maps.
-const faultAround = 16
+// Fault-around: one guest fault costs a round trip to the stub, so a fault
+// also maps its neighbours. faultAround pages in an aligned window are
+// mapped when that needs no new memory (present pages after fork, file
+// pages from the page cache), whatever vma they are in (an ELF image's
+// segments are small adjacent vmas). On a write, the private writable pages
+// within cowAround pages of the fault are also made writable copies now: a
+// program writing its data, heap or stack goes on writing next to it.
+const (
+	faultAround = 16
+	cowAround   = 4
+)
 
-// faultAroundLocked adds to ms the pages near addr in v that can be mapped
-// without allocating memory: pages already present but not mapped (after
-// fork) and pages of a file (the page cache). Each guest fault costs a
-// round trip to the stub, so mapping neighbours with it saves most faults
-// at exec and after fork.
-func (m *MM) faultAroundLocked(v *vma, addr uint64, ms []platform.Mapping, ptes []*pte) ([]platform.Mapping, []*pte) {
-	start := max(v.start, addr&^(faultAround*pageSize-1))
-	end := min(v.end, start+faultAround*pageSize)
+// faultAroundLocked adds the fault's neighbours to ms (and their ptes).
+func (m *MM) faultAroundLocked(addr uint64, access platform.Access, ms []platform.Mapping, ptes []*pte) ([]platform.Mapping, []*pte) {
+	start := addr &^ (faultAround*pageSize - 1)
+	end := min(start+faultAround*pageSize, m.max)
+	var v *vma
 	for a := start; a < end; a += pageSize {
 		if a == addr {
 			continue
 		}
-		q := m.pages[a]
-		switch {
-		case q != nil && q.mapped.Any():
-			continue
-		case q == nil && v.file == nil:
-			continue // anonymous memory is allocated only when touched
-		case q == nil && isSharedAnon(v.file):
-			continue // so is shared anonymous memory
-		case q == nil:
-			off, err := v.file.Page(v.fileOff + int64(a-v.start))
-			if err != nil {
-				continue // beyond the end of the file: the guest gets SIGBUS if it touches it
+		if v == nil || a < v.start || a >= v.end {
+			if v = m.findLocked(a); v == nil {
+				continue
 			}
-			q = &pte{off: off, fromFile: !v.shared}
-			m.pages[a] = q
+		}
+		if !v.perm.Any() {
+			continue
+		}
+		near := a+cowAround*pageSize > addr && a < addr+cowAround*pageSize
+		q := m.pages[a]
+		var err error
+		if access.Write && near && v.perm.Write && !v.shared {
+			if q, err = m.privateCopyLocked(v, a, q); err != nil {
+				continue
+			}
+		} else {
+			switch {
+			case q != nil && q.mapped.Any():
+				continue
+			case q == nil && v.file == nil:
+				continue // anonymous memory is allocated only when touched
+			case q == nil && isSharedAnon(v.file):
+				continue // so is shared anonymous memory
+			case q == nil:
+				off, err := v.file.Page(v.fileOff + int64(a-v.start))
+				if err != nil {
+					continue // beyond the end of the file: the guest gets SIGBUS if it touches it
+				}
+				q = &pte{off: off, fromFile: !v.shared}
+				m.pages[a] = q
+			}
 		}
 		ms = append(ms, platform.Mapping{Addr: uintptr(a), Length: pageSize, Offset: q.off, Perm: m.permLocked(v, q)})
 		ptes = append(ptes, q)
 	}
 	return ms, ptes
+}
+
+// privateCopyLocked makes the page at a of private vma v a page of its own
+// (allocating, or copying the file's or a shared copy-on-write page), as a
+// write fault there would.
+func (m *MM) privateCopyLocked(v *vma, a uint64, q *pte) (*pte, error) {
+	if q != nil && !q.fromFile && m.mf.Refs(q.off) == 1 {
+		if q.mapped.Write {
+			return nil, unix.EEXIST // nothing to do
+		}
+		return q, nil
+	}
+	var src int64 = -1
+	switch {
+	case q != nil:
+		src = q.off
+	case v.file != nil && !isSharedAnon(v.file):
+		off, err := v.file.Page(v.fileOff + int64(a-v.start))
+		if err != nil {
+			return nil, err
+		}
+		defer m.mf.DecRef(off)
+		src = off
+	}
+	off, err := m.mf.Allocate()
+	if err != nil {
+		return nil, err
+	}
+	if src >= 0 {
+		copy(m.mf.Page(off), m.mf.Page(src))
+	}
+	if q == nil {
+		q = &pte{}
+		m.pages[a] = q
+	} else {
+		m.mf.DecRef(q.off)
+	}
+	q.off, q.fromFile = off, false
+	return q, nil
 }
 
 func isSharedAnon(f Mappable) bool {

@@ -128,3 +128,90 @@ func TestSharedAnonAfterFork(t *testing.T) {
 		t.Errorf("%d pages in use after unmapping the shared mapping everywhere", n)
 	}
 }
+
+// testFile is a Mappable over memory-file pages.
+type testFile struct {
+	mf    *memfile.File
+	pages []int64
+}
+
+func (f testFile) Page(off int64) (int64, error) {
+	i := off / pageSize
+	if i >= int64(len(f.pages)) {
+		return 0, unix.EFAULT
+	}
+	f.mf.IncRef(f.pages[i])
+	return f.pages[i], nil
+}
+func (testFile) IncRef() {}
+func (testFile) DecRef() {}
+
+// TestFaultAroundCopiesOnWrite checks the copies a write fault makes of its
+// neighbours in advance: the file's pages and the other process's
+// copy-on-write pages are never written, and the copies hold the right data.
+func TestFaultAroundCopiesOnWrite(t *testing.T) {
+	m := newTestMM(t)
+	f := testFile{mf: m.mf}
+	for i := 0; i < 8; i++ {
+		p, err := m.mf.Allocate()
+		if err != nil {
+			t.Fatal(err)
+		}
+		m.mf.Page(p)[0] = byte(100 + i)
+		f.pages = append(f.pages, p)
+	}
+	// Both mappings in one aligned fault-around window.
+	const anonAddr, fileAddr = 0x100000000, 0x100000000 + 8*pageSize
+	if _, err := m.Map(MapOpts{Addr: fileAddr, Fixed: true, Length: 8 * pageSize, Perm: platform.ReadWrite, File: f}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.Map(MapOpts{Addr: anonAddr, Fixed: true, Length: 8 * pageSize, Perm: platform.ReadWrite}); err != nil {
+		t.Fatal(err)
+	}
+	for i := uint64(0); i < 4; i++ {
+		if _, err := m.CopyOut(anonAddr+i*pageSize, []byte{byte(i + 1)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c, err := m.Fork(fakePlatform{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Release()
+	// Write faults in the child copy the neighbours.
+	for _, a := range []uint64{anonAddr + pageSize, fileAddr + pageSize} { // pages 1 and 9 of the window
+		if _, err := c.HandleFault(a, platform.Access{Write: true}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The neighbours are the child's own pages already, before any write.
+	for i := uint64(0); i < 4; i++ {
+		ca, pa := c.pages[anonAddr+i*pageSize], m.pages[anonAddr+i*pageSize]
+		if ca == nil || ca.off == pa.off || !ca.mapped.Write {
+			t.Errorf("anonymous page %d not copied and mapped writable by the fault: %+v", i, ca)
+		}
+		if cf := c.pages[fileAddr+i*pageSize]; cf == nil || cf.fromFile || !cf.mapped.Write {
+			t.Errorf("file page %d not copied and mapped writable by the fault: %+v", i, cf)
+		}
+	}
+	for i := uint64(0); i < 4; i++ {
+		if _, err := c.CopyOut(anonAddr+i*pageSize, []byte{0xee}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.CopyOut(fileAddr+i*pageSize+1, []byte{0xee}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var b [2]byte
+	for i := uint64(0); i < 4; i++ {
+		if _, err := m.CopyIn(anonAddr+i*pageSize, b[:1]); err != nil || b[0] != byte(i+1) {
+			t.Errorf("parent's anonymous page %d reads %d (%v) after the child wrote it", i, b[0], err)
+		}
+		if _, err := c.CopyIn(fileAddr+i*pageSize, b[:]); err != nil || b[0] != byte(100+i) || b[1] != 0xee {
+			t.Errorf("child's copy of file page %d reads %v (%v)", i, b, err)
+		}
+		if got := m.mf.Page(f.pages[i])[1]; got != 0 {
+			t.Errorf("file page %d was written through a private mapping", i)
+		}
+	}
+}
