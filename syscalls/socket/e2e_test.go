@@ -2,68 +2,24 @@ package socket
 
 import (
 	"bytes"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"testing"
+
+	"github.com/runsc-lite/runsc-lite/test/e2e"
 )
 
 // End-to-end tests: guest programs using sockets run natively and in the
 // sandbox (the binary from RUNSC_LITE_BINARY, which `make test` sets) and
 // must print the same thing.
 
-func sandboxBinary(t *testing.T) string {
-	t.Helper()
-	bin := os.Getenv("RUNSC_LITE_BINARY")
-	if bin == "" {
-		t.Skip("RUNSC_LITE_BINARY is not set (run the tests with `make test`)")
-	}
-	return bin
-}
-
-// runBoth runs argv natively and in the sandbox (with dir as a volume) and
-// compares outputs and exit codes.
-func runBoth(t *testing.T, bin, dir string, argv ...string) {
-	t.Helper()
-	run := func(args ...string) (string, int) {
-		cmd := exec.Command(args[0], args[1:]...)
-		var out bytes.Buffer
-		cmd.Stdout = &out
-		cmd.Stderr = &out
-		err := cmd.Run()
-		code := 0
-		if ee, ok := err.(*exec.ExitError); ok {
-			code = ee.ExitCode()
-		} else if err != nil {
-			t.Fatalf("%v: %v", args, err)
-		}
-		return out.String(), code
-	}
-	native, ncode := run(argv...)
-	if ncode != 0 {
-		t.Fatalf("native %v: exit %d\n%s", argv, ncode, native)
-	}
-	sandbox, scode := run(append([]string{bin, "do", "--network", "none", "--volume", dir + ":" + dir}, argv...)...)
-	if scode != ncode || sandbox != native {
-		t.Errorf("%v:\nnative (exit %d):\n%s\nsandbox (exit %d):\n%s", argv, ncode, native, scode, sandbox)
-	}
-}
-
 func compileC(t *testing.T, dir, name string) string {
 	t.Helper()
-	gcc, err := exec.LookPath("gcc")
-	if err != nil {
-		t.Skip("gcc not installed")
-	}
-	out := filepath.Join(dir, name)
-	if b, err := exec.Command(gcc, "-O1", "-Wall", "-o", out, filepath.Join("testdata", name+".c")).CombinedOutput(); err != nil {
-		t.Fatalf("gcc %s: %v\n%s", name, err, b)
-	}
-	return out
+	return e2e.CompileC(t, filepath.Join("testdata", name+".c"), filepath.Join(dir, name))
 }
 
 func TestE2EPrograms(t *testing.T) {
-	bin := sandboxBinary(t)
+	bin := e2e.Binary(t)
 	for _, tc := range []struct {
 		name    string
 		withDir bool
@@ -81,7 +37,7 @@ func TestE2EPrograms(t *testing.T) {
 			if tc.withDir {
 				argv = append(argv, dir)
 			}
-			runBoth(t, bin, dir, argv...)
+			e2e.RunBoth(t, bin, dir, argv...)
 		})
 	}
 }
@@ -143,19 +99,19 @@ os.unlink(p)
 `
 
 func TestE2EPython(t *testing.T) {
-	bin := sandboxBinary(t)
+	bin := e2e.Binary(t)
 	py, err := exec.LookPath("python3")
 	if err != nil {
 		t.Skip("python3 not installed")
 	}
 	dir := t.TempDir()
-	runBoth(t, bin, dir, py, "-c", pythonScript, dir)
+	e2e.RunBoth(t, bin, dir, py, "-c", pythonScript, dir)
 }
 
 // TestE2ENetlink runs iproute2's and busybox's `ip` in the sandbox: the
 // dumps come through NETLINK_ROUTE, changes are refused.
 func TestE2ENetlink(t *testing.T) {
-	bin := sandboxBinary(t)
+	bin := e2e.Binary(t)
 	for _, argv := range [][]string{{"ip", "addr"}, {"busybox", "ip", "addr"}} {
 		if _, err := exec.LookPath(argv[0]); err != nil {
 			t.Logf("%s not installed", argv[0])

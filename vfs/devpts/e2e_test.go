@@ -1,53 +1,16 @@
 package devpts
 
 import (
-	"bytes"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"testing"
+
+	"github.com/runsc-lite/runsc-lite/test/e2e"
 )
 
 // End-to-end tests: programs using pseudo-terminals run natively and in the
 // sandbox (the binary from RUNSC_LITE_BINARY, which `make test` sets) and
 // must print the same thing.
-
-func sandboxBinary(t *testing.T) string {
-	t.Helper()
-	bin := os.Getenv("RUNSC_LITE_BINARY")
-	if bin == "" {
-		t.Skip("RUNSC_LITE_BINARY is not set (run the tests with `make test`)")
-	}
-	return bin
-}
-
-// runBoth runs argv natively and in the sandbox (with dir as a volume) and
-// compares outputs and exit codes.
-func runBoth(t *testing.T, bin, dir string, argv ...string) {
-	t.Helper()
-	run := func(args ...string) (string, int) {
-		cmd := exec.Command(args[0], args[1:]...)
-		var out bytes.Buffer
-		cmd.Stdout = &out
-		cmd.Stderr = &out
-		err := cmd.Run()
-		code := 0
-		if ee, ok := err.(*exec.ExitError); ok {
-			code = ee.ExitCode()
-		} else if err != nil {
-			t.Fatalf("%v: %v", args, err)
-		}
-		return out.String(), code
-	}
-	native, ncode := run(argv...)
-	if ncode != 0 {
-		t.Fatalf("native %v: exit %d\n%s", argv, ncode, native)
-	}
-	sandbox, scode := run(append([]string{bin, "do", "--volume", dir + ":" + dir}, argv...)...)
-	if scode != ncode || sandbox != native {
-		t.Errorf("%v:\nnative (exit %d):\n%s\nsandbox (exit %d):\n%s", argv, ncode, native, scode, sandbox)
-	}
-}
 
 // TestE2EPty runs testdata/pty.c: posix_openpt/grantpt/unlockpt/ptsname,
 // canonical input with erase/kill/werase/EOF, echo, ICRNL/INLCR/IGNCR,
@@ -55,7 +18,7 @@ func runBoth(t *testing.T, bin, dir string, argv ...string) {
 // with tcsetpgrp, SIGTTIN, TIOCSWINSZ with SIGWINCH, /dev/tty, TIOCNOTTY,
 // TIOCGPTPEER, EIO on the master and hangup.
 func TestE2EPty(t *testing.T) {
-	bin := sandboxBinary(t)
+	bin := e2e.Binary(t)
 	gcc, err := exec.LookPath("gcc")
 	if err != nil {
 		t.Skip("gcc not installed")
@@ -65,19 +28,19 @@ func TestE2EPty(t *testing.T) {
 	if b, err := exec.Command(gcc, "-O1", "-Wall", "-o", prog, filepath.Join("testdata", "pty.c")).CombinedOutput(); err != nil {
 		t.Fatalf("gcc: %v\n%s", err, b)
 	}
-	runBoth(t, bin, dir, prog)
+	e2e.RunBoth(t, bin, dir, prog)
 }
 
 // TestE2EScript runs util-linux's script(1), which runs a shell on a new
 // pty and copies its output.
 func TestE2EScript(t *testing.T) {
-	bin := sandboxBinary(t)
+	bin := e2e.Binary(t)
 	script, err := exec.LookPath("script")
 	if err != nil {
 		t.Skip("script (util-linux) not installed")
 	}
 	dir := t.TempDir()
-	runBoth(t, bin, dir, script, "-qec", "tty | sed 's/[0-9]*$/N/'; echo ok; stty size; stty -a | head -c 0", "/dev/null")
+	e2e.RunBoth(t, bin, dir, script, "-qec", "tty | sed 's/[0-9]*$/N/'; echo ok; stty size; stty -a | head -c 0", "/dev/null")
 }
 
 const pythonPty = `
@@ -113,10 +76,10 @@ print(out, os.waitstatus_to_exitcode(st))
 
 // TestE2EPython uses python3's os.openpty, tty.setraw and pty.fork.
 func TestE2EPython(t *testing.T) {
-	bin := sandboxBinary(t)
+	bin := e2e.Binary(t)
 	py, err := exec.LookPath("python3")
 	if err != nil {
 		t.Skip("python3 not installed")
 	}
-	runBoth(t, bin, t.TempDir(), py, "-c", pythonPty)
+	e2e.RunBoth(t, bin, t.TempDir(), py, "-c", pythonPty)
 }
