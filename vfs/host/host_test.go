@@ -152,9 +152,18 @@ func TestPipeWrite(t *testing.T) {
 		b := make([]byte, 1<<16)
 		unix.Read(r, b)
 	}()
-	waitNotified(t, ch, "pipe drained")
-	if f.Readiness(waiter.WritableEvents)&waiter.EventOut == 0 {
-		t.Fatal("not writable after drain")
+	// Waiters may be woken spuriously (a stale edge from before the pipe
+	// filled) and must re-check: wait until a notification finds the pipe
+	// writable.
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		waitNotified(t, ch, "pipe drained")
+		if f.Readiness(waiter.WritableEvents)&waiter.EventOut != 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("not writable after drain")
+		}
 	}
 	if _, err := f.Seek(ctx, 0, unix.SEEK_SET); err != unix.ESPIPE {
 		t.Fatalf("Seek = %v, want ESPIPE", err)
