@@ -65,4 +65,3 @@ func TestCalibratorMonotonicAndAccurate(t *testing.T) {
 		})
 	}
 }
-
