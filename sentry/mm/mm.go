@@ -451,7 +451,12 @@ func (m *MM) Remap(old, oldLen, newLen uint64, flags int, newAddr uint64) (uint6
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	v := m.findLocked(old)
-	if v == nil || oldLen == 0 || old+oldLen > v.end {
+	if oldLen == 0 {
+		// Linux duplicates a shared mapping for old_size 0; private ones
+		// (the only ones programs do this with in practice) give EINVAL.
+		return 0, unix.EINVAL
+	}
+	if v == nil || old+oldLen > v.end {
 		return 0, unix.EFAULT
 	}
 	if flags&fixed == 0 {
@@ -898,6 +903,9 @@ func (m *MM) Mappings() []Mapping {
 // IsMapped reports whether [addr, addr+length) is entirely mapped (mincore,
 // msync checks).
 func (m *MM) IsMapped(addr, length uint64) bool {
+	if addr+length < addr {
+		return false // the guest's range wraps past the end of memory
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	for a := addr; a < addr+length; {

@@ -5,6 +5,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/runsc-lite/runsc-lite/abi/linux"
 	"github.com/runsc-lite/runsc-lite/platform"
 	"github.com/runsc-lite/runsc-lite/sentry/memfile"
 )
@@ -213,5 +214,24 @@ func TestFaultAroundCopiesOnWrite(t *testing.T) {
 		if got := m.mf.Page(f.pages[i])[1]; got != 0 {
 			t.Errorf("file page %d was written through a private mapping", i)
 		}
+	}
+}
+
+// TestGuestRangeChecks covers ranges from the guest found by test/fuzz: a
+// range wrapping past 2^64 is not mapped, and mremap of length 0 is EINVAL.
+func TestGuestRangeChecks(t *testing.T) {
+	m := newTestMM(t)
+	addr, err := m.Map(MapOpts{Length: pageSize, Perm: platform.ReadWrite})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !m.IsMapped(addr, pageSize) {
+		t.Fatal("mapped page reported unmapped")
+	}
+	if m.IsMapped(addr, ^uint64(0)-addr+2) {
+		t.Error("a range wrapping past 2^64 reported mapped")
+	}
+	if _, err := m.Remap(addr, 0, pageSize, linux.MREMAP_MAYMOVE, 0); err != unix.EINVAL {
+		t.Errorf("mremap of old length 0: %v, want EINVAL", err)
 	}
 }
