@@ -11,6 +11,7 @@
 package goferfs
 
 import (
+	"container/list"
 	"sync"
 
 	"github.com/runsc-lite/runsc-lite/vfs"
@@ -37,6 +38,10 @@ type FS struct {
 
 	fifoMu sync.Mutex
 	fifos  map[devIno]*pipe.Pipe
+
+	// fdMu protects the directory inodes' host FDs (dirfds.go).
+	fdMu sync.Mutex
+	dirs dirFDs
 }
 
 type devIno struct{ dev, ino uint64 }
@@ -44,7 +49,8 @@ type devIno struct{ dev, ino uint64 }
 // NewDirect makes a directfs goferfs rooted at the host directory dirFD,
 // which the filesystem then owns.
 func NewDirect(v *vfs.VFS, dirFD int, opts Options) (*vfs.Filesystem, error) {
-	fs := &FS{opts: opts, rootFD: dirFD, fifos: make(map[devIno]*pipe.Pipe)}
+	fs := &FS{opts: opts, rootFD: dirFD, fifos: make(map[devIno]*pipe.Pipe),
+		dirs: dirFDs{lru: list.New(), max: maxOpenDirs}}
 	var st unix.Stat_t
 	if err := unix.Fstat(dirFD, &st); err != nil {
 		return nil, err
@@ -97,6 +103,12 @@ type inode struct {
 	// O_PATH FD (open, chmod, utimes, link, truncate). fs.mu.
 	parent *inode
 	name   string
+
+	// Directories: the host identity checked when the FD is reopened, and
+	// the FD's pins and LRU place (fs.fdMu).
+	id      devIno
+	pins    int
+	lruElem *list.Element
 }
 
 func retryEINTR(f func() error) error {
@@ -116,25 +128,29 @@ func (in *inode) Stat(vfs.Context) (vfs.Statx, error) {
 		return in.fs.rpc.stat(in)
 	}
 	var st unix.Statx_t
-	fd, name, flags := in.fd, "", unix.AT_EMPTY_PATH
-	if fd < 0 {
-		fd, name = in.at()
-		flags = 0
+	fd, name, done, err := in.at()
+	if err != nil {
+		return st, err
 	}
-	err := retryEINTR(func() error {
-		return unix.Statx(fd, name, flags|unix.AT_SYMLINK_NOFOLLOW|unix.AT_STATX_SYNC_AS_STAT, unix.STATX_BASIC_STATS|unix.STATX_BTIME, &st)
+	defer done()
+	err = retryEINTR(func() error {
+		return unix.Statx(fd, name, unix.AT_SYMLINK_NOFOLLOW|unix.AT_STATX_SYNC_AS_STAT, unix.STATX_BASIC_STATS|unix.STATX_BTIME, &st)
 	})
 	return statxToVFS(&st), err
 }
 
-// at returns (dirfd, name) naming in for *at syscalls.
-func (in *inode) at() (int, string) {
+// at returns (dirfd, name) naming in for *at syscalls; dirfd is pinned
+// until done is called.
+func (in *inode) at() (dirfd int, name string, done func(), err error) {
 	in.fs.mu.RLock()
-	defer in.fs.mu.RUnlock()
-	if in.parent == nil {
-		return in.fd, "."
+	parent, name := in.parent, in.name
+	in.fs.mu.RUnlock()
+	if parent == nil {
+		fd, done, err := in.dir()
+		return fd, ".", done, err
 	}
-	return in.parent.fd, in.name
+	fd, done, err := parent.dir()
+	return fd, name, done, err
 }
 
 func (in *inode) writable() error {
@@ -152,7 +168,11 @@ func (in *inode) SetStat(ctx vfs.Context, o *vfs.SetStatOptions) error {
 	if in.fs.rpc != nil {
 		return in.fs.rpc.setStat(in, o)
 	}
-	dirfd, name := in.at()
+	dirfd, name, done, err := in.at()
+	if err != nil {
+		return err
+	}
+	defer done()
 	if o.Mask&unix.STATX_SIZE != 0 {
 		if in.ftype != unix.S_IFREG {
 			return unix.EINVAL
@@ -204,10 +224,14 @@ func (in *inode) hostOpen(flags uint32) (int, error) {
 	if in.fs.rpc != nil {
 		return in.fs.rpc.open(in, flags)
 	}
-	dirfd, name := in.at()
+	dirfd, name, done, err := in.at()
+	if err != nil {
+		return -1, err
+	}
+	defer done()
 	fl := int(flags&(unix.O_ACCMODE|unix.O_DIRECTORY|unix.O_DSYNC|unix.O_SYNC|unix.O_DIRECT)) | unix.O_NOFOLLOW | unix.O_CLOEXEC | unix.O_LARGEFILE
 	var fd int
-	err := retryEINTR(func() error {
+	err = retryEINTR(func() error {
 		var err error
 		fd, err = unix.Openat(dirfd, name, fl, 0)
 		return err
@@ -256,7 +280,11 @@ func (in *inode) Readlink(vfs.Context) (string, error) {
 		return in.fs.rpc.readlink(in)
 	}
 	buf := make([]byte, vfs.PathMax)
-	dirfd, name := in.at()
+	dirfd, name, done, err := in.at()
+	if err != nil {
+		return "", err
+	}
+	defer done()
 	n, err := unix.Readlinkat(dirfd, name, buf)
 	if err != nil {
 		return "", err
@@ -267,12 +295,15 @@ func (in *inode) Readlink(vfs.Context) (string, error) {
 func (fs *FS) newInode(parent *inode, name string, fd int) (*inode, error) {
 	c := &inode{fs: fs, fd: fd, parent: parent, name: name}
 	var st unix.Statx_t
-	if err := unix.Statx(fd, "", unix.AT_EMPTY_PATH|unix.AT_SYMLINK_NOFOLLOW, unix.STATX_TYPE, &st); err != nil {
+	if err := unix.Statx(fd, "", unix.AT_EMPTY_PATH|unix.AT_SYMLINK_NOFOLLOW, unix.STATX_TYPE|unix.STATX_INO, &st); err != nil {
 		unix.Close(fd)
 		return nil, err
 	}
 	c.ftype = uint32(st.Mode) & unix.S_IFMT
-	if c.ftype != unix.S_IFDIR {
+	c.id = devIno{unix.Mkdev(st.Dev_major, st.Dev_minor), st.Ino}
+	if c.ftype == unix.S_IFDIR {
+		fs.addDir(c)
+	} else {
 		// Only directories keep a host FD (as the base of *at calls);
 		// other files are reached through their parent, so host FD use
 		// stays proportional to the number of cached directories.
@@ -287,10 +318,15 @@ func (in *inode) Lookup(_ vfs.Context, name string) (vfs.Inode, error) {
 	if in.fs.rpc != nil {
 		return in.fs.rpc.lookup(in, name)
 	}
+	dfd, dfdDone, err := in.dir()
+	if err != nil {
+		return nil, err
+	}
+	defer dfdDone()
 	var fd int
-	err := retryEINTR(func() error {
+	err = retryEINTR(func() error {
 		var err error
-		fd, err = unix.Openat(in.fd, name, unix.O_PATH|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+		fd, err = unix.Openat(dfd, name, unix.O_PATH|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
 		return err
 	})
 	if err != nil {
@@ -302,7 +338,12 @@ func (in *inode) Lookup(_ vfs.Context, name string) (vfs.Inode, error) {
 // lookupNew finishes a creation: it opens the new file and fixes its owner
 // (best effort: the sentry may lack CAP_CHOWN on the host).
 func (in *inode) lookupNew(name string, opts vfs.CreateOptions) (vfs.Inode, error) {
-	fd, err := unix.Openat(in.fd, name, unix.O_PATH|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	dfd, dfdDone, err := in.dir()
+	if err != nil {
+		return nil, err
+	}
+	defer dfdDone()
+	fd, err := unix.Openat(dfd, name, unix.O_PATH|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return nil, err
 	}
@@ -318,17 +359,22 @@ func (in *inode) Create(_ vfs.Context, name string, opts vfs.CreateOptions) (vfs
 	if in.fs.rpc != nil {
 		return in.fs.rpc.create(in, name, opts)
 	}
+	dfd, dfdDone, err := in.dir()
+	if err != nil {
+		return nil, err
+	}
+	defer dfdDone()
 	perm := opts.Mode & 0o7777
 	switch opts.Mode & unix.S_IFMT {
 	case unix.S_IFREG:
-		fd, err := unix.Openat(in.fd, name, unix.O_CREAT|unix.O_EXCL|unix.O_WRONLY|unix.O_NOFOLLOW|unix.O_CLOEXEC, perm)
+		fd, err := unix.Openat(dfd, name, unix.O_CREAT|unix.O_EXCL|unix.O_WRONLY|unix.O_NOFOLLOW|unix.O_CLOEXEC, perm)
 		if err != nil {
 			return nil, err
 		}
 		unix.Fchmod(fd, perm) // exact mode, no host umask
 		unix.Close(fd)
 	default:
-		if err := unix.Mknodat(in.fd, name, opts.Mode, int(opts.Rdev)); err != nil {
+		if err := unix.Mknodat(dfd, name, opts.Mode, int(opts.Rdev)); err != nil {
 			return nil, err
 		}
 	}
@@ -348,13 +394,18 @@ func (in *inode) CreateOpen(ctx vfs.Context, name string, opts vfs.CreateOptions
 		impl, err := child.Open(ctx, flags)
 		return child, impl, err
 	}
+	dfd, dfdDone, err := in.dir()
+	if err != nil {
+		return nil, nil, err
+	}
+	defer dfdDone()
 	if err := in.writable(); err != nil {
 		return nil, nil, err
 	}
 	perm := opts.Mode & 0o7777
 	hostFlags := int(flags&(unix.O_ACCMODE|unix.O_APPEND|unix.O_NONBLOCK|unix.O_SYNC|unix.O_DSYNC)) |
 		unix.O_CREAT | unix.O_EXCL | unix.O_NOFOLLOW | unix.O_CLOEXEC
-	fd, err := unix.Openat(in.fd, name, hostFlags, perm)
+	fd, err := unix.Openat(dfd, name, hostFlags, perm)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -375,10 +426,15 @@ func (in *inode) Mkdir(_ vfs.Context, name string, opts vfs.CreateOptions) (vfs.
 	if in.fs.rpc != nil {
 		return in.fs.rpc.mkdir(in, name, opts)
 	}
-	if err := unix.Mkdirat(in.fd, name, opts.Mode&0o7777); err != nil {
+	dfd, dfdDone, err := in.dir()
+	if err != nil {
 		return nil, err
 	}
-	unix.Fchmodat(in.fd, name, opts.Mode&0o7777, 0)
+	defer dfdDone()
+	if err := unix.Mkdirat(dfd, name, opts.Mode&0o7777); err != nil {
+		return nil, err
+	}
+	unix.Fchmodat(dfd, name, opts.Mode&0o7777, 0)
 	return in.lookupNew(name, opts)
 }
 
@@ -390,7 +446,12 @@ func (in *inode) Symlink(_ vfs.Context, name, target string, opts vfs.CreateOpti
 	if in.fs.rpc != nil {
 		return in.fs.rpc.symlink(in, name, target, opts)
 	}
-	if err := unix.Symlinkat(target, in.fd, name); err != nil {
+	dfd, dfdDone, err := in.dir()
+	if err != nil {
+		return nil, err
+	}
+	defer dfdDone()
+	if err := unix.Symlinkat(target, dfd, name); err != nil {
 		return nil, err
 	}
 	return in.lookupNew(name, opts)
@@ -411,11 +472,20 @@ func (in *inode) Link(_ vfs.Context, name string, target vfs.Inode) (vfs.Inode, 
 	if in.fs.rpc != nil {
 		return in.fs.rpc.link(in, name, t)
 	}
-	dirfd, tname := t.at()
-	if err := unix.Linkat(dirfd, tname, in.fd, name, 0); err != nil {
+	dirfd, tname, tdone, err := t.at()
+	if err != nil {
 		return nil, err
 	}
-	fd, err := unix.Openat(in.fd, name, unix.O_PATH|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	defer tdone()
+	dfd, done, err := in.dir()
+	if err != nil {
+		return nil, err
+	}
+	defer done()
+	if err := unix.Linkat(dirfd, tname, dfd, name, 0); err != nil {
+		return nil, err
+	}
+	fd, err := unix.Openat(dfd, name, unix.O_PATH|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return nil, err
 	}
@@ -430,7 +500,12 @@ func (in *inode) Unlink(_ vfs.Context, name string, _ vfs.Inode) error {
 	if in.fs.rpc != nil {
 		return in.fs.rpc.unlink(in, name, 0)
 	}
-	return unix.Unlinkat(in.fd, name, 0)
+	dfd, dfdDone, err := in.dir()
+	if err != nil {
+		return err
+	}
+	defer dfdDone()
+	return unix.Unlinkat(dfd, name, 0)
 }
 
 // Rmdir implements vfs.DirInode.
@@ -441,7 +516,27 @@ func (in *inode) Rmdir(_ vfs.Context, name string, _ vfs.Inode) error {
 	if in.fs.rpc != nil {
 		return in.fs.rpc.unlink(in, name, unix.AT_REMOVEDIR)
 	}
-	return unix.Unlinkat(in.fd, name, unix.AT_REMOVEDIR)
+	dfd, dfdDone, err := in.dir()
+	if err != nil {
+		return err
+	}
+	defer dfdDone()
+	return unix.Unlinkat(dfd, name, unix.AT_REMOVEDIR)
+}
+
+// renameHost renames on the host, with both directories' FDs pinned.
+func (in *inode) renameHost(oldName string, nd *inode, newName string, flags uint32) error {
+	dfd, done, err := in.dir()
+	if err != nil {
+		return err
+	}
+	defer done()
+	ndfd, ndone, err := nd.dir()
+	if err != nil {
+		return err
+	}
+	defer ndone()
+	return unix.Renameat2(dfd, oldName, ndfd, newName, uint(flags))
 }
 
 // Rename implements vfs.DirInode.
@@ -457,7 +552,7 @@ func (in *inode) Rename(_ vfs.Context, oldName string, child vfs.Inode, newDir v
 	if in.fs.rpc != nil {
 		err = in.fs.rpc.rename(in, oldName, nd, newName, flags)
 	} else {
-		err = unix.Renameat2(in.fd, oldName, nd.fd, newName, uint(flags))
+		err = in.renameHost(oldName, nd, newName, flags)
 	}
 	if err != nil {
 		return err

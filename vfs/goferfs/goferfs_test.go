@@ -298,3 +298,74 @@ func TestHardLinkOutlivesOldName(t *testing.T) {
 		t.Fatalf("host file: %q, %v", b, err)
 	}
 }
+
+func openFDs(t *testing.T) int {
+	t.Helper()
+	ents, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(ents)
+}
+
+// TestDirectoryFDsBounded walks more directories than goferfs keeps host
+// FDs for: the process's FD count stays bounded, and evicted directories
+// are reopened by name when used again (also after a rename), unless the
+// host replaced them.
+func TestDirectoryFDsBounded(t *testing.T) {
+	dir := t.TempDir()
+	const n = 3000
+	for i := 0; i < n; i++ {
+		if err := os.Mkdir(fmt.Sprintf("%s/d%d", dir, i), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	v := vfs.New()
+	gfs, err := goferfs.NewDirect(v, openDir(t, dir), goferfs.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	root := v.NewMountNamespace(gfs, 0).Root()
+	before := openFDs(t)
+	for i := 0; i < n; i++ {
+		if _, err := v.Stat(ctx, root, root, fmt.Sprintf("/d%d/.", i), 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if grew := openFDs(t) - before; grew > 1100 {
+		t.Fatalf("walking %d directories left %d more host FDs open", n, grew)
+	}
+	// d0 was evicted long ago: creating in it reopens it.
+	f, err := v.OpenAt(ctx, root, root, "/d0/file", unix.O_WRONLY|unix.O_CREAT, 0o644)
+	if err != nil {
+		t.Fatalf("create in an evicted directory: %v", err)
+	}
+	f.DecRef(ctx)
+	if _, err := os.Stat(dir + "/d0/file"); err != nil {
+		t.Fatalf("host file: %v", err)
+	}
+	// Renamed through the sandbox, then evicted again: found by its new name.
+	if err := v.Rename(ctx, root, root, "/d1", root, "/renamed", 0); err != nil {
+		t.Fatal(err)
+	}
+	for i := 2; i < n; i++ {
+		v.Stat(ctx, root, root, fmt.Sprintf("/d%d/.", i), 0)
+	}
+	if _, err := v.Stat(ctx, root, root, "/renamed/.", 0); err != nil {
+		t.Fatalf("renamed, evicted directory: %v", err)
+	}
+	// Replaced on the host behind the sandbox's back: not silently another
+	// directory.
+	if err := os.Rename(dir+"/d2", dir+"/old-d2"); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(dir+"/d2", 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for i := 3; i < n; i++ {
+		v.Stat(ctx, root, root, fmt.Sprintf("/d%d/.", i), 0)
+	}
+	if _, err := v.OpenAt(ctx, root, root, "/d2/x", unix.O_WRONLY|unix.O_CREAT, 0o644); err != unix.ENOENT {
+		t.Fatalf("create in a directory replaced on the host: %v, want ENOENT", err)
+	}
+}
