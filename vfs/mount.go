@@ -27,6 +27,27 @@ type VFS struct {
 	anonOnce sync.Once
 	anonMnt  *Mount
 	anonIno  atomic.Uint64
+
+	sharedMu sync.Mutex
+	shared   map[any]any
+}
+
+// Shared returns the value stored under key, creating it with make on first
+// use: state a file system kind keeps per VFS rather than per process (for
+// example the job control of a host terminal that several open files
+// share). key should be a value of an unexported type of the caller.
+func (v *VFS) Shared(key any, make func() any) any {
+	v.sharedMu.Lock()
+	defer v.sharedMu.Unlock()
+	if v.shared == nil {
+		v.shared = map[any]any{}
+	}
+	s, ok := v.shared[key]
+	if !ok {
+		s = make()
+		v.shared[key] = s
+	}
+	return s
 }
 
 type mountKey struct {

@@ -88,7 +88,7 @@ func NewFile(v *vfs.VFS, hostFD int, flags uint32) (*vfs.File, error) {
 		if isTTY {
 			acc := flags & unix.O_ACCMODE
 			t := &ttyFile{streamFile: s, readable: acc == unix.O_RDONLY || acc == unix.O_RDWR}
-			t.state = acquireTTYState(uint64(st.Dev), st.Ino, st.Rdev)
+			t.state = acquireTTYState(v, uint64(st.Dev), st.Ino, st.Rdev)
 			impl = t
 		} else {
 			impl = s

@@ -21,7 +21,8 @@ const DefaultForeground = 1
 // /dev/tty can forward to.
 type ttyState struct {
 	key  ttyKey
-	refs int // ttyStates.mu
+	reg  *ttyRegistry
+	refs int // reg.mu
 
 	tty jobctl.TTY
 
@@ -31,35 +32,42 @@ type ttyState struct {
 
 type ttyKey struct{ dev, ino, rdev uint64 }
 
-var ttyStates struct {
+// ttyRegistry holds a VFS's host terminal states, so that files opened on
+// the same host terminal share one.
+type ttyRegistry struct {
 	mu sync.Mutex
 	m  map[ttyKey]*ttyState
 }
 
-func acquireTTYState(dev, ino, rdev uint64) *ttyState {
+type ttyRegistryKey struct{}
+
+func registryOf(v *vfs.VFS) *ttyRegistry {
+	return v.Shared(ttyRegistryKey{}, func() any { return &ttyRegistry{m: map[ttyKey]*ttyState{}} }).(*ttyRegistry)
+}
+
+func acquireTTYState(v *vfs.VFS, dev, ino, rdev uint64) *ttyState {
 	k := ttyKey{dev, ino, rdev}
-	ttyStates.mu.Lock()
-	defer ttyStates.mu.Unlock()
-	if ttyStates.m == nil {
-		ttyStates.m = make(map[ttyKey]*ttyState)
-	}
-	s := ttyStates.m[k]
+	r := registryOf(v)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	s := r.m[k]
 	if s == nil {
-		s = &ttyState{key: k, files: map[*ttyFile]*vfs.File{}}
+		s = &ttyState{key: k, reg: r, files: map[*ttyFile]*vfs.File{}}
 		s.tty.SetForeground(DefaultForeground, DefaultForeground)
 		s.tty.Open = s.open
-		ttyStates.m[k] = s
+		r.m[k] = s
 	}
 	s.refs++
 	return s
 }
 
 func (s *ttyState) release() {
-	ttyStates.mu.Lock()
-	defer ttyStates.mu.Unlock()
+	r := s.reg
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	s.refs--
-	if s.refs == 0 && ttyStates.m[s.key] == s {
-		delete(ttyStates.m, s.key)
+	if s.refs == 0 && r.m[s.key] == s {
+		delete(r.m, s.key)
 	}
 }
 
