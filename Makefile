@@ -11,7 +11,7 @@ TEST_FLAGS ?=
 # Debian packages the build and the tests need (tool to look for: package).
 DEB_TOOLS := busybox:busybox-static python3:python3 gcc:gcc make:make git:git
 
-.PHONY: all build install deps test vet bench clean
+.PHONY: all build install deps test vet bench clean syscalls
 
 all: build
 
@@ -47,6 +47,12 @@ vet:
 # RUNSC_LITE_BINARY points tests that run the CLI at the fresh build.
 test: deps build vet
 	RUNSC_LITE_BINARY=$(CURDIR)/$(BIN) $(GO) test -timeout $(TEST_TIMEOUT) $(TEST_FLAGS) ./...
+
+# The conformance suite alone (test/syscalls); narrow it with
+# SYSCALLS_RUN='TestConformance/suite/files/' and SYSCALLS_FLAGS=-v.
+SYSCALLS_RUN ?= TestConformance
+syscalls: deps build
+	RUNSC_LITE_BINARY=$(CURDIR)/$(BIN) $(GO) test -count=1 -timeout $(TEST_TIMEOUT) -run '$(SYSCALLS_RUN)' $(SYSCALLS_FLAGS) ./test/syscalls
 
 # Benchmarks (bench/): a main package is run, a test package benchmarked.
 bench: deps build
