@@ -6,6 +6,7 @@
 package mm
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"sync"
@@ -192,6 +193,35 @@ func (m *MM) splitLocked(addr uint64) {
 	m.vmas.ReplaceOrInsert(&right)
 }
 
+// mergeLocked joins the vma ending at addr with the one starting there when
+// they are alike in everything but their range, as Linux merges vmas (so a
+// range split by mprotect and set back is one mapping again).
+func (m *MM) mergeLocked(addr uint64) {
+	if addr == 0 {
+		return
+	}
+	left, right := m.findLocked(addr-1), m.findLocked(addr)
+	if left == nil || right == nil || left == right || left.end != addr || !mergeable(left, right) {
+		return
+	}
+	m.vmas.Delete(right)
+	left.end = right.end
+	if right.file != nil {
+		right.file.DecRef()
+	}
+}
+
+// mergeable reports whether right, which starts where left ends, continues
+// it: same permissions, sharing, backing (at the next file offset) and name.
+func mergeable(left, right *vma) bool {
+	if left.perm != right.perm || left.maxPerm != right.maxPerm || left.shared != right.shared ||
+		left.growsDown != right.growsDown || left.file != right.file || left.name != right.name ||
+		left.dev != right.dev || left.ino != right.ino {
+		return false
+	}
+	return left.file == nil || left.fileOff+int64(left.end-left.start) == right.fileOff
+}
+
 // removeRangeLocked drops vmas and pages in [start, end).
 func (m *MM) removeRangeLocked(start, end uint64) {
 	m.splitLocked(start)
@@ -299,6 +329,8 @@ func (m *MM) Map(o MapOpts) (uint64, error) {
 		v.file.IncRef()
 	}
 	m.vmas.ReplaceOrInsert(v)
+	m.mergeLocked(addr)
+	m.mergeLocked(addr + length)
 	if o.Populate {
 		for a := addr; a < addr+length; a += pageSize {
 			if _, err := m.faultLocked(a, platform.Access{Read: true}, false); err != nil {
@@ -385,6 +417,8 @@ func (m *MM) Protect(addr, length uint64, perm platform.Access) error {
 		v.perm = perm
 		return true
 	})
+	m.mergeLocked(addr)
+	m.mergeLocked(end)
 	// Present pages refault with the new permissions.
 	unmapped := false
 	for a := addr; a < end; a += pageSize {
@@ -397,6 +431,27 @@ func (m *MM) Protect(addr, length uint64, perm platform.Access) error {
 		m.as.Unmap(uintptr(addr), uintptr(end-addr))
 	}
 	return nil
+}
+
+// ProtectGrowsDown is mprotect with PROT_GROWSDOWN: the change extends down
+// to the start of the grows-down mapping that holds addr.
+func (m *MM) ProtectGrowsDown(addr, length uint64, perm platform.Access) error {
+	m.mu.Lock()
+	v := m.findLocked(addr)
+	if v == nil {
+		m.mu.Unlock()
+		return unix.ENOMEM
+	}
+	if !v.growsDown {
+		m.mu.Unlock()
+		return unix.EINVAL
+	}
+	start := v.start
+	m.mu.Unlock()
+	if addr&(pageSize-1) != 0 {
+		return unix.EINVAL
+	}
+	return m.Protect(start, addr+length-start, perm)
 }
 
 // SetBrkStart initialises the program break after loading.
@@ -601,9 +656,14 @@ func (m *MM) unmapPagesLocked(pages []uint64) {
 	}
 }
 
+// ErrBeyondEOF is the fault on a page of a file mapping that lies wholly
+// past the end of the file: the guest gets SIGBUS, not SIGSEGV.
+var ErrBeyondEOF = errors.New("mm: page beyond the end of the mapped file")
+
 // HandleFault resolves a guest page fault. It returns EFAULT when the access
 // is not allowed (the kernel raises SIGSEGV); the second result tells
-// SEGV_MAPERR (false) from SEGV_ACCERR (true).
+// SEGV_MAPERR (false) from SEGV_ACCERR (true). Any other error (ErrBeyondEOF,
+// no memory, an I/O error) is a SIGBUS.
 func (m *MM) HandleFault(addr uint64, access platform.Access) (accErr bool, err error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -632,6 +692,9 @@ func (m *MM) faultLocked(addr uint64, access platform.Access, mapIn bool) (*pte,
 		p = &pte{}
 		if v.file != nil {
 			off, err := v.file.Page(v.fileOff + int64(addr-v.start))
+			if err == unix.EFAULT {
+				return nil, ErrBeyondEOF
+			}
 			if err != nil {
 				return nil, err
 			}

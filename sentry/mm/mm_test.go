@@ -235,3 +235,65 @@ func TestGuestRangeChecks(t *testing.T) {
 		t.Errorf("mremap of old length 0: %v, want EINVAL", err)
 	}
 }
+
+// TestProtectSplitsAndMerges checks that mprotect of a middle page makes
+// three vmas and setting it back makes one again, as /proc/PID/maps shows on
+// Linux.
+func TestProtectSplitsAndMerges(t *testing.T) {
+	m := newTestMM(t)
+	addr, err := m.Map(MapOpts{Length: 3 * pageSize, Perm: platform.ReadWrite})
+	if err != nil {
+		t.Fatal(err)
+	}
+	count := func() int {
+		n := 0
+		for _, mp := range m.Mappings() {
+			if mp.Start < addr+3*pageSize && mp.End > addr {
+				n++
+			}
+		}
+		return n
+	}
+	steps := []struct {
+		perm platform.Access
+		want int
+	}{
+		{platform.Access{Read: true}, 3},
+		{platform.ReadWrite, 1},
+	}
+	for _, s := range steps {
+		if err := m.Protect(addr+pageSize, pageSize, s.perm); err != nil {
+			t.Fatal(err)
+		}
+		if got := count(); got != s.want {
+			t.Errorf("after Protect(%+v): %d vmas, want %d", s.perm, got, s.want)
+		}
+	}
+	if err := m.ProtectGrowsDown(addr, pageSize, platform.ReadWrite); err != unix.EINVAL {
+		t.Errorf("ProtectGrowsDown of a plain mapping: %v, want EINVAL", err)
+	}
+}
+
+// TestFaultBeyondEOF checks that a fault on a file page past the end of the
+// file is ErrBeyondEOF (SIGBUS), and one on an unmapped page EFAULT.
+func TestFaultBeyondEOF(t *testing.T) {
+	m := newTestMM(t)
+	p, err := m.mf.Allocate()
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := testFile{mf: m.mf, pages: []int64{p}}
+	addr, err := m.Map(MapOpts{Length: 2 * pageSize, Perm: platform.ReadWrite, Shared: true, File: f})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.HandleFault(addr, platform.Access{Read: true}); err != nil {
+		t.Errorf("fault in the file: %v", err)
+	}
+	if _, err := m.HandleFault(addr+pageSize, platform.Access{Read: true}); err != ErrBeyondEOF {
+		t.Errorf("fault past the end of the file: %v, want ErrBeyondEOF", err)
+	}
+	if _, err := m.HandleFault(addr+2*pageSize, platform.Access{Read: true}); err != unix.EFAULT {
+		t.Errorf("fault past the mapping: %v, want EFAULT", err)
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"github.com/runsc-lite/runsc-lite/sentry/kernel"
 	"github.com/runsc-lite/runsc-lite/sentry/mm"
 	"github.com/runsc-lite/runsc-lite/vfs"
+	"github.com/runsc-lite/runsc-lite/vfs/devfs"
 )
 
 // Syscalls returns the memory system calls.
@@ -38,14 +39,24 @@ func protToAccess(prot uint64) platform.Access {
 		Execute: prot&linux.PROT_EXEC != 0}
 }
 
-// Mmap implements mmap(2).
+// legacyMapFlags are the flags MAP_SHARED_VALIDATE accepts (Linux's
+// LEGACY_MAP_MASK); any other flag is EOPNOTSUPP with it.
+const legacyMapFlags = linux.MAP_SHARED | linux.MAP_PRIVATE | linux.MAP_FIXED | linux.MAP_ANONYMOUS | linux.MAP_DENYWRITE |
+	linux.MAP_EXECUTABLE | 0x4000000 /* MAP_UNINITIALIZED */ | linux.MAP_GROWSDOWN | linux.MAP_LOCKED |
+	linux.MAP_NORESERVE | linux.MAP_POPULATE | linux.MAP_NONBLOCK | linux.MAP_STACK | linux.MAP_HUGETLB |
+	linux.MAP_32BIT | 0xfc000000 /* MAP_HUGE_MASK */
+
+// Mmap implements mmap(2). Unknown PROT_ bits are ignored, as Linux does.
 func Mmap(t *kernel.Task, a *kernel.SyscallArgs) (uint64, error) {
 	addr, length, prot, flags, fd, off := a[0], a[1], a[2], a[3], int32(a[4]), int64(a[5])
-	if prot&^uint64(linux.PROT_READ|linux.PROT_WRITE|linux.PROT_EXEC|linux.PROT_GROWSDOWN|linux.PROT_GROWSUP) != 0 {
-		return 0, unix.EINVAL
-	}
 	typ := flags & linux.MAP_TYPE
-	if typ != linux.MAP_SHARED && typ != linux.MAP_PRIVATE && typ != linux.MAP_SHARED_VALIDATE {
+	anon := flags&linux.MAP_ANONYMOUS != 0
+	switch {
+	case typ == linux.MAP_SHARED_VALIDATE && anon:
+		return 0, unix.EINVAL
+	case typ == linux.MAP_SHARED_VALIDATE && flags&^uint64(legacyMapFlags) != 0:
+		return 0, unix.EOPNOTSUPP
+	case typ != linux.MAP_SHARED && typ != linux.MAP_PRIVATE && typ != linux.MAP_SHARED_VALIDATE:
 		return 0, unix.EINVAL
 	}
 	if length == 0 || off < 0 || off&(linux.PageSize-1) != 0 {
@@ -60,39 +71,60 @@ func Mmap(t *kernel.Task, a *kernel.SyscallArgs) (uint64, error) {
 		Populate:  flags&linux.MAP_POPULATE != 0 && flags&linux.MAP_NONBLOCK == 0,
 		Offset:    off,
 	}
-	if flags&linux.MAP_ANONYMOUS == 0 {
-		f, err := t.GetFile(fd)
-		if err != nil {
-			return 0, err
-		}
-		defer f.DecRef(t.VFSContext())
-		if !f.Readable() {
-			return 0, unix.EACCES
-		}
-		if o.Shared && o.Perm.Write && !f.Writable() {
-			return 0, unix.EACCES
-		}
-		mp, err := FileMappable(t.Kernel(), f)
-		if err != nil {
-			return 0, err
-		}
-		defer mp.DecRef()
-		o.File = mp
-		o.MaxPerm = platform.AnyAccess
-		if o.Shared && !f.Writable() {
-			o.MaxPerm.Write = false
-		}
-		if st, err := f.Stat(t.VFSContext()); err == nil {
-			o.Dev = uint64(st.Dev_major)<<8 | uint64(st.Dev_minor)
-			o.Ino = st.Ino
-		}
-		if p, err := t.Kernel().VFS().PathOf(t.FS.Root(), f.Location()); err == nil {
-			o.Name = p
-		}
-	} else {
+	if anon {
 		o.Offset = 0
+		return t.MM().Map(o)
 	}
+	f, err := t.GetFile(fd)
+	if err != nil {
+		return 0, err
+	}
+	defer f.DecRef(t.VFSContext())
+	release, err := fileMapOpts(t, f, &o)
+	if err != nil {
+		return 0, err
+	}
+	defer release()
 	return t.MM().Map(o)
+}
+
+// fileMapOpts fills in o's backing for a mapping of f and returns what drops
+// the reference it took. Only regular files can be mapped; /dev/zero gives
+// anonymous memory, as on Linux.
+func fileMapOpts(t *kernel.Task, f *vfs.File, o *mm.MapOpts) (func(), error) {
+	st, err := f.Stat(t.VFSContext())
+	if err != nil {
+		return nil, err
+	}
+	isZero := st.Mode&unix.S_IFMT == unix.S_IFCHR && st.Rdev_major == devfs.MemMajor && st.Rdev_minor == devfs.ZeroMinor
+	if st.Mode&unix.S_IFMT != unix.S_IFREG && !isZero {
+		return nil, unix.ENODEV
+	}
+	if !f.Readable() {
+		return nil, unix.EACCES
+	}
+	if o.Shared && o.Perm.Write && !f.Writable() {
+		return nil, unix.EACCES
+	}
+	if isZero {
+		o.Offset = 0
+		return func() {}, nil
+	}
+	mp, err := FileMappable(t.Kernel(), f)
+	if err != nil {
+		return nil, err
+	}
+	o.File = mp
+	o.MaxPerm = platform.AnyAccess
+	if o.Shared && !f.Writable() {
+		o.MaxPerm.Write = false
+	}
+	o.Dev = uint64(st.Dev_major)<<8 | uint64(st.Dev_minor)
+	o.Ino = st.Ino
+	if p, err := t.Kernel().VFS().PathOf(t.FS.Root(), f.Location()); err == nil {
+		o.Name = p
+	}
+	return mp.DecRef, nil
 }
 
 // Munmap implements munmap(2).
@@ -106,7 +138,14 @@ func Mprotect(t *kernel.Task, a *kernel.SyscallArgs) (uint64, error) {
 	if prot&^uint64(linux.PROT_READ|linux.PROT_WRITE|linux.PROT_EXEC|linux.PROT_GROWSDOWN|linux.PROT_GROWSUP) != 0 {
 		return 0, unix.EINVAL
 	}
-	return 0, t.MM().Protect(a[0], a[1], protToAccess(prot))
+	switch prot & (linux.PROT_GROWSDOWN | linux.PROT_GROWSUP) {
+	case 0:
+		return 0, t.MM().Protect(a[0], a[1], protToAccess(prot))
+	case linux.PROT_GROWSDOWN:
+		return 0, t.MM().ProtectGrowsDown(a[0], a[1], protToAccess(prot))
+	}
+	// Both, or PROT_GROWSUP: x86 has no grows-up mappings.
+	return 0, unix.EINVAL
 }
 
 // Mremap implements mremap(2).
