@@ -193,21 +193,7 @@ func (t *Task) exitRobustList() {
 	offset := int64(le.Uint64(buf[8:]))
 	pending := le.Uint64(buf[16:])
 	handle := func(entry uint64) {
-		addr := uint64(int64(entry) + offset)
-		var w [4]byte
-		if _, err := t.mm.CopyIn(addr, w[:]); err != nil {
-			return
-		}
-		v := le.Uint32(w[:])
-		if v&linux.FUTEX_TID_MASK != uint32(t.tid) {
-			return
-		}
-		nv := (v & linux.FUTEX_WAITERS) | linux.FUTEX_OWNER_DIED
-		le.PutUint32(w[:], nv)
-		t.mm.CopyOut(addr, w[:])
-		if v&linux.FUTEX_WAITERS != 0 {
-			t.k.FutexWake(t, addr, false, 1, linux.FUTEX_BITSET_MATCH_ANY)
-		}
+		t.k.futexOwnerDied(t, uint64(int64(entry)+offset))
 	}
 	for i := 0; next != head && next != 0 && i < 2048; i++ {
 		entry := next &^ 1

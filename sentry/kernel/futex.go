@@ -23,11 +23,15 @@ type futexWaiter struct {
 	bitset uint32
 	woken  chan struct{}
 	done   bool
+	tid    int32 // the waiting task, for PI futexes
 }
 
 type futexTable struct {
 	mu      sync.Mutex
 	waiters map[futexKey][]*futexWaiter
+	// pi holds the tasks blocked in FUTEX_LOCK_PI, in arrival order: an
+	// unlock hands the lock to the first.
+	pi map[futexKey][]*futexWaiter
 }
 
 func (k *Kernel) futexKeyFor(t *Task, addr uint64, private bool) (futexKey, error) {

@@ -130,8 +130,11 @@ func Futex(t *kernel.Task, a *kernel.SyscallArgs) (uint64, error) {
 	private := op&linux.FUTEX_PRIVATE_FLAG != 0
 	realtime := op&linux.FUTEX_CLOCK_REALTIME != 0
 	cmd := op & linux.FUTEX_CMD_MASK
+	if realtime && cmd != linux.FUTEX_WAIT_BITSET && cmd != linux.FUTEX_WAIT_REQUEUE_PI && cmd != linux.FUTEX_LOCK_PI2 {
+		return 0, unix.ENOSYS
+	}
 	k := t.Kernel()
-	readDeadline := func(abs bool) (time.Time, error) {
+	readDeadline := func(abs, realtime bool) (time.Time, error) {
 		if timeout == 0 {
 			return time.Time{}, nil
 		}
@@ -158,10 +161,8 @@ func Futex(t *kernel.Task, a *kernel.SyscallArgs) (uint64, error) {
 		bitset := uint32(linux.FUTEX_BITSET_MATCH_ANY)
 		if cmd == linux.FUTEX_WAIT_BITSET {
 			bitset = val3
-		} else if realtime {
-			return 0, unix.ENOSYS
 		}
-		deadline, err := readDeadline(cmd == linux.FUTEX_WAIT_BITSET)
+		deadline, err := readDeadline(cmd == linux.FUTEX_WAIT_BITSET, realtime)
 		if err != nil {
 			return 0, err
 		}
@@ -174,11 +175,28 @@ func Futex(t *kernel.Task, a *kernel.SyscallArgs) (uint64, error) {
 		n, err := k.FutexWake(t, addr, private, int(val), bitset)
 		return uint64(n), err
 	case linux.FUTEX_REQUEUE, linux.FUTEX_CMP_REQUEUE:
+		if int32(val) < 0 || int32(timeout) < 0 {
+			return 0, unix.EINVAL
+		}
 		n, err := k.FutexRequeue(t, addr, addr2, private, int(val), int(uint32(timeout)), cmd == linux.FUTEX_CMP_REQUEUE, val3)
 		return uint64(n), err
 	case linux.FUTEX_WAKE_OP:
 		n, err := k.FutexWakeOp(t, addr, addr2, private, int(val), int(uint32(timeout)), val3)
 		return uint64(n), err
+	case linux.FUTEX_LOCK_PI, linux.FUTEX_LOCK_PI2, linux.FUTEX_TRYLOCK_PI:
+		try := cmd == linux.FUTEX_TRYLOCK_PI
+		var deadline time.Time
+		if !try {
+			// LOCK_PI's absolute timeout is on CLOCK_REALTIME; LOCK_PI2's
+			// on CLOCK_MONOTONIC unless FUTEX_CLOCK_REALTIME says so.
+			var err error
+			if deadline, err = readDeadline(true, realtime || cmd == linux.FUTEX_LOCK_PI); err != nil {
+				return 0, err
+			}
+		}
+		return 0, k.FutexLockPI(t, addr, private, try, deadline)
+	case linux.FUTEX_UNLOCK_PI:
+		return 0, k.FutexUnlockPI(t, addr, private)
 	}
 	return 0, unix.ENOSYS
 }
