@@ -43,9 +43,16 @@ const (
 
 var (
 	mu       sync.Mutex
-	abstract = map[string]*Socket{}
+	abstract = map[abstractKey]*Socket{}
 	paths    = map[socket.PathKey]*Socket{}
 )
+
+// abstractKey names an abstract socket: like Linux, each socket type has
+// its own abstract namespace.
+type abstractKey struct {
+	stype int
+	name  string
+}
 
 // message is one datagram/record, or one write of a stream.
 type message struct {
@@ -188,21 +195,23 @@ func (s *Socket) Bind(c *socket.Caller, addr []byte) error {
 		return err
 	}
 	mu.Lock()
-	if s.name != "" || s.binding {
-		mu.Unlock()
-		return unix.EINVAL
-	}
-	if name == "" {
+	if name == "" && !s.binding {
+		// Autobinding a bound socket succeeds and changes nothing.
 		err := s.autobindLocked()
 		mu.Unlock()
 		return err
 	}
+	if s.name != "" || s.binding {
+		mu.Unlock()
+		return unix.EINVAL
+	}
 	if name[0] == 0 {
 		defer mu.Unlock()
-		if _, ok := abstract[name]; ok {
+		k := abstractKey{s.stype, name}
+		if _, ok := abstract[k]; ok {
 			return unix.EADDRINUSE
 		}
-		abstract[name] = s
+		abstract[k] = s
 		s.name = name
 		return nil
 	}
@@ -229,27 +238,43 @@ func (s *Socket) Bind(c *socket.Caller, addr []byte) error {
 	return nil
 }
 
-// autobindLocked binds to a random abstract name of 5 hex digits.
+// autobindLocked binds an unbound socket to a random abstract name of 5 hex
+// digits.
 func (s *Socket) autobindLocked() error {
+	if s.name != "" {
+		return nil
+	}
 	for i := 0; i < 0x100000; i++ {
-		n := fmt.Sprintf("\x00%05x", rand.IntN(0x100000))
-		if _, ok := abstract[n]; !ok {
-			abstract[n] = s
-			s.name = n
+		k := abstractKey{s.stype, fmt.Sprintf("\x00%05x", rand.IntN(0x100000))}
+		if _, ok := abstract[k]; !ok {
+			abstract[k] = s
+			s.name = k.name
 			return nil
 		}
 	}
 	return unix.ENOSPC
 }
 
-// lookup finds the socket bound to name.
-func lookup(c *socket.Caller, name string) (*Socket, error) {
+// autobindForCreds gives a socket with SO_PASSCRED a name before it
+// connects or sends, as Linux does, so that receivers can tell senders
+// apart.
+func (s *Socket) autobindForCreds() error {
+	mu.Lock()
+	defer mu.Unlock()
+	if !s.passcred || s.binding {
+		return nil
+	}
+	return s.autobindLocked()
+}
+
+// lookup finds the socket of type stype bound to name.
+func lookup(c *socket.Caller, stype int, name string) (*Socket, error) {
 	if name == "" {
 		return nil, unix.EINVAL
 	}
 	if name[0] == 0 {
 		mu.Lock()
-		t := abstract[name]
+		t := abstract[abstractKey{stype, name}]
 		mu.Unlock()
 		if t == nil {
 			return nil, unix.ECONNREFUSED
@@ -296,6 +321,9 @@ func (s *Socket) Listen(c *socket.Caller, backlog int) error {
 
 // Accept implements socket.Socket.
 func (s *Socket) Accept(c *socket.Caller, fileFlags uint32) (*vfs.File, []byte, error) {
+	if !s.connOriented() {
+		return nil, nil, unix.EOPNOTSUPP
+	}
 	var ns notes
 	mu.Lock()
 	if s.state != stateListening {
@@ -344,7 +372,10 @@ func (s *Socket) Connect(c *socket.Caller, addr []byte) error {
 	if err != nil {
 		return err
 	}
-	t, err := lookup(c, name)
+	if err := s.autobindForCreds(); err != nil {
+		return err
+	}
+	t, err := lookup(c, s.stype, name)
 	if err != nil {
 		return err
 	}
@@ -401,11 +432,10 @@ func (s *Socket) Shutdown(c *socket.Caller, how int) error {
 	var ns notes
 	mu.Lock()
 	defer ns.unlock()
-	if s.connOriented() && s.state != stateConnected {
-		return unix.ENOTCONN
-	}
+	// Unlike TCP, Linux's AF_UNIX shutdown needs no connection: it only
+	// records the shutdown (and passes it to a connected peer).
 	peer := s.peer
-	if !s.connOriented() {
+	if !s.connOriented() || s.state != stateConnected {
 		peer = nil
 	}
 	if how == unix.SHUT_RD || how == unix.SHUT_RDWR {
@@ -473,9 +503,14 @@ func (s *Socket) SendMsg(c *socket.Caller, src []byte, to []byte, cm *socket.Con
 			if err != nil {
 				return 0, err
 			}
-			if target, err = lookup(c, name); err != nil {
+			if target, err = lookup(c, s.stype, name); err != nil {
 				return 0, err
 			}
+		}
+	}
+	if !s.connOriented() {
+		if err := s.autobindForCreds(); err != nil {
+			return 0, err
 		}
 	}
 	creds := c.RealCreds
@@ -532,9 +567,6 @@ func (s *Socket) SendMsg(c *socket.Caller, src []byte, to []byte, cm *socket.Con
 	if target == nil {
 		target = s.peer
 		if target == nil {
-			if s.everConn {
-				return 0, unix.ECONNREFUSED
-			}
 			return 0, unix.ENOTCONN
 		}
 	}
@@ -612,7 +644,10 @@ func (s *Socket) RecvMsg(c *socket.Caller, dst []byte, flags int, controlLen int
 		}
 	}
 	first := s.recvQ[0]
-	r.From = encodeAddr(first.from)
+	if first.from != "" {
+		// An unbound sender has no address at all (msg_namelen 0).
+		r.From = encodeAddr(first.from)
+	}
 	if wantCreds {
 		cr := first.creds
 		r.Control.Creds = &cr
@@ -656,9 +691,6 @@ func (s *Socket) RecvMsg(c *socket.Caller, dst []byte, flags int, controlLen int
 		if !peek {
 			s.recvQ = s.recvQ[1:]
 			consumed = len(first.data)
-		}
-		if s.stype == unix.SOCK_SEQPACKET {
-			r.Flags |= unix.MSG_EOR
 		}
 	}
 	if !peek {
@@ -733,8 +765,8 @@ func (s *Socket) closeLocked(ns *notes) {
 	s.closed = true
 	if s.name != "" {
 		if s.name[0] == 0 {
-			if abstract[s.name] == s {
-				delete(abstract, s.name)
+			if k := (abstractKey{s.stype, s.name}); abstract[k] == s {
+				delete(abstract, k)
 			}
 		} else if s.key != nil && paths[*s.key] == s {
 			delete(paths, *s.key)

@@ -326,8 +326,9 @@ func TestListenConnectAccept(t *testing.T) {
 		t.Errorf("second connect: %v", err)
 	}
 	d := New(nil, unix.SOCK_DGRAM)
-	if err := d.Connect(c, addr(name)); err != unix.EPROTOTYPE {
-		t.Errorf("dgram to stream: %v", err)
+	// Abstract names are per type: no datagram socket has this one.
+	if err := d.Connect(c, addr(name)); err != unix.ECONNREFUSED {
+		t.Errorf("dgram to stream: %v, want ECONNREFUSED", err)
 	}
 	d.Release(testCtx)
 	if l.Readiness(waiter.EventIn) == 0 {
@@ -391,8 +392,8 @@ func TestPathBindAndDgramAddress(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, r, _ := recvString(s, 10, 0)
-	if len(r.From) != 2 {
-		t.Errorf("from of unbound sender %q", r.From)
+	if r.From != nil {
+		t.Errorf("from of unbound sender %q, want none (msg_namelen 0)", r.From)
 	}
 	for _, bad := range [][]byte{{1}, {2, 0, 'x'}} {
 		if err := New(nil, unix.SOCK_DGRAM).Bind(c, bad); err != unix.EINVAL {
@@ -411,4 +412,84 @@ func TestPasscred(t *testing.T) {
 	if r.Control.Creds == nil || r.Control.Creds.PID != 42 {
 		t.Errorf("creds %+v", r.Control.Creds)
 	}
+}
+
+func TestAbstractNamespacePerType(t *testing.T) {
+	c := newCaller(1)
+	name := abstractName()
+	st := New(nil, unix.SOCK_STREAM)
+	if err := st.Bind(c, addr(name)); err != nil {
+		t.Fatal(err)
+	}
+	if err := New(nil, unix.SOCK_STREAM).Bind(c, addr(name)); err != unix.EADDRINUSE {
+		t.Errorf("second stream bind: %v, want EADDRINUSE", err)
+	}
+	dg := New(nil, unix.SOCK_DGRAM)
+	if err := dg.Bind(c, addr(name)); err != nil {
+		t.Errorf("dgram bind of a stream socket's name: %v, want success", err)
+	}
+	if err := New(nil, unix.SOCK_SEQPACKET).Connect(c, addr(name)); err != unix.ECONNREFUSED {
+		t.Errorf("seqpacket connect: %v, want ECONNREFUSED", err)
+	}
+	st.Release(testCtx)
+	dg.Release(testCtx)
+}
+
+func TestAutobind(t *testing.T) {
+	c := newCaller(1)
+	s := New(nil, unix.SOCK_DGRAM)
+	defer s.Release(testCtx)
+	if err := s.Bind(c, addr("")); err != nil {
+		t.Fatal(err)
+	}
+	first, _ := s.SockName()
+	if len(first) != 8 || first[2] != 0 {
+		t.Fatalf("autobound name %q, want \\0 and 5 hex digits", first)
+	}
+	if err := s.Bind(c, addr("")); err != nil {
+		t.Errorf("autobind of a bound socket: %v, want success", err)
+	}
+	if again, _ := s.SockName(); string(again) != string(first) {
+		t.Errorf("name changed from %q to %q", first, again)
+	}
+
+	// A datagram sender with SO_PASSCRED is autobound when it sends.
+	a, b := NewPair(nil, unix.SOCK_DGRAM, c.Creds)
+	defer a.Release(testCtx)
+	defer b.Release(testCtx)
+	if err := a.SetSockOpt(c, unix.SOL_SOCKET, unix.SO_PASSCRED, socket.Int32(1)); err != nil {
+		t.Fatal(err)
+	}
+	mustSend(t, a, "x")
+	if n, _ := a.SockName(); len(n) != 8 {
+		t.Errorf("sender with SO_PASSCRED has name %q after a send, want an autobound one", n)
+	}
+}
+
+func TestLinuxErrnos(t *testing.T) {
+	c := newCaller(1)
+	d := New(nil, unix.SOCK_DGRAM)
+	if _, _, err := d.Accept(c, 0); err != unix.EOPNOTSUPP {
+		t.Errorf("accept on a datagram socket: %v, want EOPNOTSUPP", err)
+	}
+	if err := New(nil, unix.SOCK_STREAM).Shutdown(c, unix.SHUT_RDWR); err != nil {
+		t.Errorf("shutdown of an unconnected stream socket: %v, want success", err)
+	}
+	// A datagram socket whose peer closed: ECONNREFUSED once, then it is
+	// disconnected.
+	name := abstractName()
+	srv := New(nil, unix.SOCK_DGRAM)
+	if err := srv.Bind(c, addr(name)); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Connect(c, addr(name)); err != nil {
+		t.Fatal(err)
+	}
+	srv.Release(testCtx)
+	for _, want := range []error{unix.ECONNREFUSED, unix.ENOTCONN} {
+		if _, err := d.SendMsg(c, []byte("x"), nil, nil, 0); err != want {
+			t.Errorf("send to a closed peer: %v, want %v", err, want)
+		}
+	}
+	d.Release(testCtx)
 }

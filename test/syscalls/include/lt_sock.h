@@ -1,0 +1,67 @@
+/*
+ * lt_sock.h: socket helpers for the conformance suite's sockets/ programs
+ * (include after lt.h).
+ */
+#ifndef LT_SOCK_H
+#define LT_SOCK_H
+
+#include <stddef.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+
+/*
+ * un_path fills a pathname AF_UNIX address for name relative to the case's
+ * scratch directory, which becomes the working directory (absolute scratch
+ * paths may not fit in sun_path). It returns the address length.
+ */
+static socklen_t un_path(struct sockaddr_un *a, const char *name)
+{
+	if (chdir(lt_tmpdir()) != 0)
+		ABORT("chdir %s: %s", lt_tmpdir(), strerror(errno));
+	memset(a, 0, sizeof(*a));
+	a->sun_family = AF_UNIX;
+	strcpy(a->sun_path, name);
+	return offsetof(struct sockaddr_un, sun_path) + strlen(name) + 1;
+}
+
+/* un_abstract fills an abstract address "\0name" and returns its length. */
+static socklen_t un_abstract(struct sockaddr_un *a, const char *name)
+{
+	memset(a, 0, sizeof(*a));
+	a->sun_family = AF_UNIX;
+	memcpy(a->sun_path + 1, name, strlen(name));
+	return offsetof(struct sockaddr_un, sun_path) + 1 + strlen(name);
+}
+
+/* un_bound returns a socket of type type bound to the path name. */
+static int un_bound(int type, const char *name)
+{
+	struct sockaddr_un a;
+	socklen_t len = un_path(&a, name);
+	int s = REQUIRE_OK(socket(AF_UNIX, type, 0));
+	REQUIRE_OK(bind(s, (struct sockaddr *)&a, len));
+	return s;
+}
+
+/* un_listener returns a socket of type type listening on the path name. */
+static int un_listener(int type, const char *name, int backlog)
+{
+	int l = un_bound(type, name);
+	REQUIRE_OK(listen(l, backlog));
+	return l;
+}
+
+/* un_connect returns a socket of type type connected to the path name. */
+static int un_connect(int type, const char *name)
+{
+	struct sockaddr_un a;
+	socklen_t len = un_path(&a, name);
+	int c = REQUIRE_OK(socket(AF_UNIX, type, 0));
+	REQUIRE_OK(connect(c, (struct sockaddr *)&a, len));
+	return c;
+}
+
+/* A pointer the compiler cannot see through (it warns about (void *)1). */
+static void *volatile bad_ptr = (void *)1;
+
+#endif /* LT_SOCK_H */
