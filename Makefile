@@ -11,7 +11,7 @@ TEST_FLAGS ?=
 # Debian packages the build and the tests need (tool to look for: package).
 DEB_TOOLS := busybox:busybox-static python3:python3 gcc:gcc make:make git:git
 
-.PHONY: all build install deps test vet bench clean syscalls
+.PHONY: all build install deps test vet bench clean syscalls syscalls-doc
 
 all: build
 
@@ -53,6 +53,12 @@ test: deps build vet
 SYSCALLS_RUN ?= TestConformance
 syscalls: deps build
 	RUNSC_LITE_BINARY=$(CURDIR)/$(BIN) $(GO) test -count=1 -timeout $(TEST_TIMEOUT) -run '$(SYSCALLS_RUN)' $(SYSCALLS_FLAGS) ./test/syscalls
+
+# docs/syscalls.md is generated from the syscall table; a test in
+# runsc-lite/ fails when it differs from what the command prints.
+syscalls-doc: build
+	mkdir -p docs
+	$(BIN) syscalls --format markdown > docs/syscalls.md
 
 # Benchmarks (bench/): a main package is run, a test package benchmarked.
 bench: deps build

@@ -53,6 +53,7 @@ var commands []*command
 func init() {
 	commands = []*command{
 		doCommand,
+		syscallsCommand,
 		versionCommand,
 		helpCommand,
 		bootCommand,

@@ -25,6 +25,10 @@ type SyscallFn func(t *Task, a *SyscallArgs) (uint64, error)
 type Syscall struct {
 	Name string
 	Fn   SyscallFn
+	// Partial says what Fn leaves out of the Linux call (flags,
+	// commands or modes it rejects or ignores); empty when Fn implements
+	// the whole call. `runsc-lite syscalls` and docs/syscalls.md show it.
+	Partial string
 }
 
 // SyscallArgs are the six argument registers.

@@ -142,6 +142,16 @@ func Syscalls() map[uintptr]kernel.Syscall {
 	add(unix.SYS_FADVISE64, "fadvise64", Fadvise64)
 	// memfd.go
 	add(unix.SYS_MEMFD_CREATE, "memfd_create", MemfdCreate)
+
+	// What the handlers leave out, for the syscall table.
+	partial := func(nr uintptr, missing string) {
+		s := t[nr]
+		s.Partial = missing
+		t[nr] = s
+	}
+	partial(unix.SYS_PREADV2, "RWF_NOAPPEND, RWF_ATOMIC and RWF_DONTCACHE: EOPNOTSUPP")
+	partial(unix.SYS_PWRITEV2, "RWF_NOAPPEND, RWF_ATOMIC and RWF_DONTCACHE: EOPNOTSUPP")
+	partial(unix.SYS_IOCTL, "FIOCLEX, FIONCLEX, FIONBIO, FIOASYNC, FIOQSIZE, FIGETBSZ and the requests the file itself defines (terminals, sockets, pipes); anything else ENOTTY")
 	return t
 }
 

@@ -13,23 +13,21 @@ import (
 // Syscalls returns the process system calls.
 func Syscalls() map[uintptr]kernel.Syscall {
 	m := map[uintptr]kernel.Syscall{
-		unix.SYS_CLONE:           {Name: "clone", Fn: Clone},
-		unix.SYS_CLONE3:          {Name: "clone3", Fn: enosys},
+		unix.SYS_CLONE:           {Name: "clone", Fn: Clone, Partial: "namespaces (CLONE_NEW*): EPERM; CLONE_PIDFD: EINVAL"},
 		unix.SYS_FORK:            {Name: "fork", Fn: Fork},
 		unix.SYS_VFORK:           {Name: "vfork", Fn: Vfork},
 		unix.SYS_EXECVE:          {Name: "execve", Fn: Execve},
 		unix.SYS_EXECVEAT:        {Name: "execveat", Fn: Execveat},
 		unix.SYS_EXIT:            {Name: "exit", Fn: Exit},
 		unix.SYS_EXIT_GROUP:      {Name: "exit_group", Fn: ExitGroup},
-		unix.SYS_WAIT4:           {Name: "wait4", Fn: Wait4},
+		unix.SYS_WAIT4:           {Name: "wait4", Fn: Wait4, Partial: "the rusage result is all zeros"},
 		unix.SYS_WAITID:          {Name: "waitid", Fn: Waitid},
-		unix.SYS_FUTEX:           {Name: "futex", Fn: Futex},
+		unix.SYS_FUTEX:           {Name: "futex", Fn: Futex, Partial: "priority-inheritance operations (LOCK_PI, UNLOCK_PI, TRYLOCK_PI, *_REQUEUE_PI) and FUTEX_WAIT with FUTEX_CLOCK_REALTIME: ENOSYS"},
 		unix.SYS_SET_TID_ADDRESS: {Name: "set_tid_address", Fn: SetTidAddress},
 		unix.SYS_SET_ROBUST_LIST: {Name: "set_robust_list", Fn: SetRobustList},
 		unix.SYS_GET_ROBUST_LIST: {Name: "get_robust_list", Fn: GetRobustList},
 		unix.SYS_ARCH_PRCTL:      {Name: "arch_prctl", Fn: ArchPrctl},
-		unix.SYS_PRCTL:           {Name: "prctl", Fn: Prctl},
-		unix.SYS_RSEQ:            {Name: "rseq", Fn: enosys},
+		unix.SYS_PRCTL:           {Name: "prctl", Fn: Prctl, Partial: "PR_SET_SECCOMP and options not listed in prctl.go: EINVAL; PR_SET_MM, PR_SET_PTRACER, PR_SET_TIMERSLACK, PR_SET_VMA, PR_SET_THP_DISABLE and PR_MCE_KILL are accepted and ignored"},
 	}
 	for nr, s := range identitySyscalls() {
 		m[nr] = s
@@ -39,5 +37,3 @@ func Syscalls() map[uintptr]kernel.Syscall {
 	}
 	return m
 }
-
-func enosys(*kernel.Task, *kernel.SyscallArgs) (uint64, error) { return 0, unix.ENOSYS }

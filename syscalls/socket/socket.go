@@ -50,6 +50,11 @@ func Syscalls() map[uintptr]kernel.Syscall {
 	add(unix.SYS_RECVMSG, "recvmsg", Recvmsg)
 	add(unix.SYS_SENDMMSG, "sendmmsg", Sendmmsg)
 	add(unix.SYS_RECVMMSG, "recvmmsg", Recvmmsg)
+
+	// What the handlers leave out, for the syscall table.
+	s := t[unix.SYS_SOCKET]
+	s.Partial = "AF_UNIX, AF_INET and AF_INET6 (TCP, UDP, ICMP datagrams) and AF_NETLINK (NETLINK_ROUTE) only; SOCK_RAW in AF_INET*: EPERM; other families EAFNOSUPPORT"
+	t[unix.SYS_SOCKET] = s
 	return t
 }
 
