@@ -143,10 +143,8 @@ func GenericSeek(off int64, whence int, cur, size int64) (int64, error) {
 	case unix.SEEK_SET:
 		n = off
 	case unix.SEEK_CUR:
+		// An overflow wraps negative and is EINVAL below, as in Linux.
 		n = cur + off
-		if off > 0 && n < cur {
-			return 0, unix.EOVERFLOW
-		}
 	case unix.SEEK_END:
 		if size < 0 {
 			return 0, unix.EINVAL
@@ -516,17 +514,22 @@ func (f *File) Allocate(ctx Context, mode uint32, off, length int64) error {
 	if !f.writable {
 		return unix.EBADF
 	}
-	if f.isDir {
+	// Linux checks the file type before the file system: pipes are
+	// ESPIPE, directories EISDIR, anything else but a regular file or a
+	// block device ENODEV.
+	switch ft := f.loc.Dentry.FileType(); {
+	case ft == unix.S_IFIFO:
+		return unix.ESPIPE
+	case ft == unix.S_IFDIR:
 		return unix.EISDIR
+	case ft != unix.S_IFREG && ft != unix.S_IFBLK:
+		return unix.ENODEV
 	}
 	if f.loc.Mount.ReadOnly() {
 		return unix.EROFS
 	}
 	a, ok := f.impl.(Allocator)
 	if !ok {
-		if _, ok := f.impl.(StreamFile); ok {
-			return unix.ESPIPE
-		}
 		return unix.EOPNOTSUPP
 	}
 	return a.Allocate(ctx, mode, off, length)

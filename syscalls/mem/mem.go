@@ -80,6 +80,9 @@ func Mmap(t *kernel.Task, a *kernel.SyscallArgs) (uint64, error) {
 		return 0, err
 	}
 	defer f.DecRef(t.VFSContext())
+	if f.IsPath() {
+		return 0, unix.EBADF // O_PATH descriptors refuse all I/O
+	}
 	release, err := fileMapOpts(t, f, &o)
 	if err != nil {
 		return 0, err
