@@ -13,10 +13,30 @@ type anonFS struct{}
 func (anonFS) Name() string { return "anon_inodefs" }
 
 func (anonFS) StatFS(Context) (Statfs, error) {
-	return Statfs{Type: 0x09041934, Bsize: 4096, Namelen: NameMax}, nil
+	return Statfs{Type: anonInodeMagic, Bsize: 4096, Namelen: NameMax}, nil
 }
 
 func (anonFS) Release() {}
+
+// Magic numbers of the pseudo file systems Linux keeps anonymous files on;
+// fstatfs shows which one a file is on.
+const (
+	anonInodeMagic = 0x09041934
+	pipefsMagic    = 0x50495045
+	sockfsMagic    = 0x534f434b
+)
+
+// anonMagic returns the statfs f_type of an anonymous file of type ftype:
+// Linux has pipes on pipefs and sockets on sockfs, the rest on anon_inodefs.
+func anonMagic(ftype uint32) int64 {
+	switch ftype {
+	case unix.S_IFIFO:
+		return pipefsMagic
+	case unix.S_IFSOCK:
+		return sockfsMagic
+	}
+	return anonInodeMagic
+}
 
 func (v *VFS) anonMount() *Mount {
 	v.anonOnce.Do(func() {

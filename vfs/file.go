@@ -416,7 +416,9 @@ func (f *File) Offset() int64 {
 
 // IterDirents calls cb for the directory entries from the file offset on,
 // advancing the offset past each entry cb accepts (returns true), until cb
-// returns false or the directory ends. ENOTDIR if this is not a directory.
+// returns false or the directory ends. ENOTDIR if this is not a directory,
+// ENOENT if it has been removed (as Linux's iterate_dir does for a dead
+// directory).
 func (f *File) IterDirents(ctx Context, cb func(Dirent) bool) error {
 	if f.impl == nil {
 		return unix.EBADF
@@ -424,6 +426,9 @@ func (f *File) IterDirents(ctx Context, cb func(Dirent) bool) error {
 	d, ok := f.impl.(DirFile)
 	if !ok {
 		return unix.ENOTDIR
+	}
+	if f.loc.Dentry != nil && f.loc.Dentry.IsDead() {
+		return unix.ENOENT
 	}
 	f.offMu.Lock()
 	defer f.offMu.Unlock()
@@ -634,5 +639,9 @@ func (f *File) RemoveXattr(ctx Context, name string) error {
 
 // StatFS implements fstatfs(2).
 func (f *File) StatFS(ctx Context) (Statfs, error) {
-	return f.loc.Mount.fs.impl.StatFS(ctx)
+	s, err := f.loc.Mount.fs.impl.StatFS(ctx)
+	if _, anon := f.loc.Mount.fs.impl.(anonFS); anon && err == nil {
+		s.Type = anonMagic(f.loc.Dentry.ftype)
+	}
+	return s, err
 }

@@ -511,6 +511,46 @@ func TestGetdents(t *testing.T) {
 	}
 }
 
+// A removed directory that is still open lists nothing: ENOENT, as
+// Linux's iterate_dir gives for a dead directory.
+func TestGetdentsRemovedDir(t *testing.T) {
+	e := newEnv(t)
+	e.mkdir("/d", 0o755)
+	f, err := e.v.OpenAt(e.ctx, e.root, e.root, "/d", unix.O_RDONLY|unix.O_DIRECTORY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.DecRef(e.ctx)
+	wantErr(t, "rmdir", e.v.Rmdir(e.ctx, e.root, e.root, "/d"), nil)
+	if _, err := f.Getdents64(e.ctx, make([]byte, 512)); err != unix.ENOENT {
+		t.Errorf("getdents64 of a removed directory: %v, want ENOENT", err)
+	}
+}
+
+// fstatfs of an anonymous file names the pseudo file system Linux keeps it
+// on.
+func TestAnonStatFS(t *testing.T) {
+	e := newEnv(t)
+	for _, tc := range []struct {
+		ftype uint32
+		want  int64
+	}{
+		{unix.S_IFIFO, 0x50495045},
+		{unix.S_IFSOCK, 0x534f434b},
+		{0, 0x09041934},
+	} {
+		in := &vfs.AnonInode{Mode: tc.ftype | 0o600, Ino: e.v.NewAnonIno()}
+		loc := e.v.NewAnonLocation("anon", in, tc.ftype)
+		f := e.v.NewFile(loc, nullFile{}, unix.O_RDWR)
+		loc.DecRef()
+		s, err := f.StatFS(e.ctx)
+		if err != nil || s.Type != tc.want {
+			t.Errorf("type %#o: statfs %#x, %v; want %#x", tc.ftype, s.Type, err, tc.want)
+		}
+		f.DecRef(e.ctx)
+	}
+}
+
 func TestTmpfile(t *testing.T) {
 	e := newEnv(t)
 	e.mkdir("/d", 0o755)

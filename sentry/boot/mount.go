@@ -40,10 +40,12 @@ type stdMount struct {
 
 func (s *sandbox) standardMounts() []stdMount {
 	return []stdMount{
-		{"/proc", vfs.MountNoExec, func() (*vfs.Filesystem, error) { return newProcFS(s), nil }},
-		{"/dev", 0, func() (*vfs.Filesystem, error) { return newDevFS(s) }},
+		// Flags as a Linux distribution mounts them (and as df and
+		// findmnt show them).
+		{"/proc", vfs.MountNoExec | vfs.MountNoSuid | vfs.MountNoDev, func() (*vfs.Filesystem, error) { return newProcFS(s), nil }},
+		{"/dev", vfs.MountNoSuid, func() (*vfs.Filesystem, error) { return newDevFS(s) }},
 		{"/dev/pts", vfs.MountNoExec | vfs.MountNoSuid, func() (*vfs.Filesystem, error) { return devpts.New(s.vfs) }},
-		{"/dev/shm", vfs.MountNoExec, func() (*vfs.Filesystem, error) {
+		{"/dev/shm", vfs.MountNoExec | vfs.MountNoSuid | vfs.MountNoDev, func() (*vfs.Filesystem, error) {
 			return tmpfs.New(s.vfs, s.mf, tmpfs.Options{RootMode: 0o1777, MaxBytes: s.tmpfsLimit})
 		}},
 	}

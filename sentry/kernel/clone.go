@@ -181,7 +181,10 @@ func (t *Task) Clone(a CloneArgs) (int32, error) {
 		tg := &ThreadGroup{k: k, leader: c, tasks: []*Task{c}, children: map[*ThreadGroup]struct{}{},
 			handlers: handlers, Limits: t.tg.Limits.copy(), parent: parent,
 			pgid: t.tg.pgid, sid: t.tg.sid, exitSignal: int32(f & linux.CSIGNAL),
-			childWait: make(chan struct{}), timers: newTGTimers()}
+			childWait: make(chan struct{}), timers: newTGTimers(),
+			// The child runs the same executable (/proc/PID/exe), as
+			// Linux's mm->exe_file is inherited by fork.
+			Ext: t.tg.Ext}
 		parent.children[tg] = struct{}{}
 		c.tg = tg
 	}

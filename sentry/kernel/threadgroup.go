@@ -48,6 +48,8 @@ type ThreadGroup struct {
 	sigWaiters waiter.Queue
 
 	// Per-process state owned by the syscall layer (e.g. /proc info).
+	// Its owner replaces it (on exec) and never mutates it in place:
+	// fork shares the parent's value with the child.
 	Ext any
 }
 
