@@ -77,7 +77,9 @@ func (t *Task) handleSignalsAndStops() bool {
 		if act.Flags&linux.SA_RESETHAND != 0 {
 			t.tg.handlers.actions[si.Signo] = SigAction{}
 		}
-		return false
+		// Like Linux, keep going: every signal still deliverable under
+		// the handler's mask gets a frame above this one, so the last
+		// one set up runs first.
 	}
 }
 

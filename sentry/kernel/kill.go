@@ -22,12 +22,13 @@ func (k *Kernel) Kill(sender *Task, pid int32, si *SigInfo) error {
 	}
 	switch {
 	case pid > 0:
+		// Any thread's ID names its process, as on Linux.
 		t := k.tasks[pid]
-		if t == nil || t.tg.leader != t {
+		if t == nil {
 			return unix.ESRCH
 		}
 		if t.tg.zombie {
-			return nil
+			return sender.signalPermLocked(t.tg.leader, si.Signo)
 		}
 		add(t.tg)
 	case pid == -1:
@@ -50,13 +51,66 @@ func (k *Kernel) Kill(sender *Task, pid int32, si *SigInfo) error {
 	if len(targets) == 0 {
 		return unix.ESRCH
 	}
+	// A group (or everyone) is signalled if any member may be; kill(-1)
+	// does not report EPERM at all.
+	var err error
+	sent := false
 	for _, tg := range targets {
-		if tg == k.init && si.Signo != 0 && !k.initAcceptsLocked(si.Signo) {
+		if e := sender.signalPermLocked(tg.leader, si.Signo); e != nil {
+			err = e
 			continue
 		}
-		tg.sendLocked(si, nil)
+		sent = true
+		k.sendFilteredLocked(tg, si, nil)
 	}
-	return nil
+	if sent || pid == -1 {
+		return nil
+	}
+	return err
+}
+
+// SendTo sends si from sender to target's process, or to target itself
+// when thread is set (tgkill, rt_tgsigqueueinfo), after the permission
+// check.
+func (k *Kernel) SendTo(sender, target *Task, si *SigInfo, thread bool) error {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if err := sender.signalPermLocked(target, si.Signo); err != nil {
+		return err
+	}
+	tg := target.tg
+	if !thread {
+		target = nil
+	}
+	return k.sendFilteredLocked(tg, si, target)
+}
+
+// sendFilteredLocked sends a signal generated inside the sandbox: init
+// drops what it would not accept from its own namespace.
+func (k *Kernel) sendFilteredLocked(tg *ThreadGroup, si *SigInfo, target *Task) error {
+	if tg == k.init && si.Signo != 0 && !k.initAcceptsLocked(si.Signo) {
+		return nil
+	}
+	return tg.sendLocked(si, target)
+}
+
+// signalPermLocked is Linux's check_kill_permission: a task may signal
+// its own process, a task whose real or saved uid matches its real or
+// effective uid, anyone with CAP_KILL, and send SIGCONT within its
+// session.
+func (sender *Task) signalPermLocked(target *Task, sig int32) error {
+	if sender == nil || sender.tg == target.tg {
+		return nil
+	}
+	c, tc := sender.Creds(), target.Creds()
+	if c.EffectiveUID == tc.SavedUID || c.EffectiveUID == tc.RealUID ||
+		c.RealUID == tc.SavedUID || c.RealUID == tc.RealUID || c.HasCap(unix.CAP_KILL) {
+		return nil
+	}
+	if sig == int32(unix.SIGCONT) && sender.tg.sid == target.tg.sid {
+		return nil
+	}
+	return unix.EPERM
 }
 
 // initAcceptsLocked reports whether init takes sig from inside its

@@ -184,31 +184,38 @@ func RtSigtimedwait(t *kernel.Task, a *kernel.SyscallArgs) (uint64, error) {
 
 // RtSigqueueinfo implements rt_sigqueueinfo(2).
 func RtSigqueueinfo(t *kernel.Task, a *kernel.SyscallArgs) (uint64, error) {
-	si, err := queueInfo(t, int32(a[1]), a[2])
+	pid := int32(a[0])
+	si, err := queueInfo(t, int32(a[1]), a[2], pid)
 	if err != nil {
 		return 0, err
 	}
-	target := t.Kernel().TaskByTID(int32(a[0]))
+	target := t.Kernel().TaskByTID(pid)
 	if target == nil {
 		return 0, unix.ESRCH
 	}
-	return 0, target.ThreadGroup().SendSignal(si)
+	return 0, t.Kernel().SendTo(t, target, si, false)
 }
 
 // RtTgsigqueueinfo implements rt_tgsigqueueinfo(2).
 func RtTgsigqueueinfo(t *kernel.Task, a *kernel.SyscallArgs) (uint64, error) {
-	si, err := queueInfo(t, int32(a[2]), a[3])
+	tgid, tid := int32(a[0]), int32(a[1])
+	if tgid <= 0 || tid <= 0 {
+		return 0, unix.EINVAL
+	}
+	si, err := queueInfo(t, int32(a[2]), a[3], tid)
 	if err != nil {
 		return 0, err
 	}
-	target := t.Kernel().TaskByTID(int32(a[1]))
-	if target == nil || target.ThreadGroup().ID() != int32(a[0]) {
+	target := t.Kernel().TaskByTID(tid)
+	if target == nil || target.ThreadGroup().ID() != tgid {
 		return 0, unix.ESRCH
 	}
-	return 0, target.SendSignal(si)
+	return 0, t.Kernel().SendTo(t, target, si, true)
 }
 
-func queueInfo(t *kernel.Task, sig int32, addr uint64) (*kernel.SigInfo, error) {
+// queueInfo reads the siginfo of rt_(tg)sigqueueinfo addressed to thread
+// (or process) id target.
+func queueInfo(t *kernel.Task, sig int32, addr uint64, target int32) (*kernel.SigInfo, error) {
 	if sig < 0 || sig > linux.NSIG {
 		return nil, unix.EINVAL
 	}
@@ -217,8 +224,9 @@ func queueInfo(t *kernel.Task, sig int32, addr uint64) (*kernel.SigInfo, error) 
 		return nil, unix.EFAULT
 	}
 	si := kernel.DecodeSigInfo(b)
-	// Only the kernel may claim kernel or positive si_codes to others.
-	if si.Code >= 0 || si.Code == linux.SI_TKILL {
+	// Only the kernel may claim kernel or positive si_codes (or tkill's)
+	// to others; to itself a thread may claim anything, as on Linux.
+	if (si.Code >= 0 || si.Code == linux.SI_TKILL) && target != t.TID() {
 		return nil, unix.EPERM
 	}
 	si.Signo = sig
@@ -291,8 +299,5 @@ func tgkill(t *kernel.Task, tgid, tid, sig int32) (uint64, error) {
 	if target == nil || (tgid != 0 && target.ThreadGroup().ID() != tgid) {
 		return 0, unix.ESRCH
 	}
-	if sig == 0 {
-		return 0, nil
-	}
-	return 0, target.SendSignal(userInfo(t, sig, linux.SI_TKILL))
+	return 0, t.Kernel().SendTo(t, target, userInfo(t, sig, linux.SI_TKILL), true)
 }

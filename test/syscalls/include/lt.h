@@ -278,6 +278,33 @@ static inline int lt_wait_exit(pid_t pid)
 	return -1;
 }
 
+/*
+ * lt_wait_sleeping waits (up to about 2 s) until thread tid of process pid
+ * is in an interruptible sleep (state S in /proc/PID/task/TID/stat), so
+ * that a signal sent next finds it blocked in its system call. It returns
+ * 0 once it is, -1 if it never was or has gone.
+ */
+static inline int lt_wait_sleeping(pid_t pid, pid_t tid)
+{
+	char path[64], buf[512];
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", (int)pid, (int)tid);
+	for (int i = 0; i < 2000; i++) {
+		int fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			return -1;
+		ssize_t n = read(fd, buf, sizeof(buf) - 1);
+		close(fd);
+		if (n > 0) {
+			buf[n] = 0;
+			char *p = strrchr(buf, ')');
+			if (p && p[1] == ' ' && p[2] == 'S')
+				return 0;
+		}
+		usleep(1000);
+	}
+	return -1;
+}
+
 /* lt_run_case runs one case in a child and prints its result line. */
 static int lt_run_case(struct lt_case *c)
 {
