@@ -42,6 +42,9 @@ type vma struct {
 	fileOff    int64    // file offset of start
 	name       string   // for /proc/PID/maps: path, "[heap]", "[stack]"
 	dev, ino   uint64
+	dontFork   bool // MADV_DONTFORK: a fork's child does not get it
+	wipeOnFork bool // MADV_WIPEONFORK: a fork's child gets it empty
+	locked     bool // mlock: counted in VmLck and against RLIMIT_MEMLOCK
 }
 
 func (v *vma) Less(o *vma) bool { return v.start < o.start }
@@ -64,6 +67,9 @@ type MM struct {
 	mu    sync.Mutex
 	vmas  *btree.BTreeG[*vma]
 	pages map[uint64]*pte
+
+	// lockFuture is mlockall(MCL_FUTURE): new mappings are locked.
+	lockFuture bool
 
 	// Layout, set by the loader and brk.
 	brkStart, brk uint64
@@ -216,7 +222,8 @@ func (m *MM) mergeLocked(addr uint64) {
 func mergeable(left, right *vma) bool {
 	if left.perm != right.perm || left.maxPerm != right.maxPerm || left.shared != right.shared ||
 		left.growsDown != right.growsDown || left.file != right.file || left.name != right.name ||
-		left.dev != right.dev || left.ino != right.ino {
+		left.dev != right.dev || left.ino != right.ino || left.dontFork != right.dontFork ||
+		left.wipeOnFork != right.wipeOnFork || left.locked != right.locked {
 		return false
 	}
 	return left.file == nil || left.fileOff+int64(left.end-left.start) == right.fileOff
@@ -319,7 +326,8 @@ func (m *MM) Map(o MapOpts) (uint64, error) {
 		o.MaxPerm = platform.AnyAccess
 	}
 	v := &vma{start: addr, end: addr + length, perm: o.Perm, maxPerm: o.MaxPerm, shared: o.Shared,
-		growsDown: o.GrowsDown, file: o.File, fileOff: o.Offset, name: o.Name, dev: o.Dev, ino: o.Ino}
+		growsDown: o.GrowsDown, file: o.File, fileOff: o.Offset, name: o.Name, dev: o.Dev, ino: o.Ino,
+		locked: m.lockFuture}
 	if o.File == nil && o.Shared {
 		// Shared anonymous memory stays shared across fork, also the
 		// pages touched only after it: they belong to an object.
@@ -332,13 +340,19 @@ func (m *MM) Map(o MapOpts) (uint64, error) {
 	m.mergeLocked(addr)
 	m.mergeLocked(addr + length)
 	if o.Populate {
-		for a := addr; a < addr+length; a += pageSize {
-			if _, err := m.faultLocked(a, platform.Access{Read: true}, false); err != nil {
-				break
-			}
-		}
+		m.populateLocked(addr, addr+length)
 	}
 	return addr, nil
+}
+
+// populateLocked makes the pages of [start, end) present, up to the first
+// that cannot be (MAP_POPULATE, mlock).
+func (m *MM) populateLocked(start, end uint64) {
+	for a := start; a < end; a += pageSize {
+		if _, err := m.faultLocked(a, platform.Access{Read: true}, false); err != nil {
+			return
+		}
+	}
 }
 
 // findGapLocked finds a free range of length bytes, preferring hint.
@@ -472,7 +486,8 @@ func (m *MM) Brk(addr uint64) uint64 {
 	newEnd := (addr + pageSize - 1) &^ (pageSize - 1)
 	switch {
 	case newEnd > oldEnd:
-		if m.overlapsLocked(oldEnd, newEnd) {
+		// Linux keeps a page free between the heap and the next mapping.
+		if newEnd+pageSize < newEnd || m.overlapsLocked(oldEnd, newEnd+pageSize) {
 			return m.brk
 		}
 		// Extend the heap vma if it ends at oldEnd, else make one.
@@ -491,7 +506,7 @@ func (m *MM) Brk(addr uint64) uint64 {
 
 // Remap implements mremap(2).
 func (m *MM) Remap(old, oldLen, newLen uint64, flags int, newAddr uint64) (uint64, error) {
-	const mayMove, fixed = 1, 2
+	const mayMove, fixed, dontUnmap = 1, 2, 4
 	if old&(pageSize-1) != 0 || newLen == 0 {
 		return 0, unix.EINVAL
 	}
@@ -506,15 +521,13 @@ func (m *MM) Remap(old, oldLen, newLen uint64, flags int, newAddr uint64) (uint6
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	v := m.findLocked(old)
-	if oldLen == 0 {
-		// Linux duplicates a shared mapping for old_size 0; private ones
-		// (the only ones programs do this with in practice) give EINVAL.
-		return 0, unix.EINVAL
-	}
 	if v == nil || old+oldLen > v.end {
 		return 0, unix.EFAULT
 	}
-	if flags&fixed == 0 {
+	if oldLen == 0 {
+		return m.duplicateLocked(v, old, newLen, flags&mayMove != 0, flags&fixed != 0, newAddr)
+	}
+	if flags&fixed == 0 && flags&dontUnmap == 0 {
 		if newLen <= oldLen {
 			m.removeRangeLocked(old+newLen, old+oldLen)
 			return old, nil
@@ -527,28 +540,21 @@ func (m *MM) Remap(old, oldLen, newLen uint64, flags int, newAddr uint64) (uint6
 		if flags&mayMove == 0 {
 			return 0, unix.ENOMEM
 		}
-		var ok bool
-		newAddr, ok = m.findGapLocked(0, newLen)
-		if !ok {
-			return 0, unix.ENOMEM
-		}
-	} else {
-		// newAddr is the guest's: newAddr+newLen may wrap past 2^64 (a
-		// fuzzer's mremap to 0xfffffffffffff000 made a vma ending below
-		// its start).
-		if newAddr&(pageSize-1) != 0 || newAddr+newLen > m.max || newAddr+newLen < newAddr {
-			return 0, unix.EINVAL
-		}
-		if newAddr < old+oldLen && old < newAddr+newLen {
-			return 0, unix.EINVAL
-		}
-		m.removeRangeLocked(newAddr, newAddr+newLen)
 	}
-	// Move: carve [old, old+oldLen) out as its own vma and relocate it.
+	newAddr, err := m.remapTargetLocked(old, oldLen, newLen, flags&fixed != 0, newAddr)
+	if err != nil {
+		return 0, err
+	}
+	// Move: carve [old, old+oldLen) out as its own vma and relocate it;
+	// with MREMAP_DONTUNMAP the old vma stays, emptied of its pages.
 	m.splitLocked(old)
 	m.splitLocked(old + oldLen)
 	src := m.findLocked(old)
-	m.vmas.Delete(src)
+	if flags&dontUnmap == 0 {
+		m.vmas.Delete(src)
+	} else if src.file != nil {
+		src.file.IncRef()
+	}
 	moved := *src
 	moved.start, moved.end = newAddr, newAddr+newLen
 	if newLen < oldLen {
@@ -576,9 +582,174 @@ func (m *MM) Remap(old, oldLen, newLen uint64, flags int, newAddr uint64) (uint6
 	return newAddr, nil
 }
 
-// DontNeed implements MADV_DONTNEED: private pages are dropped and refault
-// as zeroes (anonymous) or the file's contents.
-func (m *MM) DontNeed(addr, length uint64) error {
+// remapTargetLocked returns where mremap moves [old, old+oldLen) to, making
+// room there for MREMAP_FIXED.
+func (m *MM) remapTargetLocked(old, oldLen, newLen uint64, fixed bool, newAddr uint64) (uint64, error) {
+	if !fixed {
+		addr, ok := m.findGapLocked(0, newLen)
+		if !ok {
+			return 0, unix.ENOMEM
+		}
+		return addr, nil
+	}
+	// newAddr is the guest's: newAddr+newLen may wrap past 2^64 (a
+	// fuzzer's mremap to 0xfffffffffffff000 made a vma ending below its
+	// start).
+	if newAddr&(pageSize-1) != 0 || newAddr+newLen > m.max || newAddr+newLen < newAddr {
+		return 0, unix.EINVAL
+	}
+	if newAddr < old+oldLen && old < newAddr+newLen {
+		return 0, unix.EINVAL
+	}
+	m.removeRangeLocked(newAddr, newAddr+newLen)
+	return newAddr, nil
+}
+
+// duplicateLocked is mremap with old size 0: a second mapping of the same
+// shared object at old's offset. Private mappings cannot be duplicated.
+func (m *MM) duplicateLocked(v *vma, old, newLen uint64, mayMove, fixed bool, newAddr uint64) (uint64, error) {
+	if !v.shared {
+		return 0, unix.EINVAL
+	}
+	if !mayMove {
+		return 0, unix.ENOMEM
+	}
+	addr, err := m.remapTargetLocked(old, 0, newLen, fixed, newAddr)
+	if err != nil {
+		return 0, err
+	}
+	dup := *v
+	dup.start, dup.end = addr, addr+newLen
+	dup.fileOff = v.fileOff + int64(old-v.start)
+	v.file.IncRef()
+	m.vmas.ReplaceOrInsert(&dup)
+	return addr, nil
+}
+
+// NoLockLimit is the lock limit of a task that may lock any amount
+// (CAP_IPC_LOCK, or an infinite RLIMIT_MEMLOCK).
+const NoLockLimit = ^uint64(0)
+
+// Lock implements mlock (lock) and munlock on the pages holding [addr,
+// addr+length): every page must be mapped (ENOMEM), and the bytes locked
+// may not exceed limit (ENOMEM). Locking makes the pages present unless
+// onFault (MLOCK_ONFAULT).
+func (m *MM) Lock(addr, length uint64, lock, onFault bool, limit uint64) error {
+	start := addr &^ (pageSize - 1)
+	end := (addr + length + pageSize - 1) &^ (pageSize - 1)
+	if end < start || end > m.max {
+		return unix.ENOMEM
+	}
+	if start == end {
+		return nil
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for a := start; a < end; {
+		v := m.findLocked(a)
+		if v == nil {
+			return unix.ENOMEM
+		}
+		a = v.end
+	}
+	if lock && m.lockedBytesLocked(0, start)+(end-start)+m.lockedBytesLocked(end, m.max) > limit {
+		return unix.ENOMEM
+	}
+	m.setLockedLocked(start, end, lock, onFault)
+	return nil
+}
+
+// LockAll implements mlockall (current: the mappings there are now, future:
+// the ones made later) with Lock's limit, and munlockall (lock false).
+func (m *MM) LockAll(lock, current, future, onFault bool, limit uint64) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if !lock {
+		m.lockFuture = false
+		m.setLockedLocked(0, m.max, false, false)
+		return nil
+	}
+	if current {
+		if m.lockedBytesLocked(0, m.max)+m.unlockedBytesLocked() > limit {
+			return unix.ENOMEM
+		}
+		m.setLockedLocked(0, m.max, true, onFault)
+	}
+	m.lockFuture = future
+	return nil
+}
+
+// lockedBytesLocked is the size of the locked vmas within [start, end).
+func (m *MM) lockedBytesLocked(start, end uint64) uint64 {
+	var n uint64
+	m.vmas.Ascend(func(v *vma) bool {
+		if v.locked && v.start < end && v.end > start {
+			n += min(v.end, end) - max(v.start, start)
+		}
+		return true
+	})
+	return n
+}
+
+func (m *MM) unlockedBytesLocked() uint64 {
+	var n uint64
+	m.vmas.Ascend(func(v *vma) bool {
+		if !v.locked {
+			n += v.end - v.start
+		}
+		return true
+	})
+	return n
+}
+
+// setLockedLocked marks the vmas in [start, end) locked or not, and makes
+// the accessible pages of newly locked ones present unless onFault.
+func (m *MM) setLockedLocked(start, end uint64, lock, onFault bool) {
+	m.splitLocked(start)
+	m.splitLocked(end)
+	var vs []*vma
+	m.vmas.AscendRange(&vma{start: start}, &vma{start: end}, func(v *vma) bool {
+		vs = append(vs, v)
+		return true
+	})
+	for _, v := range vs {
+		v.locked = lock
+		if lock && !onFault && v.perm.Any() {
+			m.populateLocked(v.start, v.end)
+		}
+	}
+	for _, v := range vs {
+		m.mergeLocked(v.start)
+	}
+	m.mergeLocked(end)
+}
+
+// Advice is what madvise asks of a range of mappings.
+type Advice int
+
+// The kinds of advice that change something; every other one (a hint) only
+// has its range checked.
+const (
+	AdviceHint       Advice = iota
+	AdviceDontNeed          // drop private pages: they refault as zeroes or the file's
+	AdviceFree              // MADV_FREE: like DontNeed, private anonymous memory only
+	AdviceRemove            // MADV_REMOVE: free the backing of a shared writable range
+	AdviceDontFork          // MADV_DONTFORK
+	AdviceDoFork            // MADV_DOFORK
+	AdviceWipeOnFork        // MADV_WIPEONFORK: private anonymous memory only
+	AdviceKeepOnFork        // MADV_KEEPONFORK
+)
+
+// Puncher is a Mappable whose backing can be freed (MADV_REMOVE): the range
+// reads as zeroes afterwards.
+type Puncher interface {
+	Punch(off, length int64) error
+}
+
+// Advise implements madvise(2) on [addr, addr+length): each mapping in the
+// range gets the advice; ENOMEM when part of the range is not mapped (after
+// advising the parts that are, as Linux does).
+func (m *MM) Advise(addr, length uint64, adv Advice) error {
 	if addr&(pageSize-1) != 0 {
 		return unix.EINVAL
 	}
@@ -586,22 +757,88 @@ func (m *MM) DontNeed(addr, length uint64) error {
 	if end < addr || end > m.max {
 		return unix.EINVAL
 	}
+	if end == addr {
+		return nil
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	// Walk the vmas in the range, not its pages: the length is the guest's.
+	if adv >= AdviceDontFork {
+		// Flags are per vma: the range becomes vmas of its own.
+		m.splitLocked(addr)
+		m.splitLocked(end)
+	}
 	var vs []*vma
 	if v := m.findLocked(addr); v != nil {
 		vs = append(vs, v)
 	}
+	// Walk the vmas in the range, not its pages: the length is the guest's.
 	m.vmas.AscendRange(&vma{start: addr + 1}, &vma{start: end}, func(v *vma) bool {
 		vs = append(vs, v)
 		return true
 	})
+	covered := addr
+	hole := false
 	for _, v := range vs {
-		if !v.shared {
-			m.dropPagesLocked(max(addr, v.start), min(end, v.end))
+		hole = hole || v.start > covered
+		covered = v.end
+		if err := m.adviseLocked(v, max(addr, v.start), min(end, v.end), adv); err != nil {
+			return err
 		}
 	}
+	if hole || covered < end {
+		return unix.ENOMEM
+	}
+	if adv >= AdviceDontFork {
+		for _, v := range vs {
+			m.mergeLocked(v.start)
+		}
+		m.mergeLocked(end)
+	}
+	return nil
+}
+
+// adviseLocked applies adv to [start, end), which lies in v.
+func (m *MM) adviseLocked(v *vma, start, end uint64, adv Advice) error {
+	anonPrivate := v.file == nil && !v.shared
+	switch adv {
+	case AdviceDontNeed:
+		if !v.shared {
+			m.dropPagesLocked(start, end)
+		}
+	case AdviceFree:
+		if !anonPrivate {
+			return unix.EINVAL
+		}
+		m.dropPagesLocked(start, end)
+	case AdviceRemove:
+		return m.removeLocked(v, start, end)
+	case AdviceDontFork, AdviceDoFork:
+		v.dontFork = adv == AdviceDontFork
+	case AdviceWipeOnFork, AdviceKeepOnFork:
+		if !anonPrivate {
+			return unix.EINVAL
+		}
+		v.wipeOnFork = adv == AdviceWipeOnFork
+	}
+	return nil
+}
+
+// removeLocked frees the backing of [start, end) of v (MADV_REMOVE).
+func (m *MM) removeLocked(v *vma, start, end uint64) error {
+	if v.file == nil {
+		return unix.EINVAL
+	}
+	if !v.shared || !v.maxPerm.Write {
+		return unix.EACCES
+	}
+	p, ok := v.file.(Puncher)
+	if !ok {
+		return unix.EOPNOTSUPP
+	}
+	if err := p.Punch(v.fileOff+int64(start-v.start), int64(end-start)); err != nil {
+		return err
+	}
+	m.dropPagesLocked(start, end)
 	return nil
 }
 
@@ -618,8 +855,14 @@ func (m *MM) Fork(p platform.Platform) (*MM, error) {
 	c.ArgStart, c.ArgEnd, c.EnvStart, c.EnvEnd = m.ArgStart, m.ArgEnd, m.EnvStart, m.EnvEnd
 	c.Auxv = append([]uint64(nil), m.Auxv...)
 	var protect []uint64
+	special := false // some vma is not copied as is
 	m.vmas.Ascend(func(v *vma) bool {
+		special = special || v.dontFork || v.wipeOnFork
+		if v.dontFork {
+			return true
+		}
 		nv := *v
+		nv.locked = false // memory locks are not inherited
 		if v.file != nil {
 			v.file.IncRef()
 		}
@@ -627,6 +870,11 @@ func (m *MM) Fork(p platform.Platform) (*MM, error) {
 		return true
 	})
 	for a, p := range m.pages {
+		if special {
+			if v := c.findLocked(a); v == nil || v.wipeOnFork {
+				continue
+			}
+		}
 		m.mf.IncRef(p.off)
 		c.pages[a] = &pte{off: p.off, fromFile: p.fromFile}
 		if p.mapped.Write {
@@ -948,6 +1196,7 @@ type Mapping struct {
 	Offset     int64
 	Dev, Ino   uint64
 	Name       string
+	Locked     bool
 }
 
 // Mappings returns the address space's mappings in address order.
@@ -957,7 +1206,7 @@ func (m *MM) Mappings() []Mapping {
 	var out []Mapping
 	m.vmas.Ascend(func(v *vma) bool {
 		out = append(out, Mapping{Start: v.start, End: v.end, Perm: v.perm, Shared: v.shared,
-			Offset: v.fileOff, Dev: v.dev, Ino: v.ino, Name: v.name})
+			Offset: v.fileOff, Dev: v.dev, Ino: v.ino, Name: v.name, Locked: v.locked})
 		return true
 	})
 	return out

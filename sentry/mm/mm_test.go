@@ -297,3 +297,67 @@ func TestFaultBeyondEOF(t *testing.T) {
 		t.Errorf("fault past the mapping: %v, want EFAULT", err)
 	}
 }
+
+// TestForkAdvice checks MADV_DONTFORK and MADV_WIPEONFORK: the child lacks
+// the first mapping and gets the second empty; the parent keeps both.
+func TestForkAdvice(t *testing.T) {
+	m := newTestMM(t)
+	var addrs [2]uint64
+	for i, adv := range []Advice{AdviceDontFork, AdviceWipeOnFork} {
+		a, err := m.Map(MapOpts{Length: pageSize, Perm: platform.ReadWrite})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := m.CopyOut(a, []byte{7}); err != nil {
+			t.Fatal(err)
+		}
+		if err := m.Advise(a, pageSize, adv); err != nil {
+			t.Fatal(err)
+		}
+		addrs[i] = a
+	}
+	c, err := m.Fork(fakePlatform{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Release()
+	if c.IsMapped(addrs[0], pageSize) {
+		t.Error("MADV_DONTFORK mapping present in the child")
+	}
+	var b [1]byte
+	if _, err := c.CopyIn(addrs[1], b[:]); err != nil || b[0] != 0 {
+		t.Errorf("MADV_WIPEONFORK page in the child: %v, %v; want 0", b[0], err)
+	}
+	for _, a := range addrs {
+		if _, err := m.CopyIn(a, b[:]); err != nil || b[0] != 7 {
+			t.Errorf("parent's page %#x: %v, %v; want 7", a, b[0], err)
+		}
+	}
+}
+
+// TestLockLimit checks mlock's accounting against its limit.
+func TestLockLimit(t *testing.T) {
+	m := newTestMM(t)
+	a, err := m.Map(MapOpts{Length: 4 * pageSize, Perm: platform.ReadWrite})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		addr, length, limit uint64
+		want                error
+	}{
+		{a, pageSize, pageSize, nil},
+		{a, pageSize, pageSize, nil}, // already locked: not counted twice
+		{a + pageSize, pageSize, pageSize, unix.ENOMEM},
+		{a, 4 * pageSize, 4 * pageSize, nil},
+		{a, 5 * pageSize, NoLockLimit, unix.ENOMEM}, // not all mapped
+	}
+	for _, tc := range tests {
+		if err := m.Lock(tc.addr, tc.length, true, false, tc.limit); err != tc.want {
+			t.Errorf("Lock(%#x, %#x, limit %#x): %v, want %v", tc.addr, tc.length, tc.limit, err, tc.want)
+		}
+	}
+	if !m.Resident(a + 3*pageSize) {
+		t.Error("locked page not made present")
+	}
+}

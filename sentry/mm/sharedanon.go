@@ -68,3 +68,22 @@ func (s *sharedAnon) DecRef() {
 		s.mf.DecRef(p)
 	}
 }
+
+// Punch implements Puncher: the pages in the range are freed and read as
+// zeroes when next touched.
+func (s *sharedAnon) Punch(off, length int64) error {
+	s.mu.Lock()
+	var freed []int64
+	first, end := off/pageSize, (off+length+pageSize-1)/pageSize
+	for idx, p := range s.pages {
+		if idx >= first && idx < end {
+			freed = append(freed, p)
+			delete(s.pages, idx)
+		}
+	}
+	s.mu.Unlock()
+	for _, p := range freed {
+		s.mf.DecRef(p)
+	}
+	return nil
+}

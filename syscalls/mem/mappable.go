@@ -1,6 +1,8 @@
 package mem
 
 import (
+	"golang.org/x/sys/unix"
+
 	"github.com/runsc-lite/runsc-lite/sentry/kernel"
 	"github.com/runsc-lite/runsc-lite/sentry/mm"
 	"github.com/runsc-lite/runsc-lite/vfs"
@@ -60,3 +62,8 @@ func (m *fileMappable) Page(off int64) (int64, error) {
 
 func (m *fileMappable) IncRef() { m.f.IncRef() }
 func (m *fileMappable) DecRef() { m.f.DecRef(kernelCtx) }
+
+// Punch implements mm.Puncher (MADV_REMOVE) with fallocate's hole punching.
+func (m *fileMappable) Punch(off, length int64) error {
+	return m.f.Allocate(kernelCtx, unix.FALLOC_FL_PUNCH_HOLE|unix.FALLOC_FL_KEEP_SIZE, off, length)
+}

@@ -16,21 +16,19 @@ import (
 // Syscalls returns the memory system calls.
 func Syscalls() map[uintptr]kernel.Syscall {
 	return map[uintptr]kernel.Syscall{
-		unix.SYS_MMAP:     {Name: "mmap", Fn: Mmap},
-		unix.SYS_MUNMAP:   {Name: "munmap", Fn: Munmap},
-		unix.SYS_MPROTECT: {Name: "mprotect", Fn: Mprotect},
-		unix.SYS_MREMAP:   {Name: "mremap", Fn: Mremap, Partial: "MREMAP_DONTUNMAP: EINVAL"},
-		unix.SYS_BRK:      {Name: "brk", Fn: Brk},
-		unix.SYS_MADVISE:  {Name: "madvise", Fn: Madvise, Partial: "only DONTNEED, FREE and REMOVE (as DONTNEED) act; DONTFORK, WIPEONFORK and the hints are accepted and ignored"},
-		unix.SYS_MSYNC:    {Name: "msync", Fn: Msync},
-		unix.SYS_MINCORE:  {Name: "mincore", Fn: Mincore},
-		unix.SYS_MLOCK:    {Name: "mlock", Fn: mlockRange, Partial: "checks the range is mapped; nothing is locked (no RLIMIT_MEMLOCK accounting)"},
-		unix.SYS_MLOCK2:   {Name: "mlock2", Fn: mlockRange, Partial: "checks the range is mapped; nothing is locked (no RLIMIT_MEMLOCK accounting)"},
-		unix.SYS_MUNLOCK:  {Name: "munlock", Fn: mlockRange, Partial: "checks the range is mapped; nothing is locked (no RLIMIT_MEMLOCK accounting)"},
-		unix.SYS_MLOCKALL: {Name: "mlockall", Fn: mlockall, Partial: "flags are checked; nothing is locked"},
-		unix.SYS_MUNLOCKALL: {Name: "munlockall", Fn: func(*kernel.Task, *kernel.SyscallArgs) (uint64, error) {
-			return 0, nil
-		}},
+		unix.SYS_MMAP:       {Name: "mmap", Fn: Mmap},
+		unix.SYS_MUNMAP:     {Name: "munmap", Fn: Munmap},
+		unix.SYS_MPROTECT:   {Name: "mprotect", Fn: Mprotect},
+		unix.SYS_MREMAP:     {Name: "mremap", Fn: Mremap},
+		unix.SYS_BRK:        {Name: "brk", Fn: Brk},
+		unix.SYS_MADVISE:    {Name: "madvise", Fn: Madvise},
+		unix.SYS_MSYNC:      {Name: "msync", Fn: Msync},
+		unix.SYS_MINCORE:    {Name: "mincore", Fn: Mincore},
+		unix.SYS_MLOCK:      {Name: "mlock", Fn: mlock},
+		unix.SYS_MLOCK2:     {Name: "mlock2", Fn: mlock2},
+		unix.SYS_MUNLOCK:    {Name: "munlock", Fn: munlock},
+		unix.SYS_MLOCKALL:   {Name: "mlockall", Fn: mlockall},
+		unix.SYS_MUNLOCKALL: {Name: "munlockall", Fn: munlockall},
 	}
 }
 
@@ -154,7 +152,11 @@ func Mprotect(t *kernel.Task, a *kernel.SyscallArgs) (uint64, error) {
 // Mremap implements mremap(2).
 func Mremap(t *kernel.Task, a *kernel.SyscallArgs) (uint64, error) {
 	flags := int(a[3])
-	if flags&^(linux.MREMAP_MAYMOVE|linux.MREMAP_FIXED|linux.MREMAP_DONTUNMAP) != 0 || flags&linux.MREMAP_DONTUNMAP != 0 {
+	if flags&^(linux.MREMAP_MAYMOVE|linux.MREMAP_FIXED|linux.MREMAP_DONTUNMAP) != 0 {
+		return 0, unix.EINVAL
+	}
+	pageUp := func(n uint64) uint64 { return (n + linux.PageSize - 1) &^ (linux.PageSize - 1) }
+	if flags&linux.MREMAP_DONTUNMAP != 0 && (flags&linux.MREMAP_MAYMOVE == 0 || pageUp(a[1]) != pageUp(a[2])) {
 		return 0, unix.EINVAL
 	}
 	return t.MM().Remap(a[0], a[1], a[2], flags, a[4])
@@ -165,24 +167,29 @@ func Brk(t *kernel.Task, a *kernel.SyscallArgs) (uint64, error) {
 	return t.MM().Brk(a[0]), nil
 }
 
-// Madvise implements madvise(2); only MADV_DONTNEED and MADV_FREE change
-// anything.
+// adviceOf maps madvise's advice to what the memory manager does about it;
+// advice not listed is EINVAL.
+var adviceOf = map[uint64]mm.Advice{
+	linux.MADV_DONTNEED: mm.AdviceDontNeed, linux.MADV_FREE: mm.AdviceFree,
+	linux.MADV_REMOVE: mm.AdviceRemove, linux.MADV_DONTFORK: mm.AdviceDontFork,
+	linux.MADV_DOFORK: mm.AdviceDoFork, linux.MADV_WIPEONFORK: mm.AdviceWipeOnFork,
+	linux.MADV_KEEPONFORK: mm.AdviceKeepOnFork,
+	linux.MADV_NORMAL:     mm.AdviceHint, linux.MADV_RANDOM: mm.AdviceHint,
+	linux.MADV_SEQUENTIAL: mm.AdviceHint, linux.MADV_WILLNEED: mm.AdviceHint,
+	linux.MADV_MERGEABLE: mm.AdviceHint, linux.MADV_UNMERGEABLE: mm.AdviceHint,
+	linux.MADV_HUGEPAGE: mm.AdviceHint, linux.MADV_NOHUGEPAGE: mm.AdviceHint,
+	linux.MADV_DONTDUMP: mm.AdviceHint, linux.MADV_DODUMP: mm.AdviceHint,
+	linux.MADV_COLD: mm.AdviceHint, linux.MADV_PAGEOUT: mm.AdviceHint,
+	linux.MADV_POPULATE_READ: mm.AdviceHint, linux.MADV_POPULATE_WRITE: mm.AdviceHint,
+}
+
+// Madvise implements madvise(2).
 func Madvise(t *kernel.Task, a *kernel.SyscallArgs) (uint64, error) {
-	addr, length, advice := a[0], a[1], a[2]
-	if addr&(linux.PageSize-1) != 0 {
+	adv, ok := adviceOf[a[2]]
+	if !ok {
 		return 0, unix.EINVAL
 	}
-	switch advice {
-	case linux.MADV_DONTNEED, linux.MADV_FREE, linux.MADV_REMOVE:
-		return 0, t.MM().DontNeed(addr, length)
-	case linux.MADV_NORMAL, linux.MADV_RANDOM, linux.MADV_SEQUENTIAL, linux.MADV_WILLNEED,
-		linux.MADV_DONTFORK, linux.MADV_DOFORK, linux.MADV_MERGEABLE, linux.MADV_UNMERGEABLE,
-		linux.MADV_HUGEPAGE, linux.MADV_NOHUGEPAGE, linux.MADV_DONTDUMP, linux.MADV_DODUMP,
-		linux.MADV_WIPEONFORK, linux.MADV_KEEPONFORK, linux.MADV_COLD, linux.MADV_PAGEOUT,
-		linux.MADV_POPULATE_READ, linux.MADV_POPULATE_WRITE:
-		return 0, nil
-	}
-	return 0, unix.EINVAL
+	return 0, t.MM().Advise(a[0], a[1], adv)
 }
 
 // Msync implements msync(2): memory-file pages are the file's pages, so
@@ -223,18 +230,61 @@ func Mincore(t *kernel.Task, a *kernel.SyscallArgs) (uint64, error) {
 	return 0, nil
 }
 
-func mlockRange(t *kernel.Task, a *kernel.SyscallArgs) (uint64, error) {
-	if !t.MM().IsMapped(a[0]&^(linux.PageSize-1), a[1]) {
-		return 0, unix.ENOMEM
+// lockLimit is how many bytes t's address space may lock: RLIMIT_MEMLOCK,
+// unless t has CAP_IPC_LOCK. A limit of 0 forbids mlock altogether (EPERM).
+func lockLimit(t *kernel.Task) (uint64, error) {
+	if t.Creds().HasCap(unix.CAP_IPC_LOCK) {
+		return mm.NoLockLimit, nil
 	}
-	return 0, nil
+	lim := t.ThreadGroup().GetLimit(unix.RLIMIT_MEMLOCK).Cur
+	if lim == 0 {
+		return 0, unix.EPERM
+	}
+	if lim == unix.RLIM_INFINITY {
+		return mm.NoLockLimit, nil
+	}
+	return lim, nil
+}
+
+func mlock(t *kernel.Task, a *kernel.SyscallArgs) (uint64, error) {
+	return 0, lockRange(t, a[0], a[1], false)
+}
+
+func mlock2(t *kernel.Task, a *kernel.SyscallArgs) (uint64, error) {
+	const mlockOnFault = 1
+	if a[2]&^mlockOnFault != 0 {
+		return 0, unix.EINVAL
+	}
+	return 0, lockRange(t, a[0], a[1], a[2]&mlockOnFault != 0)
+}
+
+func lockRange(t *kernel.Task, addr, length uint64, onFault bool) error {
+	lim, err := lockLimit(t)
+	if err != nil {
+		return err
+	}
+	return t.MM().Lock(addr, length, true, onFault, lim)
+}
+
+func munlock(t *kernel.Task, a *kernel.SyscallArgs) (uint64, error) {
+	return 0, t.MM().Lock(a[0], a[1], false, false, mm.NoLockLimit)
 }
 
 func mlockall(t *kernel.Task, a *kernel.SyscallArgs) (uint64, error) {
-	if a[0] == 0 || a[0]&^7 != 0 {
+	const mclCurrent, mclFuture, mclOnFault = 1, 2, 4
+	flags := a[0]
+	if flags&^(mclCurrent|mclFuture|mclOnFault) != 0 || flags&(mclCurrent|mclFuture) == 0 {
 		return 0, unix.EINVAL
 	}
-	return 0, nil
+	lim, err := lockLimit(t)
+	if err != nil {
+		return 0, err
+	}
+	return 0, t.MM().LockAll(true, flags&mclCurrent != 0, flags&mclFuture != 0, flags&mclOnFault != 0, lim)
+}
+
+func munlockall(t *kernel.Task, _ *kernel.SyscallArgs) (uint64, error) {
+	return 0, t.MM().LockAll(false, false, false, false, 0)
 }
 
 var _ vfs.Context = (*kernel.Task)(nil)

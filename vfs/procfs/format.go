@@ -82,7 +82,7 @@ func stateName(c byte) string {
 
 // memStats summarises an address space for status and statm (bytes).
 type memStats struct {
-	Size, RSS, Data, Stack, Exe, Lib uint64
+	Size, RSS, Data, Stack, Exe, Lib, Locked uint64
 }
 
 // computeMemStats classifies the mappings like Linux's task_mem: stack is
@@ -93,6 +93,9 @@ func computeMemStats(ms []mm.Mapping, rssPages uint64, exe string) memStats {
 	for _, m := range ms {
 		n := m.End - m.Start
 		s.Size += n
+		if m.Locked {
+			s.Locked += n
+		}
 		switch {
 		case m.Name == "[stack]":
 			s.Stack += n
@@ -203,7 +206,7 @@ func formatStatus(s *statusInfo) string {
 		m := s.Mem
 		p("VmPeak", kb(m.Size))
 		p("VmSize", kb(m.Size))
-		p("VmLck", kb(0))
+		p("VmLck", kb(m.Locked))
 		p("VmPin", kb(0))
 		p("VmHWM", kb(m.RSS))
 		p("VmRSS", kb(m.RSS))
