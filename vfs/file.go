@@ -391,6 +391,25 @@ func (f *File) PWrite(ctx Context, src []byte, off int64) (int, error) {
 	return f.impl.PWrite(ctx, src, off)
 }
 
+// WriteNoAppend writes at off (< 0: at the file offset, which advances) as
+// if the file were not in O_APPEND mode: pwritev2's RWF_NOAPPEND.
+func (f *File) WriteNoAppend(ctx Context, src []byte, off int64) (int, error) {
+	if !f.writable {
+		return 0, unix.EBADF
+	}
+	if off >= 0 {
+		return f.impl.PWrite(ctx, src, off)
+	}
+	if s, ok := f.impl.(StreamFile); ok {
+		return s.Write(ctx, src)
+	}
+	f.offMu.Lock()
+	defer f.offMu.Unlock()
+	n, err := f.impl.PWrite(ctx, src, f.off)
+	f.off += int64(n)
+	return n, err
+}
+
 // Seek implements lseek(2) (SEEK_SET, SEEK_CUR, SEEK_END, SEEK_DATA,
 // SEEK_HOLE).
 func (f *File) Seek(ctx Context, off int64, whence int) (int64, error) {

@@ -53,7 +53,8 @@ func TestParseIovecs(t *testing.T) {
 }
 
 func TestSingleSeq(t *testing.T) {
-	if _, _, err := singleSeq(0x1000, 1<<63); err != unix.EINVAL {
+	// Linux checks the uncapped range: a "negative" count is EFAULT.
+	if _, _, err := singleSeq(0x1000, 1<<63); err != unix.EFAULT {
 		t.Errorf("negative count: %v", err)
 	}
 	if _, n, err := singleSeq(0x1000, 1<<40); err != nil || n != maxRWCount {
@@ -202,17 +203,21 @@ func TestSplitPath(t *testing.T) {
 func TestFlagChecks(t *testing.T) {
 	// RWF_* for preadv2/pwritev2.
 	for _, c := range []struct {
-		flags uint32
-		err   error
+		flags      uint32
+		fileAppend bool
+		want       rwOpts
+		err        error
 	}{
-		{0, nil},
-		{rwfHipri | rwfDsync | rwfSync | rwfNowait | rwfAppend, nil},
-		{unix.RWF_NOAPPEND, unix.EOPNOTSUPP},
-		{unix.RWF_ATOMIC, unix.EOPNOTSUPP},
-		{0x100, unix.EOPNOTSUPP},
+		{0, false, rwOpts{}, nil},
+		{rwfHipri | rwfDsync | rwfNowait | rwfAppend, false, rwOpts{nowait: true, appendMode: true, sync: true}, nil},
+		{unix.RWF_NOAPPEND, true, rwOpts{noAppend: true}, nil},
+		{unix.RWF_NOAPPEND, false, rwOpts{}, nil},
+		{unix.RWF_NOAPPEND | rwfAppend, true, rwOpts{}, unix.EINVAL},
+		{unix.RWF_ATOMIC, false, rwOpts{}, unix.EOPNOTSUPP},
+		{0x100, false, rwOpts{}, unix.EOPNOTSUPP},
 	} {
-		if _, err := rwfOpts(c.flags); err != c.err {
-			t.Errorf("rwfOpts(%#x) = %v, want %v", c.flags, err, c.err)
+		if got, err := rwfOpts(c.flags, c.fileAppend); err != c.err || got != c.want {
+			t.Errorf("rwfOpts(%#x, %v) = %+v, %v; want %+v, %v", c.flags, c.fileAppend, got, err, c.want, c.err)
 		}
 	}
 	// pipe2.

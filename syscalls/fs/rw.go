@@ -54,14 +54,13 @@ func parseIovecs(b []byte) (ioSeq, int64, error) {
 }
 
 // singleSeq describes the one buffer of read/write, capped at MAX_RW_COUNT.
+// Like Linux's vfs_read/vfs_write, the whole uncapped range must be user
+// memory (so a count of 2^63 or more is EFAULT, not EINVAL).
 func singleSeq(addr, count uint64) (ioSeq, int64, error) {
-	if int64(count) < 0 {
-		return nil, 0, unix.EINVAL
-	}
-	count = min(count, maxRWCount)
 	if count > 0 && (addr+count < addr || addr+count > taskSize) {
 		return nil, 0, unix.EFAULT
 	}
+	count = min(count, maxRWCount)
 	return ioSeq{{addr, count}}, int64(count), nil
 }
 
@@ -146,6 +145,9 @@ func readBlocking(t *kernel.Task, f *vfs.File, buf []byte, off int64, nowait boo
 // chunk may block, so a stream returns what is available once some data has
 // arrived, as Linux does. Progress wins over a later error.
 func doRead(t *kernel.Task, f *vfs.File, dst ioSeq, total, off int64, nowait bool) (int64, error) {
+	if err := verifyArea(f, off, total); err != nil {
+		return 0, err
+	}
 	if total == 0 {
 		// Still let the file report EBADF/EISDIR/EINVAL.
 		n, err := readOnce(t, f, nil, off)
@@ -165,6 +167,9 @@ func doRead(t *kernel.Task, f *vfs.File, dst ioSeq, total, off int64, nowait boo
 			c, cerr := dst.copyOut(t, done, b[:got])
 			done += int64(c)
 			if cerr != nil {
+				if off < 0 {
+					unread(t, f, got-c)
+				}
 				return partial(done, cerr)
 			}
 		}
@@ -178,6 +183,32 @@ func doRead(t *kernel.Task, f *vfs.File, dst ioSeq, total, off int64, nowait boo
 	return done, nil
 }
 
+// verifyArea is Linux's rw_verify_area: an I/O whose end, from off (< 0:
+// the file offset of a seekable file), would pass the largest loff_t is
+// EINVAL, before any file-size limit is looked at.
+func verifyArea(f *vfs.File, off, total int64) error {
+	if off < 0 {
+		if _, stream := f.Impl().(vfs.StreamFile); stream {
+			return nil
+		}
+		off = f.Offset()
+	}
+	if off+total < 0 {
+		return unix.EINVAL
+	}
+	return nil
+}
+
+// unread moves the file offset of a seekable file back by n bytes that a
+// read took but could not copy to the guest: in Linux a read faulting on
+// its buffer consumes only what it copied.
+func unread(t *kernel.Task, f *vfs.File, n int) {
+	if _, stream := f.Impl().(vfs.StreamFile); stream || n == 0 {
+		return
+	}
+	f.Seek(ctx(t), -int64(n), unix.SEEK_CUR)
+}
+
 // partial returns done if anything was transferred, else err.
 func partial(done int64, err error) (int64, error) {
 	if done > 0 {
@@ -187,7 +218,10 @@ func partial(done int64, err error) (int64, error) {
 }
 
 // writeOnce writes buf at off, or at the file offset when off < 0.
-func writeOnce(t *kernel.Task, f *vfs.File, buf []byte, off int64) (int, error) {
+func writeOnce(t *kernel.Task, f *vfs.File, buf []byte, off int64, noAppend bool) (int, error) {
+	if noAppend {
+		return f.WriteNoAppend(ctx(t), buf, off)
+	}
 	if off < 0 {
 		return f.Write(ctx(t), buf)
 	}
@@ -197,18 +231,18 @@ func writeOnce(t *kernel.Task, f *vfs.File, buf []byte, off int64) (int, error) 
 // writeAll writes all of buf (a blocking stream is waited on until it has
 // taken everything; a non-blocking one may take less). EPIPE raises SIGPIPE
 // on the writer, as pipes and sockets do.
-func writeAll(t *kernel.Task, f *vfs.File, buf []byte, off int64, nowait bool) (int, error) {
+func writeAll(t *kernel.Task, f *vfs.File, buf []byte, off int64, o rwOpts) (int, error) {
 	done := 0
 	for {
-		o := off
+		at := off
 		if off >= 0 {
-			o = off + int64(done)
+			at = off + int64(done)
 		}
 		rest := buf[done:]
-		op := func() (int, error) { return writeOnce(t, f, rest, o) }
+		op := func() (int, error) { return writeOnce(t, f, rest, at, o.noAppend) }
 		var n int
 		var err error
-		if nowait {
+		if o.nowait {
 			n, err = op()
 		} else {
 			n, err = t.DoBlocking(f, waiter.WritableEvents, op)
@@ -236,8 +270,8 @@ func isRegular(f *vfs.File) bool {
 
 // writePos returns where a write at off (< 0: the file offset) lands in a
 // regular file, for RLIMIT_FSIZE and seals.
-func writePos(t *kernel.Task, f *vfs.File, off int64, appendMode bool) (int64, error) {
-	if appendMode || f.StatusFlags()&unix.O_APPEND != 0 {
+func writePos(t *kernel.Task, f *vfs.File, off int64, o rwOpts) (int64, error) {
+	if o.appendMode || (!o.noAppend && f.StatusFlags()&unix.O_APPEND != 0) {
 		st, err := f.Stat(ctx(t))
 		if err != nil {
 			return 0, err
@@ -254,7 +288,7 @@ func writePos(t *kernel.Task, f *vfs.File, off int64, appendMode bool) (int64, e
 // bytes, returning how many may be written. Like Linux, a write starting at
 // or past the limit raises SIGXFSZ and fails with EFBIG; one crossing it is
 // shortened.
-func limitWrite(t *kernel.Task, f *vfs.File, off, total int64, appendMode bool) (int64, error) {
+func limitWrite(t *kernel.Task, f *vfs.File, off, total int64, o rwOpts) (int64, error) {
 	if !isRegular(f) || !f.Writable() {
 		return total, nil
 	}
@@ -263,7 +297,7 @@ func limitWrite(t *kernel.Task, f *vfs.File, off, total int64, appendMode bool) 
 	if lim < 0 && sealed == 0 {
 		return total, nil
 	}
-	pos, err := writePos(t, f, off, appendMode)
+	pos, err := writePos(t, f, off, o)
 	if err != nil {
 		return 0, err
 	}
@@ -283,23 +317,27 @@ func limitWrite(t *kernel.Task, f *vfs.File, off, total int64, appendMode bool) 
 type rwOpts struct {
 	nowait     bool // RWF_NOWAIT or SPLICE_F_NONBLOCK
 	appendMode bool // RWF_APPEND
+	noAppend   bool // RWF_NOAPPEND on an O_APPEND file
 	sync       bool // RWF_DSYNC / RWF_SYNC
 }
 
 // doWrite writes total bytes from src at off (< 0: the file offset).
 func doWrite(t *kernel.Task, f *vfs.File, src ioSeq, total, off int64, o rwOpts) (int64, error) {
-	total, err := limitWrite(t, f, off, total, o.appendMode)
+	if err := verifyArea(f, off, total); err != nil {
+		return 0, err
+	}
+	total, err := limitWrite(t, f, off, total, o)
 	if err != nil {
 		return 0, err
 	}
 	if total == 0 {
-		n, err := writeOnce(t, f, nil, off)
+		n, err := writeOnce(t, f, nil, off, o.noAppend)
 		return int64(n), err
 	}
 	if o.appendMode && off >= 0 && !f.IsDir() {
 		// RWF_APPEND with an explicit offset appends and leaves the file
 		// offset alone: write at the current end.
-		if off, err = writePos(t, f, off, true); err != nil {
+		if off, err = writePos(t, f, off, rwOpts{appendMode: true}); err != nil {
 			return 0, err
 		}
 	} else if o.appendMode && isRegular(f) && f.StatusFlags()&unix.O_APPEND == 0 {
@@ -321,7 +359,7 @@ func doWrite(t *kernel.Task, f *vfs.File, src ioSeq, total, off int64, o rwOpts)
 		if off >= 0 {
 			o2 = off + done
 		}
-		n, err := writeAll(t, f, b[:c], o2, o.nowait)
+		n, err := writeAll(t, f, b[:c], o2, o)
 		done += int64(n)
 		if err != nil {
 			return partial(done, err)
@@ -405,35 +443,36 @@ func writeCommon(t *kernel.Task, fd int32, addr, count uint64, off int64) (uint6
 
 // RWF_* flags of preadv2/pwritev2.
 const (
-	rwfHipri  = 0x1
-	rwfDsync  = 0x2
-	rwfSync   = 0x4
-	rwfNowait = 0x8
-	rwfAppend = 0x10
-	// RWF_NOAPPEND (0x20), RWF_ATOMIC (0x40) and RWF_DONTCACHE (0x80)
-	// need support the VFS does not have: EOPNOTSUPP, as Linux answers
-	// for files that lack it.
-	rwfSupported = rwfHipri | rwfDsync | rwfSync | rwfNowait | rwfAppend
+	rwfHipri    = 0x1
+	rwfDsync    = 0x2
+	rwfSync     = 0x4
+	rwfNowait   = 0x8
+	rwfAppend   = 0x10
+	rwfNoAppend = 0x20
+	// RWF_ATOMIC (0x40) and RWF_DONTCACHE (0x80) need support the VFS
+	// does not have: EOPNOTSUPP, as Linux answers for files that lack it.
+	rwfSupported = rwfHipri | rwfDsync | rwfSync | rwfNowait | rwfAppend | rwfNoAppend
 )
 
-// rwfOpts validates RWF_* flags.
-func rwfOpts(flags uint32) (rwOpts, error) {
+// rwfOpts validates RWF_* flags, like Linux's kiocb_set_rw_flags, for an
+// I/O on a file in O_APPEND mode or not.
+func rwfOpts(flags uint32, fileAppend bool) (rwOpts, error) {
 	if flags&^rwfSupported != 0 {
 		return rwOpts{}, unix.EOPNOTSUPP
+	}
+	if flags&rwfAppend != 0 && flags&rwfNoAppend != 0 {
+		return rwOpts{}, unix.EINVAL
 	}
 	return rwOpts{
 		nowait:     flags&rwfNowait != 0,
 		appendMode: flags&rwfAppend != 0,
+		noAppend:   flags&rwfNoAppend != 0 && fileAppend,
 		sync:       flags&(rwfDsync|rwfSync) != 0,
 	}, nil
 }
 
 // vecCall is the common part of the vector calls.
 func vecCall(t *kernel.Task, a *kernel.SyscallArgs, off int64, flags uint32, write bool) (uint64, error) {
-	o, err := rwfOpts(flags)
-	if err != nil {
-		return 0, err
-	}
 	f, err := rwFile(t, argFD(a[0]))
 	if err != nil {
 		return 0, err
@@ -446,8 +485,17 @@ func vecCall(t *kernel.Task, a *kernel.SyscallArgs, off int64, flags uint32, wri
 	if err != nil {
 		return 0, err
 	}
-	if len(seq) == 0 {
+	// Linux transfers nothing and checks no flags when the vectors are
+	// empty, and looks at the flags only after the range checks.
+	if total == 0 {
 		return 0, nil
+	}
+	if err := verifyArea(f, off, total); err != nil {
+		return 0, err
+	}
+	o, err := rwfOpts(flags, f.StatusFlags()&unix.O_APPEND != 0)
+	if err != nil {
+		return 0, err
 	}
 	var n int64
 	if write {

@@ -37,7 +37,7 @@ func pipeOf(f *vfs.File) *pipe.Endpoint {
 // written. nonblock makes both sides non-blocking (SPLICE_F_NONBLOCK);
 // otherwise only the first read may wait for data.
 func copyData(t *kernel.Task, in, out copyEnd, n int64, nonblock bool) (int64, error) {
-	n, err := limitWrite(t, out.f, out.off, n, false)
+	n, err := limitWrite(t, out.f, out.off, n, rwOpts{})
 	if err != nil || n == 0 {
 		return 0, err
 	}
@@ -65,7 +65,7 @@ func copyData(t *kernel.Task, in, out copyEnd, n int64, nonblock bool) (int64, e
 		if out.off >= 0 {
 			outAt = out.off + done
 		}
-		w, werr := writeAll(t, out.f, b[:got], outAt, nonblock)
+		w, werr := writeAll(t, out.f, b[:got], outAt, rwOpts{nowait: nonblock})
 		if seekIn && w > 0 {
 			if _, err := in.f.Seek(ctx(t), int64(w), unix.SEEK_CUR); err != nil {
 				return partial(done, err)

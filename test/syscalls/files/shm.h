@@ -44,6 +44,13 @@ static inline const char *lt_shm_path(const char *name)
 }
 
 /*
+ * lt_bad is an unmapped address for EFAULT cases, hidden from the compiler
+ * (which otherwise refuses to pass a constant bad pointer to read(2)).
+ */
+static void *volatile lt_bad_ptr = (void *)1;
+#define lt_bad ((void *)lt_bad_ptr)
+
+/*
  * lt_file creates (or truncates) path with mode 0644 and content s, and
  * returns a read-write descriptor for it at offset strlen(s).
  */
