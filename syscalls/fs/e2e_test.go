@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/runsc-lite/runsc-lite/vfs/tmpfs"
 )
 
 func TestOpenWriteReadStat(t *testing.T) {
@@ -388,5 +390,66 @@ func TestSendfileSplice(t *testing.T) {
 	h.must("pread", Pread64, out, got, 100, 0)
 	if !bytes.Equal(h.read(got, 100), payload[:100]) {
 		t.Error("spliced data differs")
+	}
+}
+
+// sendfile cannot read a pipe (Linux has no splice_read for it), and
+// copy_file_range does not copy between two file systems.
+func TestSendfilePipeSourceAndCopyAcrossFilesystems(t *testing.T) {
+	h := newHarness(t)
+	fds := h.alloc(8)
+	h.must("pipe", Pipe, fds)
+	b := h.read(fds, 8)
+	r, w := uint64(le.Uint32(b)), uint64(le.Uint32(b[4:]))
+	h.must("write", Write, w, h.bytes([]byte("data")), 4)
+	src := h.must("creat src", Openat, fdcwd, h.str("/src"), unix.O_CREAT|unix.O_RDWR, 0o644)
+	h.must("write src", Write, src, h.bytes([]byte("data")), 4)
+	h.must("lseek", Lseek, src, 0, unix.SEEK_SET)
+	h.errno("sendfile from a pipe", unix.EINVAL, Sendfile, src, r, 0, 4)
+
+	fs2, err := tmpfs.New(h.task.Kernel().VFS(), h.mf, tmpfs.Options{RootMode: 0o755})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.must("mkdir", Mkdirat, fdcwd, h.str("/mnt"), 0o755)
+	vctx := h.task.VFSContext()
+	if _, err := h.task.Kernel().VFS().Mount(vctx, h.root, h.root, "/mnt", fs2, 0); err != nil {
+		t.Fatal(err)
+	}
+	dst := h.must("creat dst", Openat, fdcwd, h.str("/mnt/dst"), unix.O_CREAT|unix.O_RDWR, 0o644)
+	h.errno("copy_file_range across", unix.EXDEV, CopyFileRange, src, 0, dst, 0, 4, 0)
+	if n := h.must("sendfile across", Sendfile, dst, src, 0, 4); n != 4 {
+		t.Errorf("sendfile across file systems copied %d, want 4", n)
+	}
+}
+
+// tee copies a pipe's contents into another pipe without consuming them;
+// splice between two ends of one pipe is EINVAL.
+func TestTee(t *testing.T) {
+	h := newHarness(t)
+	pipe := func() (uint64, uint64) {
+		fds := h.alloc(8)
+		h.must("pipe", Pipe, fds)
+		b := h.read(fds, 8)
+		return uint64(le.Uint32(b)), uint64(le.Uint32(b[4:]))
+	}
+	r1, w1 := pipe()
+	r2, w2 := pipe()
+	h.errno("tee of an empty pipe, non-blocking", unix.EAGAIN, Tee, r1, w2, 10, spliceFNonblock)
+	h.must("write", Write, w1, h.bytes([]byte("abcdef")), 6)
+	if n := h.must("tee", Tee, r1, w2, 4, 0); n != 4 {
+		t.Errorf("tee copied %d, want 4", n)
+	}
+	got := h.alloc(16)
+	if n := h.must("read copy", Read, r2, got, 16); n != 4 || string(h.read(got, 4)) != "abcd" {
+		t.Errorf("copy: %q", h.read(got, int(n)))
+	}
+	if n := h.must("read source", Read, r1, got, 16); n != 6 || string(h.read(got, 6)) != "abcdef" {
+		t.Errorf("source after tee: %q", h.read(got, int(n)))
+	}
+	h.errno("splice within one pipe", unix.EINVAL, Splice, r1, 0, w1, 0, 1, 0)
+	h.must("close", Close, w1)
+	if n := h.must("tee at EOF", Tee, r1, w2, 4, 0); n != 0 {
+		t.Errorf("tee at EOF: %d", n)
 	}
 }

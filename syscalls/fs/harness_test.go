@@ -40,6 +40,8 @@ func (p fakePlatform) Close() error                                    { return 
 
 type harness struct {
 	t    *testing.T
+	mf   *memfile.File
+	root vfs.Location
 	task *kernel.Task
 	mem  uint64 // scratch area
 	next uint64
@@ -73,7 +75,7 @@ func newHarness(t *testing.T) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &harness{t: t, task: task, mem: addr, next: addr}
+	return &harness{t: t, mf: mf, root: root, task: task, mem: addr, next: addr}
 }
 
 // alloc reserves n bytes of guest memory.

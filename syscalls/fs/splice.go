@@ -6,6 +6,7 @@ import (
 	"github.com/runsc-lite/runsc-lite/sentry/kernel"
 	"github.com/runsc-lite/runsc-lite/vfs"
 	"github.com/runsc-lite/runsc-lite/vfs/pipe"
+	"github.com/runsc-lite/runsc-lite/vfs/waiter"
 )
 
 // The in-kernel copies (sendfile, splice, copy_file_range) move data
@@ -141,6 +142,11 @@ func Sendfile(t *kernel.Task, a *kernel.SyscallArgs) (uint64, error) {
 			return 0, err
 		}
 	}
+	// Linux reads the source with splice_read into a pipe: a pipe cannot
+	// be read that way, and any other stream (a socket) only into a pipe.
+	if pipeOf(in) != nil || (isStream(in) && pipeOf(out) == nil) {
+		return 0, unix.EINVAL
+	}
 	n, err := copyData(t, src, copyEnd{f: out, off: -1}, int64(min(count, maxRWCount)), false)
 	if err != nil {
 		return 0, err
@@ -153,16 +159,22 @@ func Sendfile(t *kernel.Task, a *kernel.SyscallArgs) (uint64, error) {
 	return uint64(n), nil
 }
 
-// checkCopyFileRangeFiles applies copy_file_range's file checks.
+// checkCopyFileRangeFiles applies copy_file_range's file checks, in
+// Linux's order.
 func checkCopyFileRangeFiles(in, out *vfs.File) error {
-	if out.StatusFlags()&unix.O_APPEND != 0 {
-		return unix.EBADF
-	}
 	if in.IsDir() || out.IsDir() {
 		return unix.EISDIR
 	}
 	if !isRegular(in) || !isRegular(out) {
 		return unix.EINVAL
+	}
+	// Since Linux 5.19 a copy between two file systems is EXDEV (unless
+	// the file system type copies across them itself, which none here do).
+	if in.Location().Dentry.Filesystem() != out.Location().Dentry.Filesystem() {
+		return unix.EXDEV
+	}
+	if out.StatusFlags()&unix.O_APPEND != 0 {
+		return unix.EBADF
 	}
 	return nil
 }
@@ -277,7 +289,7 @@ func Splice(t *kernel.Task, a *kernel.SyscallArgs) (uint64, error) {
 	if pipeOf(in) == nil && pipeOf(out) == nil {
 		return 0, unix.EINVAL
 	}
-	if pipeOf(in) != nil && pipeOf(in) == pipeOf(out) {
+	if samePipe(in, out) {
 		return 0, unix.EINVAL
 	}
 	if out.StatusFlags()&unix.O_APPEND != 0 && pipeOf(out) == nil {
@@ -314,10 +326,15 @@ func Splice(t *kernel.Task, a *kernel.SyscallArgs) (uint64, error) {
 	return uint64(done), nil
 }
 
-// Tee implements tee(2) as far as it can: it validates its arguments like
-// Linux, but duplicating pipe contents needs a way to read a pipe without
-// consuming it, which the pipe package does not offer, so an actual
-// transfer is EINVAL.
+// samePipe reports whether in and out are ends of one pipe.
+func samePipe(in, out *vfs.File) bool {
+	pi, po := pipeOf(in), pipeOf(out)
+	return pi != nil && po != nil && pi.Pipe() == po.Pipe()
+}
+
+// Tee implements tee(2): it copies what the input pipe holds (up to length
+// bytes) into the output pipe without consuming it. Like Linux it waits
+// for data in the input and for room in the output, then copies what fits.
 func Tee(t *kernel.Task, a *kernel.SyscallArgs) (uint64, error) {
 	infd, outfd, length, flags := argFD(a[0]), argFD(a[1]), a[2], argUint(a[3])
 	if flags&^spliceFAll != 0 {
@@ -329,13 +346,38 @@ func Tee(t *kernel.Task, a *kernel.SyscallArgs) (uint64, error) {
 	}
 	defer in.DecRef(ctx(t))
 	defer out.DecRef(ctx(t))
-	if pipeOf(in) == nil || pipeOf(out) == nil || pipeOf(in) == pipeOf(out) {
+	pin := pipeOf(in)
+	if pin == nil || pipeOf(out) == nil || samePipe(in, out) {
 		return 0, unix.EINVAL
 	}
 	if length == 0 {
 		return 0, nil
 	}
-	return 0, unix.EINVAL
+	nonblock := flags&spliceFNonblock != 0
+	buf := make([]byte, min(int64(min(length, maxRWCount)), pin.PipeSize(), pipeOf(out).PipeSize()))
+	peek := func() (int, error) { return pin.Peek(buf) }
+	var n int
+	if nonblock {
+		n, err = peek()
+	} else {
+		n, err = t.DoBlocking(in, waiter.ReadableEvents, peek)
+	}
+	if n == 0 {
+		return 0, err
+	}
+	write := func() (int, error) { return out.Write(ctx(t), buf[:n]) }
+	if nonblock {
+		n, err = write()
+	} else {
+		n, err = t.DoBlocking(out, waiter.WritableEvents, write)
+	}
+	if err == unix.EPIPE {
+		sendSignal(t, unix.SIGPIPE)
+	}
+	if err != nil {
+		return 0, err
+	}
+	return uint64(n), nil
 }
 
 // Readahead implements readahead(2): there is no page cache to warm, so

@@ -173,6 +173,24 @@ func (e *Endpoint) Read(_ vfs.Context, dst []byte) (int, error) {
 	return n, nil
 }
 
+// Peek copies buffered bytes into dst without consuming them (tee(2)),
+// with Read's results: EAGAIN if empty with writers, 0 without.
+func (e *Endpoint) Peek(dst []byte) (int, error) {
+	if len(dst) == 0 {
+		return 0, nil
+	}
+	p := e.p
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.buffered() == 0 {
+		if p.writers == 0 {
+			return 0, nil
+		}
+		return 0, unix.EAGAIN
+	}
+	return copy(dst, p.data[p.head:]), nil
+}
+
 // Write implements vfs.StreamFile: EPIPE without readers (the kernel raises
 // SIGPIPE), EAGAIN when full or when a write of at most PIPE_BUF bytes does
 // not fit whole; larger writes may be partial.
