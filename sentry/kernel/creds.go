@@ -68,6 +68,10 @@ func (t *Task) VFSContext() vfs.Context { return taskMemory{t} }
 
 func (m taskMemory) Credentials() *vfs.Credentials { return m.t.Credentials() }
 
+// ThreadGroupID implements socket.Process: the sender's PID for the
+// credentials a plain write(2) on a socket carries.
+func (m taskMemory) ThreadGroupID() int32 { return m.t.ThreadGroup().ID() }
+
 func (m taskMemory) CopyIn(addr uintptr, dst []byte) (int, error) {
 	return m.t.mm.CopyIn(uint64(addr), dst)
 }

@@ -39,9 +39,9 @@ func (c Creds) Bytes() []byte {
 	return b
 }
 
-// NobodyCreds is what SO_PEERCRED and SCM_CREDENTIALS report when there is
-// no peer (Linux's overflow IDs).
-var NobodyCreds = Creds{PID: 0, UID: 65534, GID: 65534}
+// NoPeerCreds is what SO_PEERCRED reports when there is no peer: pid 0 and
+// IDs of -1, as Linux's cred_to_ucred leaves them.
+var NoPeerCreds = Creds{PID: 0, UID: ^uint32(0), GID: ^uint32(0)}
 
 // PathKey identifies a pathname socket's inode (device and inode number).
 type PathKey struct {
@@ -69,6 +69,26 @@ type Caller struct {
 	// any credentials.
 	Privileged bool
 	Paths      PathResolver
+}
+
+// Process is implemented by the contexts of guest tasks.
+type Process interface {
+	// ThreadGroupID is the caller's PID (its thread group's ID).
+	ThreadGroupID() int32
+}
+
+// ContextCaller makes a Caller for read(2) and write(2) on a socket, which
+// have only a vfs.Context: enough for the default SCM_CREDENTIALS a write
+// carries (tgid, real uid and gid), not for binds or connects.
+func ContextCaller(ctx vfs.Context) *Caller {
+	c := &Caller{Ctx: ctx}
+	if p, ok := ctx.(Process); ok {
+		c.RealCreds.PID = p.ThreadGroupID()
+	}
+	if cr := ctx.Credentials(); cr != nil {
+		c.RealCreds.UID, c.RealCreds.GID = cr.RealUID, cr.RealGID
+	}
+	return c
 }
 
 // ControlMessages are the ancillary data of one message.

@@ -474,14 +474,14 @@ func (s *Socket) PeerName() ([]byte, error) {
 
 // Read implements vfs.StreamFile.
 func (s *Socket) Read(ctx vfs.Context, dst []byte) (int, error) {
-	r, err := s.RecvMsg(&socket.Caller{Ctx: ctx}, dst, 0, 0)
+	r, err := s.RecvMsg(socket.ContextCaller(ctx), dst, 0, 0)
 	r.Control.Release(ctx)
 	return r.N, err
 }
 
 // Write implements vfs.StreamFile.
 func (s *Socket) Write(ctx vfs.Context, src []byte) (int, error) {
-	return s.SendMsg(&socket.Caller{Ctx: ctx}, src, nil, nil, 0)
+	return s.SendMsg(socket.ContextCaller(ctx), src, nil, nil, 0)
 }
 
 // SendMsg implements socket.Socket.
@@ -657,7 +657,10 @@ func (s *Socket) RecvMsg(c *socket.Caller, dst []byte, flags int, controlLen int
 		i := 0
 		for i < len(s.recvQ) && r.N < len(dst) {
 			m := s.recvQ[i]
-			if r.N > 0 && (len(m.rights) > 0 || (wantCreds && m.creds != first.creds)) {
+			// Like Linux: data from different senders is not merged
+			// (with SO_PASSCRED), and a message carrying rights ends
+			// the read (below).
+			if r.N > 0 && wantCreds && m.creds != first.creds {
 				break
 			}
 			n := copy(dst[r.N:], m.data)
@@ -848,7 +851,7 @@ func (s *Socket) GetSockOpt(c *socket.Caller, level, name, optLen int) ([]byte, 
 		return socket.Int32(b2i(s.passcred)), nil
 	case unix.SO_PEERCRED:
 		if s.peerCred == nil {
-			return socket.NobodyCreds.Bytes(), nil
+			return socket.NoPeerCreds.Bytes(), nil
 		}
 		return s.peerCred.Bytes(), nil
 	case unix.SO_SNDBUF:
