@@ -102,6 +102,10 @@ type Mount struct {
 	root  *Dentry
 	flags atomic.Uint32
 
+	// internal marks a mount the kernel keeps for itself (memfd's): the
+	// paths of its files are shown from its root, as Linux's d_path does.
+	internal bool
+
 	// Protected by vfs.mu.
 	parent *Mount
 	point  *Dentry
@@ -160,6 +164,14 @@ func (v *VFS) NewMountNamespace(fs *Filesystem, flags uint32) *MountNamespace {
 	ns.root = v.newMount(fs, fs.root, flags)
 	ns.root.ns = ns
 	return ns
+}
+
+// NewInternalMount mounts fs in no namespace, for files the kernel makes
+// itself (memfd_create): PathOf shows them as "/NAME", not unreachable.
+func (v *VFS) NewInternalMount(fs *Filesystem) Location {
+	m := v.newMount(fs, fs.root, 0)
+	m.internal = true
+	return Location{m, m.root}
 }
 
 // Root returns the root Location of the namespace (no reference taken).

@@ -252,6 +252,16 @@ func (v *VFS) openTmpfile(ctx Context, root, start Location, path string, flags 
 	return v.NewFile(Location{dir.Mount, d}, impl, flags&^(unix.O_TMPFILE|unix.O_DIRECTORY)), nil
 }
 
+// NameTmpfile names the unlinked file at loc, made by O_TMPFILE and not yet
+// seen by anyone else, for PathOf (memfd_create's "memfd:NAME").
+func (v *VFS) NameTmpfile(loc Location, name string) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if loc.Dentry.dead && loc.Dentry.parent != nil && loc.Dentry.name == "#tmpfile" {
+		loc.Dentry.name = name
+	}
+}
+
 func nowTimestamp() Timestamp {
 	t := time.Now()
 	return Timestamp{Sec: t.Unix(), Nsec: uint32(t.Nanosecond())}

@@ -25,6 +25,9 @@ func (v *VFS) PathOf(root, loc Location) (string, error) {
 	unreachable := false
 	for l != root {
 		if l.Dentry == l.Mount.root {
+			if l.Mount.internal {
+				break
+			}
 			if l.Mount.parent == nil {
 				unreachable = true
 				break

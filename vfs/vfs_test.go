@@ -746,3 +746,23 @@ func TestLocks(t *testing.T) {
 	wantErr(t, "wrlck p2 after release", b.POSIXLock(p2, 2, unix.F_WRLCK, 0, 5), nil)
 	b.DecRef(e.ctx)
 }
+
+// TestInternalMountPath checks how a named tmpfile on an internal mount
+// (memfd_create's) shows in PathOf: "/memfd:NAME (deleted)", as on Linux.
+func TestInternalMountPath(t *testing.T) {
+	e := newEnv(t)
+	fs, err := tmpfs.New(e.v, e.mf, tmpfs.Options{RootMode: 0o1777})
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := e.v.NewInternalMount(fs)
+	f, err := e.v.OpenAt(e.ctx, in, in, "/", unix.O_TMPFILE|unix.O_RDWR, 0o777)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.DecRef(e.ctx)
+	e.v.NameTmpfile(f.Location(), "memfd:x")
+	if got, err := e.v.PathOf(e.root, f.Location()); err != nil || got != "/memfd:x (deleted)" {
+		t.Errorf("PathOf = %q, %v; want \"/memfd:x (deleted)\"", got, err)
+	}
+}

@@ -42,7 +42,7 @@ func memfdRoot(t *kernel.Task) (vfs.Location, error) {
 	if err != nil {
 		return vfs.Location{}, err
 	}
-	l := v.NewMountNamespace(fs, 0).Root()
+	l := v.NewInternalMount(fs)
 	memfdMounts[v] = l
 	return l, nil
 }
@@ -78,7 +78,6 @@ func MemfdCreate(t *kernel.Task, a *kernel.SyscallArgs) (uint64, error) {
 	if err != nil {
 		return 0, unix.EFAULT
 	}
-	_ = name // The VFS cannot name an O_TMPFILE dentry "memfd:<name>".
 	root, err := memfdRoot(t)
 	if err != nil {
 		return 0, err
@@ -97,6 +96,7 @@ func MemfdCreate(t *kernel.Task, a *kernel.SyscallArgs) (uint64, error) {
 		return 0, err
 	}
 	defer f.DecRef(ctx(t))
+	t.Kernel().VFS().NameTmpfile(f.Location(), "memfd:"+name)
 	registerMemfd(f, seals)
 	fd, err := t.NewFD(f, flags&unix.MFD_CLOEXEC != 0)
 	return uint64(fd), err
@@ -105,6 +105,9 @@ func MemfdCreate(t *kernel.Task, a *kernel.SyscallArgs) (uint64, error) {
 // memfdState is the seal set of one memfd.
 type memfdState struct {
 	seals atomic.Uint32
+	// writers counts the shared mappings that may write the file
+	// (F_SEAL_WRITE is EBUSY while there are any).
+	writers atomic.Int64
 }
 
 var (
@@ -195,10 +198,11 @@ const allSeals = unix.F_SEAL_SEAL | unix.F_SEAL_SHRINK | unix.F_SEAL_GROW | unix
 	unix.F_SEAL_FUTURE_WRITE | unix.F_SEAL_EXEC
 
 // fcntlSeals implements F_ADD_SEALS and F_GET_SEALS; files that are not
-// memfds are EINVAL. (F_SEAL_WRITE cannot see existing writable shared
-// mappings, which Linux refuses with EBUSY: the memory manager does not
-// report them.)
+// memfds are EINVAL.
 func fcntlSeals(t *kernel.Task, f *vfs.File, cmd int32, arg uint64) (uint64, error) {
+	if cmd != fGetSeals && !f.Writable() {
+		return 0, unix.EPERM // before anything else, as on Linux
+	}
 	s := memfdOf(f)
 	if s == nil {
 		return 0, unix.EINVAL
@@ -210,14 +214,14 @@ func fcntlSeals(t *kernel.Task, f *vfs.File, cmd int32, arg uint64) (uint64, err
 	if add&^allSeals != 0 {
 		return 0, unix.EINVAL
 	}
-	if !f.Writable() {
-		return 0, unix.EPERM
-	}
 	sealMu.Lock()
 	defer sealMu.Unlock()
 	old := s.seals.Load()
 	if old&unix.F_SEAL_SEAL != 0 {
 		return 0, unix.EPERM
+	}
+	if add&unix.F_SEAL_WRITE != 0 && s.writers.Load() > 0 {
+		return 0, unix.EBUSY
 	}
 	// F_SEAL_EXEC also forbids chmod of the exec bits; Fchmod checks it.
 	s.seals.Store(old | add)
@@ -227,13 +231,27 @@ func fcntlSeals(t *kernel.Task, f *vfs.File, cmd int32, arg uint64) (uint64, err
 	return 0, nil
 }
 
-// Seals returns the seals of a memfd and whether f is one, for the memory
-// manager's mmap checks (F_SEAL_WRITE / F_SEAL_FUTURE_WRITE forbid new
-// writable shared mappings).
-func Seals(f *vfs.File) (uint32, bool) {
+// MapShared is asked by mmap before it maps f shared; maxWrite says whether
+// the mapping may ever be written (now or after mprotect). A memfd sealed
+// against writes refuses a writable mapping (EPERM) and makes a read-only
+// one unable to become writable (mayWrite false). A writable mapping of a
+// memfd is counted until release is called, for F_SEAL_WRITE's EBUSY.
+func MapShared(f *vfs.File, write, maxWrite bool) (mayWrite bool, release func(), err error) {
 	s := memfdOf(f)
 	if s == nil {
-		return 0, false
+		return maxWrite, func() {}, nil
 	}
-	return s.seals.Load(), true
+	sealMu.Lock()
+	defer sealMu.Unlock()
+	if s.seals.Load()&(unix.F_SEAL_WRITE|unix.F_SEAL_FUTURE_WRITE) != 0 {
+		if write {
+			return false, nil, unix.EPERM
+		}
+		return false, func() {}, nil
+	}
+	if !maxWrite {
+		return false, func() {}, nil
+	}
+	s.writers.Add(1)
+	return true, func() { s.writers.Add(-1) }, nil
 }

@@ -1,6 +1,8 @@
 package mem
 
 import (
+	"sync/atomic"
+
 	"golang.org/x/sys/unix"
 
 	"github.com/runsc-lite/runsc-lite/sentry/kernel"
@@ -20,6 +22,11 @@ type fileMappable struct {
 	key  any
 	size int64
 	vmp  vfs.Mappable
+
+	// refs counts the mappings using m; release runs when the last
+	// goes (a memfd's count of writable mappings).
+	refs    atomic.Int64
+	release func()
 }
 
 type cacheKey struct {
@@ -33,13 +40,21 @@ type cacheKey struct {
 // FileMappable returns a Mappable for f holding a reference to it; the caller
 // drops the returned value's initial reference with DecRef.
 func FileMappable(k *kernel.Kernel, f *vfs.File) (mm.Mappable, error) {
+	return newFileMappable(k, f, func() {})
+}
+
+// newFileMappable is FileMappable with release run when the last reference
+// is dropped.
+func newFileMappable(k *kernel.Kernel, f *vfs.File, release func()) (*fileMappable, error) {
 	st, err := f.Stat(kernelCtx)
 	if err != nil {
 		return nil, err
 	}
 	f.IncRef()
 	m := &fileMappable{f: f, pc: k.PageCache, size: int64(st.Size), vmp: f.Mappable(),
-		key: cacheKey{st.Dev_major, st.Dev_minor, st.Ino, int64(st.Size), st.Mtime.Sec, st.Mtime.Nsec}}
+		key:     cacheKey{st.Dev_major, st.Dev_minor, st.Ino, int64(st.Size), st.Mtime.Sec, st.Mtime.Nsec},
+		release: release}
+	m.refs.Store(1)
 	return m, nil
 }
 
@@ -60,8 +75,17 @@ func (m *fileMappable) Page(off int64) (int64, error) {
 	})
 }
 
-func (m *fileMappable) IncRef() { m.f.IncRef() }
-func (m *fileMappable) DecRef() { m.f.DecRef(kernelCtx) }
+func (m *fileMappable) IncRef() {
+	m.refs.Add(1)
+	m.f.IncRef()
+}
+
+func (m *fileMappable) DecRef() {
+	if m.refs.Add(-1) == 0 {
+		m.release()
+	}
+	m.f.DecRef(kernelCtx)
+}
 
 // Punch implements mm.Puncher (MADV_REMOVE) with fallocate's hole punching.
 func (m *fileMappable) Punch(off, length int64) error {

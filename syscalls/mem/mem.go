@@ -9,6 +9,7 @@ import (
 	"github.com/runsc-lite/runsc-lite/platform"
 	"github.com/runsc-lite/runsc-lite/sentry/kernel"
 	"github.com/runsc-lite/runsc-lite/sentry/mm"
+	"github.com/runsc-lite/runsc-lite/syscalls/fs"
 	"github.com/runsc-lite/runsc-lite/vfs"
 	"github.com/runsc-lite/runsc-lite/vfs/devfs"
 )
@@ -111,15 +112,20 @@ func fileMapOpts(t *kernel.Task, f *vfs.File, o *mm.MapOpts) (func(), error) {
 		o.Offset = 0
 		return func() {}, nil
 	}
-	mp, err := FileMappable(t.Kernel(), f)
+	o.MaxPerm = platform.AnyAccess
+	release := func() {}
+	if o.Shared {
+		o.MaxPerm.Write, release, err = fs.MapShared(f, o.Perm.Write, f.Writable())
+		if err != nil {
+			return nil, err
+		}
+	}
+	mp, err := newFileMappable(t.Kernel(), f, release)
 	if err != nil {
+		release()
 		return nil, err
 	}
 	o.File = mp
-	o.MaxPerm = platform.AnyAccess
-	if o.Shared && !f.Writable() {
-		o.MaxPerm.Write = false
-	}
 	o.Dev = uint64(st.Dev_major)<<8 | uint64(st.Dev_minor)
 	o.Ino = st.Ino
 	if p, err := t.Kernel().VFS().PathOf(t.FS.Root(), f.Location()); err == nil {
