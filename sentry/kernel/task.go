@@ -49,6 +49,10 @@ type Task struct {
 	faultEvent    platform.Event // hardware details of a forced fault signal
 	noNewPrivs    bool
 
+	// seccomp is the task's seccomp mode and filters (nil: none). Only k.mu
+	// holders change it; the task reads it on every system call.
+	seccomp atomic.Pointer[seccompState]
+
 	// interrupt wakes a blocked task; buffered with capacity 1.
 	interrupt chan struct{}
 	// restart is the syscall's restart function for
@@ -185,6 +189,12 @@ func (t *Task) doSyscall() {
 	args := SyscallArgs{r.Rdi, r.Rsi, r.Rdx, r.R10, r.R8, r.R9}
 	var ret uint64
 	var err error
+	if s := t.seccomp.Load(); s != nil && !t.seccompAllows(s, nr, &args) {
+		if t.k.Strace {
+			t.k.Log.Printf("[%d] %s() = %s (seccomp)", t.tid, t.syscallName(nr), formatRet(r.Rax))
+		}
+		return
+	}
 	if nr < uint64(len(t.k.Syscalls)) && t.k.Syscalls[nr].Fn != nil {
 		ret, err = t.k.Syscalls[nr].Fn(t, &args)
 	} else {

@@ -109,11 +109,10 @@ func Prctl(t *kernel.Task, a *kernel.SyscallArgs) (uint64, error) {
 			return 0, nil
 		}
 		return 0, unix.EINVAL
-	case unix.PR_SET_SECCOMP, unix.PR_GET_SECCOMP:
-		if a[0] == unix.PR_GET_SECCOMP {
-			return 0, nil
-		}
-		return 0, unix.EINVAL
+	case unix.PR_GET_SECCOMP:
+		return uint64(t.SeccompMode()), nil
+	case unix.PR_SET_SECCOMP:
+		return prctlSeccomp(t, a[1], a[2])
 	case unix.PR_SET_MM, unix.PR_SET_PTRACER, unix.PR_SET_TIMERSLACK, unix.PR_SET_VMA:
 		return 0, nil
 	case unix.PR_GET_TIMERSLACK:

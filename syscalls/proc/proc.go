@@ -27,7 +27,8 @@ func Syscalls() map[uintptr]kernel.Syscall {
 		unix.SYS_SET_ROBUST_LIST: {Name: "set_robust_list", Fn: SetRobustList},
 		unix.SYS_GET_ROBUST_LIST: {Name: "get_robust_list", Fn: GetRobustList},
 		unix.SYS_ARCH_PRCTL:      {Name: "arch_prctl", Fn: ArchPrctl},
-		unix.SYS_PRCTL:           {Name: "prctl", Fn: Prctl, Partial: "PR_SET_SECCOMP and options not listed in prctl.go: EINVAL; PR_SET_MM, PR_SET_PTRACER, PR_SET_TIMERSLACK, PR_SET_VMA, PR_SET_THP_DISABLE and PR_MCE_KILL are accepted and ignored"},
+		unix.SYS_PRCTL:           {Name: "prctl", Fn: Prctl, Partial: "options not listed in prctl.go: EINVAL; PR_SET_MM, PR_SET_PTRACER, PR_SET_TIMERSLACK, PR_SET_VMA, PR_SET_THP_DISABLE and PR_MCE_KILL are accepted and ignored"},
+		unix.SYS_SECCOMP:         {Name: "seccomp", Fn: Seccomp, Partial: "SECCOMP_FILTER_FLAG_NEW_LISTENER (user notification): ENOSYS"},
 	}
 	for nr, s := range identitySyscalls() {
 		m[nr] = s

@@ -254,7 +254,11 @@ static inline const char *lt_path(const char *name)
 	static char bufs[8][4096];
 	static int next;
 	char *b = bufs[next++ % 8];
-	snprintf(b, 4096, "%s/%s", lt_tmpdir(), name);
+	/* Using the result also keeps gcc's -Wformat-truncation quiet. */
+	if (snprintf(b, 4096, "%s/%s", lt_tmpdir(), name) >= 4096) {
+		FAIL("lt_path: %s: name too long", name);
+		_exit(1);
+	}
 	return b;
 }
 
