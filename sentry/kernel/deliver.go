@@ -135,8 +135,8 @@ func (t *Task) enterStopLocked() {
 		if p := tg.parent; p != nil {
 			p.notifyChildWaitLocked()
 			if p.handlers.actions[unix.SIGCHLD].Flags&linux.SA_NOCLDSTOP == 0 {
-				p.sendLocked(&SigInfo{Signo: int32(unix.SIGCHLD), Code: linux.CLD_STOPPED,
-					PID: tg.leader.tid, Status: tg.stopSignal}, nil)
+				p.sendLocked(&SigInfo{Signo: int32(unix.SIGCHLD), Code: linux.CLD_STOPPED, Child: true,
+					PID: tg.leader.tid, UID: int32(tg.leader.Creds().RealUID), Status: tg.stopSignal}, nil)
 			}
 		}
 	}

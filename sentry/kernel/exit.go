@@ -123,9 +123,14 @@ func (tg *ThreadGroup) becomeZombieLocked(last *Task) {
 	if tg.exitSignal == int32(unix.SIGCHLD) {
 		a := p.handlers.actions[unix.SIGCHLD]
 		if a.Handler == linux.SIG_IGN || a.Flags&linux.SA_NOCLDWAIT != 0 {
-			// Auto-reap, but still wake waiters so they see ECHILD.
+			// Auto-reap, but still wake waiters so they see ECHILD;
+			// with SA_NOCLDWAIT the parent still gets its SIGCHLD.
+			si := tg.childSigInfoLocked()
 			delete(p.children, tg)
 			tg.reapLocked()
+			if a.Handler != linux.SIG_IGN {
+				p.sendLocked(si, nil)
+			}
 			p.notifyChildWaitLocked()
 			return
 		}
@@ -149,7 +154,7 @@ func (tg *ThreadGroup) childSigInfoLocked() *SigInfo {
 	if sig == 0 {
 		sig = int32(unix.SIGCHLD)
 	}
-	return &SigInfo{Signo: sig, Code: code, PID: tg.leader.tid, UID: int32(tg.leader.Creds().RealUID),
+	return &SigInfo{Signo: sig, Code: code, Child: true, PID: tg.leader.tid, UID: int32(tg.leader.Creds().RealUID),
 		Status: status}
 }
 

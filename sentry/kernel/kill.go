@@ -173,10 +173,11 @@ func (t *Task) WaitSignal(set SigSet, deadline time.Time) (*SigInfo, error) {
 		// Let signals in the set wake us even if they are blocked.
 		old := t.sigMask
 		t.sigMask &^= set
+		t.waitMask = old
 		t.k.mu.Unlock()
 		err := t.Block(nil, deadline)
 		t.k.mu.Lock()
-		t.sigMask = old
+		t.sigMask, t.waitMask = old, 0
 		si = t.pending.dequeue(^set)
 		if si == nil {
 			si = t.tg.pending.dequeue(^set)

@@ -34,6 +34,9 @@ type SigInfo struct {
 	FD           int32
 	SyscallNr    int32
 	SyscallAddr  uint64
+	// Child marks a child-state notification: it has the SIGCHLD layout
+	// whatever its signal (clone(2) lets a child exit with any signal).
+	Child bool
 }
 
 // Bytes encodes the siginfo_t (128 bytes).
@@ -44,7 +47,7 @@ func (si *SigInfo) Bytes() []byte {
 	le.PutUint32(b[4:], uint32(si.Errno))
 	le.PutUint32(b[8:], uint32(si.Code))
 	switch {
-	case si.Signo == int32(unix.SIGCHLD) && si.Code > 0:
+	case si.Child || (si.Signo == int32(unix.SIGCHLD) && si.Code > 0):
 		le.PutUint32(b[16:], uint32(si.PID))
 		le.PutUint32(b[20:], uint32(si.UID))
 		le.PutUint32(b[24:], uint32(si.Status))
@@ -267,6 +270,12 @@ func (t *Task) hasDeliverableLocked() bool {
 	return (t.pending.set|t.tg.pending.set)&^t.sigMask != 0
 }
 
+// blocksLocked reports whether t blocks sig, counting what sigtimedwait
+// unblocked only to wait for it.
+func (t *Task) blocksLocked(sig int32) bool {
+	return (t.sigMask|t.waitMask)&SigBit(sig) != 0
+}
+
 // ignoredLocked reports whether sig would be ignored on delivery.
 func (tg *ThreadGroup) ignoredLocked(sig int32) bool {
 	a := tg.handlers.actions[sig]
@@ -322,12 +331,12 @@ func (tg *ThreadGroup) sendLocked(si *SigInfo, target *Task) error {
 		tg.exitGroupLocked(killedStatus(unix.SIGKILL))
 		return nil
 	}
-	if tg.ignoredLocked(sig) && !(target != nil && target.sigMask&SigBit(sig) != 0) {
+	if tg.ignoredLocked(sig) && !(target != nil && target.blocksLocked(sig)) {
 		// Ignored signals are discarded unless blocked (they may be
 		// unignored before they are unblocked).
 		blocked := true
 		for _, t := range tg.tasks {
-			if t.sigMask&SigBit(sig) == 0 {
+			if !t.blocksLocked(sig) {
 				blocked = false
 			}
 		}
@@ -372,8 +381,8 @@ func (tg *ThreadGroup) continueLocked() {
 		if p := tg.parent; p != nil {
 			p.notifyChildWaitLocked()
 			if p.handlers.actions[unix.SIGCHLD].Flags&linux.SA_NOCLDSTOP == 0 {
-				p.sendLocked(&SigInfo{Signo: int32(unix.SIGCHLD), Code: linux.CLD_CONTINUED,
-					PID: tg.leader.tid, Status: int32(unix.SIGCONT)}, nil)
+				p.sendLocked(&SigInfo{Signo: int32(unix.SIGCHLD), Code: linux.CLD_CONTINUED, Child: true,
+					PID: tg.leader.tid, UID: int32(tg.leader.Creds().RealUID), Status: int32(unix.SIGCONT)}, nil)
 			}
 		}
 	}

@@ -37,6 +37,10 @@ type Task struct {
 	sigMask       SigSet
 	savedMask     SigSet
 	haveSavedMask bool
+	// waitMask is the mask sigtimedwait lifted its set from: those
+	// signals still count as blocked, so ignored ones are kept for it
+	// (Linux's real_blocked).
+	waitMask      SigSet
 	pending       sigQueue
 	exiting       bool
 	exitCode      int32 // wait status of this thread when it exits
