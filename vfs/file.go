@@ -5,6 +5,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/runsc-lite/runsc-lite/abi/linux"
 	"github.com/runsc-lite/runsc-lite/sentry/memfile"
 	"github.com/runsc-lite/runsc-lite/vfs/waiter"
 	"golang.org/x/sys/unix"
@@ -213,7 +214,7 @@ func (v *VFS) NewFile(loc Location, impl FileImpl, flags uint32) *File {
 	} else {
 		f.impl = nil
 	}
-	f.flags = flags & (unix.O_ACCMODE | settableFlags | unix.O_PATH | unix.O_LARGEFILE | unix.O_DSYNC | unix.O_SYNC)
+	f.flags = flags & (unix.O_ACCMODE | settableFlags | unix.O_PATH | linux.O_LARGEFILE | unix.O_DSYNC | unix.O_SYNC)
 	f.isDir = loc.Dentry.IsDir()
 	return f
 }

@@ -19,6 +19,11 @@ func PageRoundUp(addr uint64) (uint64, bool) {
 	return r, r >= addr
 }
 
+// O_LARGEFILE is the open flag as the x86-64 kernel stores it: every
+// open(2) of a file sets it on 64-bit, and F_GETFL shows it
+// (golang.org/x/sys/unix defines it as 0 on amd64).
+const O_LARGEFILE = 0o100000
+
 // Auxiliary vector entry types.
 const (
 	AT_NULL         = 0

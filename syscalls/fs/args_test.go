@@ -4,6 +4,8 @@ import (
 	"testing"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/runsc-lite/runsc-lite/abi/linux"
 )
 
 func iovBytes(v ...uint64) []byte {
@@ -113,22 +115,23 @@ func TestBuildOpenFlags(t *testing.T) {
 		cloexec bool
 		err     error
 	}{
-		{"rdonly", unix.O_RDONLY, 0o777, false, unix.O_LARGEFILE, 0, false, nil},
-		{"creat applies umask", unix.O_CREAT | unix.O_WRONLY, 0o777, false, unix.O_CREAT | unix.O_WRONLY | unix.O_LARGEFILE, 0o755, false, nil},
-		{"cloexec to the table", unix.O_RDWR | unix.O_CLOEXEC, 0, false, unix.O_RDWR | unix.O_LARGEFILE, 0, true, nil},
-		{"unknown flag dropped", unix.O_RDONLY | 0x40000000, 0, false, unix.O_LARGEFILE, 0, false, nil},
+		{"rdonly", unix.O_RDONLY, 0o777, false, linux.O_LARGEFILE, 0, false, nil},
+		{"creat applies umask", unix.O_CREAT | unix.O_WRONLY, 0o777, false, unix.O_CREAT | unix.O_WRONLY | linux.O_LARGEFILE, 0o755, false, nil},
+		{"cloexec to the table", unix.O_RDWR | unix.O_CLOEXEC, 0, false, unix.O_RDWR | linux.O_LARGEFILE, 0, true, nil},
+		{"unknown flag dropped", unix.O_RDONLY | 0x40000000, 0, false, linux.O_LARGEFILE, 0, false, nil},
 		{"unknown flag strict", unix.O_RDONLY | 0x40000000, 0, true, 0, 0, false, unix.EINVAL},
 		{"upper bits strict", 1 << 40, 0, true, 0, 0, false, unix.EINVAL},
 		{"mode without creat strict", unix.O_RDONLY, 0o644, true, 0, 0, false, unix.EINVAL},
 		{"mode high bits strict", unix.O_CREAT, 0o10000, true, 0, 0, false, unix.EINVAL},
-		{"mode ignored without creat", unix.O_RDONLY, 0o644, false, unix.O_LARGEFILE, 0, false, nil},
+		{"mode ignored without creat", unix.O_RDONLY, 0o644, false, linux.O_LARGEFILE, 0, false, nil},
 		{"creat|directory", unix.O_CREAT | unix.O_DIRECTORY, 0o644, false, 0, 0, false, unix.EINVAL},
 		{"tmpfile rdonly", unix.O_TMPFILE | unix.O_RDONLY, 0o600, false, 0, 0, false, unix.EINVAL},
 		{"tmpfile without directory", unix.O_TMPFILE&^unix.O_DIRECTORY | unix.O_RDWR, 0o600, false, 0, 0, false, unix.EINVAL},
-		{"tmpfile", unix.O_TMPFILE | unix.O_RDWR, 0o666, false, unix.O_TMPFILE | unix.O_RDWR | unix.O_LARGEFILE, 0o644, false, nil},
+		{"tmpfile", unix.O_TMPFILE | unix.O_RDWR, 0o666, false, unix.O_TMPFILE | unix.O_RDWR | linux.O_LARGEFILE, 0o644, false, nil},
 		{"path strips", unix.O_PATH | unix.O_RDWR | unix.O_TRUNC | unix.O_NOFOLLOW, 0, false, unix.O_PATH | unix.O_NOFOLLOW, 0, false, nil},
 		{"path strict", unix.O_PATH | unix.O_TRUNC, 0, true, 0, 0, false, unix.EINVAL},
-		{"sync implies dsync", unix.O_SYNC | unix.O_WRONLY, 0, false, unix.O_SYNC | unix.O_WRONLY | unix.O_LARGEFILE, 0, false, nil},
+		{"largefile strict", unix.O_RDONLY | linux.O_LARGEFILE, 0, true, linux.O_LARGEFILE, 0, false, nil},
+		{"sync implies dsync", unix.O_SYNC | unix.O_WRONLY, 0, false, unix.O_SYNC | unix.O_WRONLY | linux.O_LARGEFILE, 0, false, nil},
 	}
 	for _, c := range cases {
 		o, err := buildOpenFlags(c.flags, c.mode, umask, c.strict)

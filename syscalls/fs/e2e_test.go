@@ -7,6 +7,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/runsc-lite/runsc-lite/abi/linux"
 	"github.com/runsc-lite/runsc-lite/vfs/tmpfs"
 )
 
@@ -40,7 +41,7 @@ func TestOpenWriteReadStat(t *testing.T) {
 	if r := h.must("F_GETFD", Fcntl, fd, unix.F_GETFD); r != unix.FD_CLOEXEC {
 		t.Errorf("F_GETFD %d", r)
 	}
-	if r := h.must("F_GETFL", Fcntl, fd, unix.F_GETFL); r != unix.O_RDWR|unix.O_LARGEFILE {
+	if r := h.must("F_GETFL", Fcntl, fd, unix.F_GETFL); r != unix.O_RDWR|linux.O_LARGEFILE {
 		t.Errorf("F_GETFL %#x", r)
 	}
 	// readv across two buffers.

@@ -206,7 +206,7 @@ func fcntlLock(t *kernel.Task, f *vfs.File, cmd int32, arg uint64) error {
 		return err
 	}
 	if cmd == unix.F_GETLK || cmd == unix.F_OFD_GETLK {
-		if fl.typ == lockUnlock {
+		if fl.typ == lockUnlock && !ofd {
 			return unix.EINVAL
 		}
 		out := flockRange{typ: lockUnlock, whence: fl.whence, start: fl.start, len: fl.len, pid: fl.pid}

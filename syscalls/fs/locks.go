@@ -154,7 +154,20 @@ func (fl *fileLocks) conflictLocked(owner any, typ int16, start, end int64) *rec
 	return nil
 }
 
-// testRecord implements F_GETLK: the conflicting lock, if any.
+// ownLocked returns the first lock of owner overlapping [start, end].
+func (fl *fileLocks) ownLocked(owner any, start, end int64) *recordLock {
+	for i := range fl.records {
+		l := &fl.records[i]
+		if l.owner.id == owner && l.overlaps(start, end) {
+			return l
+		}
+	}
+	return nil
+}
+
+// testRecord implements F_GETLK: the conflicting lock, if any. Testing
+// for F_UNLCK (which only F_OFD_GETLK allows) reports the owner's own lock
+// on the range instead, as Linux does.
 func (m *lockManager) testRecord(k fileKey, owner any, typ int16, start, end int64) (recordLock, bool) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -164,7 +177,11 @@ func (m *lockManager) testRecord(k fileKey, owner any, typ int16, start, end int
 	}
 	m.reapLocked(fl)
 	defer m.putLocked(k, fl)
-	if c := fl.conflictLocked(owner, typ, start, end); c != nil {
+	c := fl.conflictLocked(owner, typ, start, end)
+	if typ == lockUnlock {
+		c = fl.ownLocked(owner, start, end)
+	}
+	if c != nil {
 		return *c, true
 	}
 	return recordLock{}, false

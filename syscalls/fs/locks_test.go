@@ -128,6 +128,13 @@ func TestTestRecord(t *testing.T) {
 	if _, found := m.testRecord(k, "b", lockRead, 0, 99); found {
 		t.Error("conflict outside the range")
 	}
+	// Testing F_UNLCK (F_OFD_GETLK) reports the owner's own lock only.
+	if c, found := m.testRecord(k, "a", lockUnlock, 150, 160); !found || c.owner != a {
+		t.Errorf("own lock under F_UNLCK: %+v %v", c, found)
+	}
+	if _, found := m.testRecord(k, "b", lockUnlock, 150, 160); found {
+		t.Error("another owner's lock reported under F_UNLCK")
+	}
 }
 
 func TestDeadOwnersReaped(t *testing.T) {

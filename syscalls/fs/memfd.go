@@ -8,6 +8,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/runsc-lite/runsc-lite/abi/linux"
 	"github.com/runsc-lite/runsc-lite/sentry/kernel"
 	"github.com/runsc-lite/runsc-lite/vfs"
 	"github.com/runsc-lite/runsc-lite/vfs/tmpfs"
@@ -91,7 +92,7 @@ func MemfdCreate(t *kernel.Task, a *kernel.SyscallArgs) (uint64, error) {
 		mode = 0o666
 		seals = seals&^unix.F_SEAL_SEAL | unix.F_SEAL_EXEC
 	}
-	f, err := t.Kernel().VFS().OpenAt(ctx(t), root, root, "/", unix.O_TMPFILE|unix.O_RDWR|unix.O_LARGEFILE, mode)
+	f, err := t.Kernel().VFS().OpenAt(ctx(t), root, root, "/", unix.O_TMPFILE|unix.O_RDWR|linux.O_LARGEFILE, mode)
 	if err != nil {
 		return 0, err
 	}

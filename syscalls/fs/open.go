@@ -5,6 +5,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/runsc-lite/runsc-lite/abi/linux"
 	"github.com/runsc-lite/runsc-lite/sentry/kernel"
 	"github.com/runsc-lite/runsc-lite/vfs"
 	"github.com/runsc-lite/runsc-lite/vfs/waiter"
@@ -13,7 +14,7 @@ import (
 // validOpenFlags are the flags open(2) knows (VALID_OPEN_FLAGS). open and
 // openat silently drop anything else; openat2 rejects it.
 const validOpenFlags = unix.O_ACCMODE | unix.O_CREAT | unix.O_EXCL | unix.O_NOCTTY | unix.O_TRUNC |
-	unix.O_APPEND | unix.O_NONBLOCK | unix.O_DSYNC | unix.O_ASYNC | unix.O_DIRECT | unix.O_LARGEFILE |
+	unix.O_APPEND | unix.O_NONBLOCK | unix.O_DSYNC | unix.O_ASYNC | unix.O_DIRECT | linux.O_LARGEFILE |
 	unix.O_DIRECTORY | unix.O_NOFOLLOW | unix.O_NOATIME | unix.O_CLOEXEC | unix.O_SYNC | unix.O_PATH |
 	unix.O_TMPFILE
 
@@ -71,9 +72,9 @@ func buildOpenFlags(flags uint64, mode uint64, umask uint32, strict bool) (openF
 		fl |= unix.O_DSYNC
 	}
 	o.cloexec = fl&unix.O_CLOEXEC != 0
-	o.flags = fl&^unix.O_CLOEXEC | unix.O_LARGEFILE
+	o.flags = fl&^unix.O_CLOEXEC | linux.O_LARGEFILE
 	if fl&unix.O_PATH != 0 {
-		o.flags &^= unix.O_LARGEFILE
+		o.flags &^= linux.O_LARGEFILE
 	}
 	return o, nil
 }

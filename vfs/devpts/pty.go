@@ -7,6 +7,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/runsc-lite/runsc-lite/abi/linux"
 	"github.com/runsc-lite/runsc-lite/vfs"
 	"github.com/runsc-lite/runsc-lite/vfs/jobctl"
 	"github.com/runsc-lite/runsc-lite/vfs/waiter"
@@ -259,7 +260,7 @@ func (m *masterFile) openPeer(ctx vfs.Context, flags uint32) (uintptr, error) {
 	if !ok || m.mount == nil {
 		return 0, unix.EINVAL
 	}
-	if flags&^(unix.O_ACCMODE|unix.O_NOCTTY|unix.O_NONBLOCK|unix.O_CLOEXEC|unix.O_LARGEFILE) != 0 {
+	if flags&^(unix.O_ACCMODE|unix.O_NOCTTY|unix.O_NONBLOCK|unix.O_CLOEXEC|linux.O_LARGEFILE) != 0 {
 		return 0, unix.EINVAL
 	}
 	p := m.p
