@@ -65,9 +65,10 @@ func (e *EventFD) Read(_ vfs.Context, dst []byte) (int, error) {
 }
 
 // Write implements vfs.StreamFile: it adds an 8-byte value to the counter,
-// or returns EAGAIN if the counter would exceed 2^64-2.
+// or returns EAGAIN if the counter would exceed 2^64-2. Like Linux (since
+// 6.x), a write of any other length is EINVAL.
 func (e *EventFD) Write(_ vfs.Context, src []byte) (int, error) {
-	if len(src) < 8 {
+	if len(src) != 8 {
 		return 0, unix.EINVAL
 	}
 	v := binary.LittleEndian.Uint64(src)
@@ -114,11 +115,16 @@ func (e *EventFD) EventRegister(w *waiter.Entry) { e.queue.Register(w) }
 // EventUnregister implements vfs.Waitable.
 func (e *EventFD) EventUnregister(w *waiter.Entry) { e.queue.Unregister(w) }
 
-// FDInfo returns the /proc/PID/fdinfo lines specific to eventfds.
+// FDInfo returns the /proc/PID/fdinfo lines specific to eventfds (Linux
+// adds an eventfd-id, a number of no meaning outside the kernel).
 func (e *EventFD) FDInfo() string {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	return fmt.Sprintf("eventfd-count: %16x\n", e.val)
+	sem := 0
+	if e.semaphore {
+		sem = 1
+	}
+	return fmt.Sprintf("eventfd-count: %16x\neventfd-semaphore: %d\n", e.val, sem)
 }
 
 // eventfd flags.

@@ -76,6 +76,8 @@ func TestEventFD(t *testing.T) {
 		{"semaphore", 3, true, []op{{val: 1}, {val: 1}, {val: 1}, {wantErr: unix.EAGAIN}}},
 		{"short read", 1, false, []op{{buf: 7, wantErr: unix.EINVAL}, {val: 1}}},
 		{"short write", 0, false, []op{{write: true, buf: 4, wantErr: unix.EINVAL}}},
+		{"long write", 0, false, []op{{write: true, val: 1, buf: 16, wantErr: unix.EINVAL}, {wantErr: unix.EAGAIN}}},
+		{"long read", 2, false, []op{{val: 2, buf: 16}}},
 		{"write max+1", 0, false, []op{{write: true, val: ^uint64(0), wantErr: unix.EINVAL}}},
 		{"overflow blocks", eventfdMax - 1, false, []op{
 			{write: true, val: 1},
@@ -112,6 +114,21 @@ func TestEventFD(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestEventFDInfo(t *testing.T) {
+	for _, tc := range []struct {
+		val  uint64
+		sem  bool
+		want string
+	}{
+		{0x1234, false, "eventfd-count:             1234\neventfd-semaphore: 0\n"},
+		{1, true, "eventfd-count:                1\neventfd-semaphore: 1\n"},
+	} {
+		if got := NewEventFD(tc.val, tc.sem).FDInfo(); got != tc.want {
+			t.Errorf("FDInfo(%#x, %v) = %q, want %q", tc.val, tc.sem, got, tc.want)
+		}
 	}
 }
 

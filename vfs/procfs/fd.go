@@ -197,9 +197,19 @@ func (fs *FS) newFdinfo(ref *taskRef, key string, fd int32) *regNode {
 		if loc.Mount != nil {
 			mnt = loc.Mount.ID()
 		}
-		return []byte(formatFdinfo(pos, flags, mnt, ino)), nil
+		info := formatFdinfo(pos, flags, mnt, ino)
+		if x, ok := file.Impl().(FDInfoer); ok {
+			info += x.FDInfo()
+		}
+		return []byte(info), nil
 	}
 	return r
+}
+
+// FDInfoer is a file implementation with lines of its own in
+// /proc/PID/fdinfo/N (eventfd-count, ...).
+type FDInfoer interface {
+	FDInfo() string
 }
 
 // oLargefile is the kernel's O_LARGEFILE on x86-64 (always set on 64-bit

@@ -14,6 +14,7 @@ import (
 
 	"github.com/runsc-lite/runsc-lite/sentry/kernel"
 	"github.com/runsc-lite/runsc-lite/vfs"
+	"github.com/runsc-lite/runsc-lite/vfs/pipe"
 )
 
 // Kernel identity shown by /proc/version and /proc/sys/kernel.
@@ -294,6 +295,9 @@ func (fs *FS) newSysDir(parentIno uint64) *dirNode {
 			file(key+"/file-nr", "0\t0\t9223372036854775807\n"),
 			childOf("inotify", inotify),
 			file(key+"/nr_open", "1048576\n"),
+			file(key+"/pipe-max-size", strconv.Itoa(pipe.MaxSize)+"\n"),
+			file(key+"/pipe-user-pages-hard", "0\n"),
+			file(key+"/pipe-user-pages-soft", "16384\n"),
 		}
 	}
 	netDir := func(key string, ino uint64) []child {
