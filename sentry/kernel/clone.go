@@ -93,11 +93,14 @@ func (t *Task) Clone(a CloneArgs) (int32, error) {
 	f := a.Flags
 	const nsFlags = linux.CLONE_NEWNS | linux.CLONE_NEWUTS | linux.CLONE_NEWIPC | linux.CLONE_NEWUSER |
 		linux.CLONE_NEWPID | linux.CLONE_NEWNET | linux.CLONE_NEWCGROUP
+	// Invalid combinations are EINVAL before any permission check, as in
+	// Linux's copy_process.
 	switch {
 	case f&linux.CLONE_SIGHAND != 0 && f&linux.CLONE_VM == 0,
 		f&linux.CLONE_THREAD != 0 && f&linux.CLONE_SIGHAND == 0,
-		f&linux.CLONE_FS != 0 && f&linux.CLONE_NEWNS != 0,
-		f&linux.CLONE_THREAD != 0 && f&(linux.CLONE_PARENT) != 0 && false:
+		f&linux.CLONE_FS != 0 && f&(linux.CLONE_NEWNS|linux.CLONE_NEWUSER) != 0,
+		f&linux.CLONE_THREAD != 0 && f&(linux.CLONE_NEWUSER|linux.CLONE_NEWPID) != 0,
+		f&linux.CLONE_PARENT != 0 && t.tg == t.k.init: // init has no parent to share
 		return 0, unix.EINVAL
 	case f&nsFlags != 0:
 		return 0, unix.EPERM

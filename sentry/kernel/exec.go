@@ -110,6 +110,7 @@ func (t *Task) CommitExec(m *mm.MM, entry, sp uint64, name string) {
 		}
 	}
 	t.tg.handlers = h
+	t.tg.execed = true
 	t.altStack = linux.SignalStack{}
 	t.name = truncName(name)
 	t.robustList = 0

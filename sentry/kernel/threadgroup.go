@@ -34,6 +34,7 @@ type ThreadGroup struct {
 	stopEvent     int32 // signal that stopped us, consumed by wait
 	continueEvent bool
 	subreaper     bool
+	execed        bool          // has called execve: its parent may no longer setpgid it
 	childWait     chan struct{} // closed and replaced when a child changes state
 
 	Limits *Limits
@@ -231,6 +232,9 @@ func (k *Kernel) SetPGID(caller *ThreadGroup, pid, pgid int32) error {
 		}
 		if target.sid != caller.sid {
 			return unix.EPERM
+		}
+		if target.execed {
+			return unix.EACCES
 		}
 	}
 	if pgid == 0 {

@@ -17,6 +17,58 @@ func Clone(t *kernel.Task, a *kernel.SyscallArgs) (uint64, error) {
 	return uint64(tid), err
 }
 
+// clone3 argument sizes: the first version of struct clone_args, and the
+// latest this kernel knows (with set_tid and cgroup).
+const (
+	cloneArgsSizeVer0 = 64
+	cloneArgsSize     = 88
+	// clone3Flags are the flags clone3 accepts besides the exit signal,
+	// which has a field of its own.
+	clone3Flags = ^uint64(0xff) & 0xffffffff
+)
+
+// Clone3 implements clone3(2) on top of clone: struct clone_args is read
+// (fields past what this kernel knows must be zero) and mapped to clone's
+// arguments. set_tid, pidfds and cgroups are not supported.
+func Clone3(t *kernel.Task, a *kernel.SyscallArgs) (uint64, error) {
+	addr, size := a[0], a[1]
+	if size < cloneArgsSizeVer0 {
+		return 0, unix.EINVAL
+	}
+	if size > linux.PageSize {
+		return 0, unix.E2BIG
+	}
+	buf := make([]byte, size)
+	if _, err := t.CopyIn(addr, buf); err != nil {
+		return 0, unix.EFAULT
+	}
+	for _, b := range buf[min(size, cloneArgsSize):] {
+		if b != 0 {
+			return 0, unix.E2BIG
+		}
+	}
+	field := func(i int) uint64 {
+		if uint64(i*8+8) > size {
+			return 0
+		}
+		return binary.LittleEndian.Uint64(buf[i*8:])
+	}
+	flags, childTID, parentTID, exitSignal := field(0), field(2), field(3), field(4)
+	stack, stackSize, tls, setTIDSize := field(5), field(6), field(7), field(9)
+	switch {
+	case flags&^clone3Flags != 0, flags&linux.CLONE_DETACHED != 0,
+		exitSignal > 64,
+		flags&(linux.CLONE_THREAD|linux.CLONE_PARENT) != 0 && exitSignal != 0,
+		(stack == 0) != (stackSize == 0):
+		return 0, unix.EINVAL
+	case setTIDSize != 0, field(1) != 0 && flags&linux.CLONE_PIDFD != 0:
+		return 0, unix.EINVAL
+	}
+	tid, err := t.Clone(kernel.CloneArgs{Flags: flags | exitSignal, Stack: stack + stackSize,
+		ParentTID: parentTID, ChildTID: childTID, TLS: tls})
+	return uint64(tid), err
+}
+
 // Fork implements fork(2).
 func Fork(t *kernel.Task, a *kernel.SyscallArgs) (uint64, error) {
 	tid, err := t.Clone(kernel.CloneArgs{Flags: uint64(unix.SIGCHLD)})

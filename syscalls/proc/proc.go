@@ -14,6 +14,7 @@ import (
 func Syscalls() map[uintptr]kernel.Syscall {
 	m := map[uintptr]kernel.Syscall{
 		unix.SYS_CLONE:           {Name: "clone", Fn: Clone, Partial: "namespaces (CLONE_NEW*): EPERM; CLONE_PIDFD: EINVAL"},
+		unix.SYS_CLONE3:          {Name: "clone3", Fn: Clone3, Partial: "set_tid, CLONE_PIDFD and CLONE_INTO_CGROUP: EINVAL; namespaces: EPERM"},
 		unix.SYS_FORK:            {Name: "fork", Fn: Fork},
 		unix.SYS_VFORK:           {Name: "vfork", Fn: Vfork},
 		unix.SYS_EXECVE:          {Name: "execve", Fn: Execve},
