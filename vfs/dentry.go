@@ -2,6 +2,7 @@ package vfs
 
 import (
 	"sync"
+	"sync/atomic"
 
 	"golang.org/x/sys/unix"
 )
@@ -15,8 +16,11 @@ type Dentry struct {
 	ftype  uint32 // S_IFMT bits, fixed for the life of the inode
 	parent *Dentry
 	name   string
-	mounts int  // number of mounts on this dentry (vfs.mu)
-	dead   bool // unlinked (vfs.mu)
+	mounts int         // number of mounts on this dentry (vfs.mu)
+	dead   atomic.Bool // unlinked
+	// opens counts open files (not O_PATH) of this dentry: inotify's
+	// IN_DELETE_SELF waits for the last close of an unlinked file.
+	opens atomic.Int32
 
 	mu       sync.Mutex
 	children map[string]*Dentry
@@ -46,7 +50,7 @@ func (d *Dentry) IsSymlink() bool { return d.ftype == unix.S_IFLNK }
 
 // IsDead reports whether the dentry was unlinked (rmdir'd cwd: getcwd gives
 // ENOENT).
-func (d *Dentry) IsDead() bool { return d.dead }
+func (d *Dentry) IsDead() bool { return d.dead.Load() }
 
 func (d *Dentry) isDescendantOf(a *Dentry) bool {
 	for x := d; x != nil; x = x.parent {

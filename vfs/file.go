@@ -216,7 +216,22 @@ func (v *VFS) NewFile(loc Location, impl FileImpl, flags uint32) *File {
 	}
 	f.flags = flags & (unix.O_ACCMODE | settableFlags | unix.O_PATH | linux.O_LARGEFILE | unix.O_DSYNC | unix.O_SYNC)
 	f.isDir = loc.Dentry.IsDir()
+	if f.impl != nil {
+		loc.Dentry.opens.Add(1)
+	}
 	return f
+}
+
+// notify reports an inotify event on the open file's inode.
+func (f *File) notify(mask uint32) {
+	f.vfs.notifyDentry(f.loc.Dentry, mask)
+}
+
+// notifyIO reports IN_ACCESS or IN_MODIFY after a transfer of n bytes.
+func (f *File) notifyIO(n int, mask uint32) {
+	if n > 0 {
+		f.notify(mask)
+	}
 }
 
 // IncRef adds a reference.
@@ -242,6 +257,7 @@ func (f *File) DecRef(ctx Context) {
 		f.releaseLocks()
 		f.ReleasePOSIXLocks(f) // OFD locks
 		if f.impl != nil {
+			f.vfs.notifyClosed(ctx, f)
 			f.impl.Release(ctx)
 		}
 		f.loc.DecRef()
@@ -316,6 +332,12 @@ func (f *File) Read(ctx Context, dst []byte) (int, error) {
 	if f.isDir {
 		return 0, unix.EISDIR
 	}
+	n, err := f.read(ctx, dst)
+	f.notifyIO(n, unix.IN_ACCESS)
+	return n, err
+}
+
+func (f *File) read(ctx Context, dst []byte) (int, error) {
 	if s, ok := f.impl.(StreamFile); ok {
 		return s.Read(ctx, dst)
 	}
@@ -340,7 +362,9 @@ func (f *File) PRead(ctx Context, dst []byte, off int64) (int, error) {
 	// Stream files refuse positional I/O in their own PRead/PWrite
 	// (StreamFileBase); a file with both (a host regular file using the host
 	// offset for sequential I/O) supports it.
-	return f.impl.PRead(ctx, dst, off)
+	n, err := f.impl.PRead(ctx, dst, off)
+	f.notifyIO(n, unix.IN_ACCESS)
+	return n, err
 }
 
 // Write writes at the file offset (at the end with O_APPEND) and advances
@@ -349,6 +373,12 @@ func (f *File) Write(ctx Context, src []byte) (int, error) {
 	if !f.writable {
 		return 0, unix.EBADF
 	}
+	n, err := f.write(ctx, src)
+	f.notifyIO(n, unix.IN_MODIFY)
+	return n, err
+}
+
+func (f *File) write(ctx Context, src []byte) (int, error) {
 	if s, ok := f.impl.(StreamFile); ok {
 		return s.Write(ctx, src)
 	}
@@ -383,6 +413,12 @@ func (f *File) PWrite(ctx Context, src []byte, off int64) (int, error) {
 	// Stream files refuse positional I/O in their own PRead/PWrite
 	// (StreamFileBase); a file with both (a host regular file using the host
 	// offset for sequential I/O) supports it.
+	n, err := f.pwrite(ctx, src, off)
+	f.notifyIO(n, unix.IN_MODIFY)
+	return n, err
+}
+
+func (f *File) pwrite(ctx Context, src []byte, off int64) (int, error) {
 	if f.StatusFlags()&unix.O_APPEND != 0 {
 		if a, ok := f.impl.(Appender); ok {
 			n, _, err := a.Append(ctx, src)
@@ -398,6 +434,12 @@ func (f *File) WriteNoAppend(ctx Context, src []byte, off int64) (int, error) {
 	if !f.writable {
 		return 0, unix.EBADF
 	}
+	n, err := f.writeNoAppend(ctx, src, off)
+	f.notifyIO(n, unix.IN_MODIFY)
+	return n, err
+}
+
+func (f *File) writeNoAppend(ctx Context, src []byte, off int64) (int, error) {
 	if off >= 0 {
 		return f.impl.PWrite(ctx, src, off)
 	}
@@ -452,13 +494,17 @@ func (f *File) IterDirents(ctx Context, cb func(Dirent) bool) error {
 	}
 	f.offMu.Lock()
 	defer f.offMu.Unlock()
-	return d.IterDirents(ctx, f.off, func(e Dirent) bool {
+	err := d.IterDirents(ctx, f.off, func(e Dirent) bool {
 		if !cb(e) {
 			return false
 		}
 		f.off = e.NextOff
 		return true
 	})
+	if err == nil {
+		f.notify(unix.IN_ACCESS)
+	}
+	return err
 }
 
 // Getdents64 fills buf with linux_dirent64 records (getdents64(2)) and
@@ -557,7 +603,11 @@ func (f *File) Allocate(ctx Context, mode uint32, off, length int64) error {
 	if !ok {
 		return unix.EOPNOTSUPP
 	}
-	return a.Allocate(ctx, mode, off, length)
+	if err := a.Allocate(ctx, mode, off, length); err != nil {
+		return err
+	}
+	f.notify(unix.IN_MODIFY)
+	return nil
 }
 
 // Sync implements fsync(2) and fdatasync(2).

@@ -30,6 +30,12 @@ type VFS struct {
 
 	sharedMu sync.Mutex
 	shared   map[any]any
+
+	// nameMu guards Dentry.parent and name against readers that do not
+	// hold mu (inotify events of open files); writers hold mu too.
+	nameMu sync.Mutex
+	// watches are the inotify watches.
+	watches watchTable
 }
 
 // Shared returns the value stored under key, creating it with make on first
@@ -253,7 +259,7 @@ func (v *VFS) mountAtLocked(ctx Context, root, start Location, path string, fs *
 	if target.Dentry.IsDir() != d.IsDir() {
 		return nil, unix.ENOTDIR
 	}
-	if target.Dentry.dead {
+	if target.Dentry.IsDead() {
 		return nil, unix.ENOENT
 	}
 	m := v.newMount(fs, d, flags)

@@ -197,14 +197,20 @@ func (v *VFS) openLoc(ctx Context, loc Location, flags uint32, created bool) (*F
 	if err != nil {
 		return nil, err
 	}
-	if flags&unix.O_TRUNC != 0 && d.ftype == unix.S_IFREG && !created {
+	truncated := flags&unix.O_TRUNC != 0 && d.ftype == unix.S_IFREG && !created
+	if truncated {
 		now := nowTimestamp()
 		if err := d.inode.SetStat(ctx, &SetStatOptions{Mask: unix.STATX_SIZE | unix.STATX_MTIME, Size: 0, Mtime: now}); err != nil {
 			impl.Release(ctx)
 			return nil, err
 		}
 	}
-	return v.NewFile(loc, impl, flags), nil
+	f := v.NewFile(loc, impl, flags)
+	v.notifyDentry(d, unix.IN_OPEN)
+	if truncated {
+		v.notifyDentry(d, unix.IN_MODIFY)
+	}
+	return f, nil
 }
 
 func (v *VFS) openTmpfile(ctx Context, root, start Location, path string, flags uint32, mode uint32) (*File, error) {
@@ -244,7 +250,7 @@ func (v *VFS) openTmpfile(ctx Context, root, start Location, path string, flags 
 		return nil, err
 	}
 	d := newDentry(dir.Dentry.fs, dir.Dentry, "#tmpfile", in, unix.S_IFREG)
-	d.dead = true
+	d.dead.Store(true)
 	impl, err := in.Open(ctx, flags&^(unix.O_TMPFILE|unix.O_DIRECTORY))
 	if err != nil {
 		return nil, err
@@ -257,7 +263,7 @@ func (v *VFS) openTmpfile(ctx Context, root, start Location, path string, flags 
 func (v *VFS) NameTmpfile(loc Location, name string) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	if loc.Dentry.dead && loc.Dentry.parent != nil && loc.Dentry.name == "#tmpfile" {
+	if loc.Dentry.IsDead() && loc.Dentry.parent != nil && loc.Dentry.name == "#tmpfile" {
 		loc.Dentry.name = name
 	}
 }
@@ -272,7 +278,7 @@ func NowTimestamp() Timestamp { return nowTimestamp() }
 
 // mayCreate checks that a file may be created in dir.
 func (v *VFS) mayCreate(ctx Context, dir Location) error {
-	if dir.Dentry.dead {
+	if dir.Dentry.IsDead() {
 		return unix.ENOENT
 	}
 	if err := v.checkPerm(ctx, ctx.Credentials(), dir.Dentry, MayWrite|MayExec); err != nil {
@@ -352,7 +358,10 @@ func (v *VFS) createOpenLocked(ctx Context, parent Location, name string, mode, 
 	}
 	c := newDentry(parent.Dentry.fs, parent.Dentry, name, in, mode)
 	parent.Dentry.insertChild(c)
-	return v.NewFile(Location{parent.Mount, c}, impl, flags), nil
+	v.notifyEntry(parent.Dentry, c, name, unix.IN_CREATE, 0)
+	f := v.NewFile(Location{parent.Mount, c}, impl, flags)
+	v.notifyDentry(c, unix.IN_OPEN)
+	return f, nil
 }
 
 // createLocked makes a non-directory file called name in parent (which was
@@ -376,6 +385,7 @@ func (v *VFS) createLocked(ctx Context, parent Location, name string, mode uint3
 	}
 	c := newDentry(parent.Dentry.fs, parent.Dentry, name, in, mode)
 	parent.Dentry.insertChild(c)
+	v.notifyEntry(parent.Dentry, c, name, unix.IN_CREATE, 0)
 	return Location{parent.Mount, c}, nil
 }
 
@@ -432,7 +442,9 @@ func (v *VFS) Mkdir(ctx Context, root, start Location, path string, mode uint32)
 	if err != nil {
 		return err
 	}
-	parent.Dentry.insertChild(newDentry(parent.Dentry.fs, parent.Dentry, name, in, unix.S_IFDIR))
+	c := newDentry(parent.Dentry.fs, parent.Dentry, name, in, unix.S_IFDIR)
+	parent.Dentry.insertChild(c)
+	v.notifyEntry(parent.Dentry, c, name, unix.IN_CREATE, 0)
 	return nil
 }
 
@@ -491,7 +503,9 @@ func (v *VFS) Symlink(ctx Context, root Location, target string, start Location,
 	if err != nil {
 		return err
 	}
-	parent.Dentry.insertChild(newDentry(parent.Dentry.fs, parent.Dentry, name, in, unix.S_IFLNK))
+	c := newDentry(parent.Dentry.fs, parent.Dentry, name, in, unix.S_IFLNK)
+	parent.Dentry.insertChild(c)
+	v.notifyEntry(parent.Dentry, c, name, unix.IN_CREATE, 0)
 	return nil
 }
 
@@ -536,7 +550,10 @@ func (v *VFS) Link(ctx Context, root, oldStart Location, oldPath string, newStar
 	if err != nil {
 		return err
 	}
-	parent.Dentry.insertChild(newDentry(parent.Dentry.fs, parent.Dentry, name, in, old.Dentry.ftype))
+	c := newDentry(parent.Dentry.fs, parent.Dentry, name, in, old.Dentry.ftype)
+	parent.Dentry.insertChild(c)
+	v.notifyInode(old.Dentry, unix.IN_ATTRIB)
+	v.notifyEntry(parent.Dentry, c, name, unix.IN_CREATE, 0)
 	return nil
 }
 
@@ -575,7 +592,8 @@ func (v *VFS) Unlink(ctx Context, root, start Location, path string) error {
 		return err
 	}
 	parent.Dentry.removeChild(last)
-	c.dead = true
+	c.dead.Store(true)
+	v.notifyRemoved(ctx, parent.Dentry, c, last)
 	return nil
 }
 
@@ -619,7 +637,8 @@ func (v *VFS) Rmdir(ctx Context, root, start Location, path string) error {
 		return err
 	}
 	parent.Dentry.removeChild(last)
-	c.dead = true
+	c.dead.Store(true)
+	v.notifyRemoved(ctx, parent.Dentry, c, last)
 	return nil
 }
 
@@ -748,15 +767,23 @@ func (v *VFS) Rename(ctx Context, root, oldStart Location, oldPath string, newSt
 	if nc != nil {
 		newParent.Dentry.removeChild(newName)
 	}
+	v.nameMu.Lock()
 	oc.parent, oc.name = newParent.Dentry, newName
-	newParent.Dentry.insertChild(oc)
 	if nc != nil {
 		if exchange {
 			nc.parent, nc.name = oldParent.Dentry, oldName
-			oldParent.Dentry.insertChild(nc)
 		} else {
-			nc.dead = true
+			nc.dead.Store(true)
 		}
+	}
+	v.nameMu.Unlock()
+	newParent.Dentry.insertChild(oc)
+	if exchange {
+		oldParent.Dentry.insertChild(nc)
+		v.notifyRenamed(ctx, oldParent.Dentry, newParent.Dentry, oc, oldName, newName, nil)
+		v.notifyRenamed(ctx, newParent.Dentry, oldParent.Dentry, nc, newName, oldName, nil)
+	} else {
+		v.notifyRenamed(ctx, oldParent.Dentry, newParent.Dentry, oc, oldName, newName, nc)
 	}
 	return nil
 }
@@ -1008,7 +1035,33 @@ func (v *VFS) setStatLoc(ctx Context, l Location, in *SetStatOptions, fdWritable
 		return nil
 	}
 	opts.Mask = mask
-	return d.inode.SetStat(ctx, &opts)
+	if err := d.inode.SetStat(ctx, &opts); err != nil {
+		return err
+	}
+	v.notifyDentry(d, setStatEvents(mask))
+	return nil
+}
+
+// setStatEvents returns the inotify events of an attribute change, as
+// Linux's fsnotify_change: a size change modifies; both times together
+// (utimes) are an attribute change, one alone an access or a modify.
+func setStatEvents(mask uint32) uint32 {
+	var ev uint32
+	if mask&(unix.STATX_MODE|unix.STATX_UID|unix.STATX_GID) != 0 {
+		ev |= unix.IN_ATTRIB
+	}
+	if mask&unix.STATX_SIZE != 0 {
+		ev |= unix.IN_MODIFY
+	}
+	switch times := mask & (unix.STATX_ATIME | unix.STATX_MTIME); times {
+	case unix.STATX_ATIME | unix.STATX_MTIME:
+		ev |= unix.IN_ATTRIB
+	case unix.STATX_ATIME:
+		ev |= unix.IN_ACCESS
+	case unix.STATX_MTIME:
+		ev |= unix.IN_MODIFY
+	}
+	return ev
 }
 
 // StatFS implements statfs(2).

@@ -53,7 +53,7 @@ func (v *VFS) PathOf(root, loc Location) (string, error) {
 	if len(parts) == 0 {
 		b.WriteByte('/')
 	}
-	if loc.Dentry.dead {
+	if loc.Dentry.IsDead() {
 		b.WriteString(" (deleted)")
 	}
 	return b.String(), nil

@@ -96,7 +96,11 @@ func (v *VFS) setXattrLoc(ctx Context, l Location, name string, value []byte, fl
 	if !ok {
 		return unix.EOPNOTSUPP
 	}
-	return xi.SetXattr(ctx, name, value, flags)
+	if err := xi.SetXattr(ctx, name, value, flags); err != nil {
+		return err
+	}
+	v.notifyDentry(l.Dentry, unix.IN_ATTRIB)
+	return nil
 }
 
 func (v *VFS) listXattrLoc(ctx Context, l Location) ([]string, error) {
@@ -134,7 +138,11 @@ func (v *VFS) removeXattrLoc(ctx Context, l Location, name string) error {
 	if !ok {
 		return unix.EOPNOTSUPP
 	}
-	return xi.RemoveXattr(ctx, name)
+	if err := xi.RemoveXattr(ctx, name); err != nil {
+		return err
+	}
+	v.notifyDentry(l.Dentry, unix.IN_ATTRIB)
+	return nil
 }
 
 // GetXattr implements getxattr(2)/lgetxattr(2) (flags: AT_SYMLINK_NOFOLLOW).

@@ -143,6 +143,11 @@ func Syscalls() map[uintptr]kernel.Syscall {
 	// memfd.go
 	add(unix.SYS_MEMFD_CREATE, "memfd_create", MemfdCreate)
 
+	add(unix.SYS_INOTIFY_INIT, "inotify_init", InotifyInit)
+	add(unix.SYS_INOTIFY_INIT1, "inotify_init1", InotifyInit1)
+	add(unix.SYS_INOTIFY_ADD_WATCH, "inotify_add_watch", InotifyAddWatch)
+	add(unix.SYS_INOTIFY_RM_WATCH, "inotify_rm_watch", InotifyRmWatch)
+
 	// What the handlers leave out, for the syscall table.
 	partial := func(nr uintptr, missing string) {
 		s := t[nr]
