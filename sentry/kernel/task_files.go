@@ -43,13 +43,40 @@ func (t *Task) BlockOnFile(w vfs.Waitable, mask waiter.EventMask, deadline time.
 	return t.Block(ch, deadline)
 }
 
+// fileTimeouts is implemented by files with their own limits on blocking:
+// sockets' SO_RCVTIMEO and SO_SNDTIMEO (0: none).
+type fileTimeouts interface {
+	Timeouts() (rcv, snd time.Duration)
+}
+
+// blockDeadline returns when a blocking operation on f waiting for mask
+// must give up (zero: never).
+func blockDeadline(f *vfs.File, mask waiter.EventMask) time.Time {
+	ft, ok := f.Impl().(fileTimeouts)
+	if !ok {
+		return zeroTime
+	}
+	rcv, snd := ft.Timeouts()
+	d := snd
+	if mask&waiter.ReadableEvents != 0 {
+		d = rcv
+	}
+	if d <= 0 {
+		return zeroTime
+	}
+	return time.Now().Add(d)
+}
+
 // DoBlocking retries op while it returns EAGAIN on a blocking file, waiting
-// for mask in between. A signal makes it return ErrRestartSys.
+// for mask in between. A signal makes it return ErrRestartSys, or EINTR
+// when the file has a timeout (as Linux's sock_intr_errno); the timeout
+// running out gives EAGAIN.
 func (t *Task) DoBlocking(f *vfs.File, mask waiter.EventMask, op func() (int, error)) (int, error) {
 	n, err := op()
 	if err != unix.EAGAIN || f.StatusFlags()&unix.O_NONBLOCK != 0 {
 		return n, err
 	}
+	deadline := blockDeadline(f, mask)
 	e, ch := waiter.NewChannelEntry(mask)
 	f.EventRegister(e)
 	defer f.EventUnregister(e)
@@ -58,9 +85,12 @@ func (t *Task) DoBlocking(f *vfs.File, mask waiter.EventMask, op func() (int, er
 		if err != unix.EAGAIN {
 			return n, err
 		}
-		if berr := t.Block(ch, zeroTime); berr != nil {
+		if berr := t.Block(ch, deadline); berr != nil {
 			if berr == unix.ETIMEDOUT {
 				return 0, unix.EAGAIN
+			}
+			if !deadline.IsZero() {
+				return 0, unix.EINTR
 			}
 			return 0, ErrRestartSys
 		}

@@ -7,6 +7,8 @@
 #include <poll.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/time.h>
+#include <sys/uio.h>
 #include <sys/un.h>
 
 static void pair(int type, int p[2])
@@ -279,4 +281,37 @@ TEST(zero_length_write)
 	struct pollfd pf = {.fd = p[1], .events = POLLIN};
 	/* A zero-length stream write sends nothing. */
 	CHECK_EQ(poll(&pf, 1, 0), 0);
+}
+
+TEST(so_rcvtimeo_applies_to_read)
+{
+	int p[2];
+	pair(SOCK_STREAM, p);
+	struct timeval tv = {.tv_sec = 0, .tv_usec = 100000};
+	REQUIRE_OK(setsockopt(p[0], SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)));
+	char c;
+	CHECK_ERR(read(p[0], &c, 1), EAGAIN);
+	CHECK_ERR(recv(p[0], &c, 1, 0), EAGAIN);
+	struct iovec iov = {&c, 1};
+	CHECK_ERR(readv(p[0], &iov, 1), EAGAIN);
+}
+
+TEST(so_sndtimeo_applies_to_write)
+{
+	int p[2];
+	pair(SOCK_STREAM, p);
+	struct timeval tv = {.tv_sec = 0, .tv_usec = 100000};
+	REQUIRE_OK(setsockopt(p[0], SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)));
+	static char big[65536];
+	ssize_t n;
+	long total = 0;
+	/* Blocking writes fill the buffer, then time out: a partial count or
+	 * EAGAIN. */
+	while ((n = write(p[0], big, sizeof(big))) == sizeof(big))
+		if ((total += n) > (64 << 20))
+			ABORT("the buffer never filled");
+	if (n >= 0)
+		n = write(p[0], big, sizeof(big));
+	CHECK_EQ(n, -1);
+	CHECK_EQ(errno, EAGAIN);
 }
