@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"strconv"
 	"strings"
 	"sync"
 	"unsafe"
@@ -41,6 +42,8 @@ func runBoot(g *globalFlags, args []string) int {
 	fs := newFlagSet("boot")
 	specFD := fs.Int("spec-fd", -1, "read the JSON boot spec from `FD`")
 	goferFD := fs.Int("gofer-fd", -1, "unix socket to the gofer (`FD`)")
+	controlFD := fs.Int("control-fd", -1, "listening control socket (`FD`); the guest then waits for start")
+	statusFD := fs.Int("status-fd", -1, "write the exit status to `FD` at the end")
 	if done, status := parseCommandFlags("boot", fs, args); done {
 		return status
 	}
@@ -52,6 +55,11 @@ func runBoot(g *globalFlags, args []string) int {
 		return fatalf(exitSetup, "boot: %v", err)
 	}
 	unix.CloseOnExec(*goferFD)
+	for _, fd := range []int{*controlFD, *statusFD} {
+		if fd >= 0 {
+			unix.CloseOnExec(fd)
+		}
+	}
 	cfg := &spec.Config
 	if cfg.Network != "host" {
 		if err := sandbox.LoopbackUp(); err != nil {
@@ -75,11 +83,16 @@ func runBoot(g *globalFlags, args []string) int {
 		return confineErr
 	}
 	debugf("boot: starting %q", cfg.Argv)
-	status, err := runSentry(cfg, boot.IO{GoferFD: *goferFD, Stdio: [3]int{0, 1, 2}}, confine)
+	status, err := runSentry(cfg, boot.IO{GoferFD: *goferFD, Stdio: [3]int{0, 1, 2}, ControlFD: *controlFD}, confine)
+	if err != nil && status == 0 {
+		status = exitSetup
+	}
+	if *statusFD >= 0 {
+		// The container's state records how it ended (runsc-lite wait,
+		// state): we are not the parent of whoever asks.
+		unix.Write(*statusFD, []byte(strconv.Itoa(status)))
+	}
 	if err != nil {
-		if status == 0 {
-			status = exitSetup
-		}
 		return fatalf(status, "%s", strings.TrimPrefix(err.Error(), "runsc-lite: "))
 	}
 	return status

@@ -76,3 +76,8 @@ func debugf(format string, args ...any) {
 func logError(msg string) {
 	writeLog("error", msg, false)
 }
+
+// logWarning records a warning in the --log file.
+func logWarning(msg string) {
+	writeLog("warning", msg, false)
+}

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"runtime"
 	"strings"
 	"syscall"
 	"time"
@@ -47,7 +48,31 @@ type Options struct {
 	GoferStderr *os.File
 	// Debugf, if set, receives debug messages of the launcher.
 	Debugf func(format string, args ...any)
+
+	// The rest is for the OCI runtime (Start).
+
+	// Detach leaves the sandbox running after the launcher exits: no
+	// Pdeathsig, and the sentry leads a session of its own.
+	Detach bool
+	// Control is the listening control socket given to the sentry
+	// (sentry/control); nil means none: the guest starts at once.
+	Control *os.File
+	// Status receives the sentry's exit status (decimal) when it ends.
+	Status *os.File
+	// NetNS is a network namespace to join (a path like
+	// /proc/PID/ns/net or /var/run/netns/NAME); empty means a new one
+	// (unless Boot.Network is "host").
+	NetNS string
+	// TTY makes Stdio[0], a terminal, the sentry's controlling terminal.
+	TTY bool
 }
+
+// FD numbers of the optional files in the sentry (after SpecFD and
+// SocketFD).
+const (
+	ControlFD = 5
+	StatusFD  = 6
+)
 
 // Run launches the sandbox, forwards ForwardedSignals to the sentry, waits
 // for it and returns its exit status (the guest's: 128+N for a guest
@@ -65,10 +90,6 @@ func Run(opts Options) (int, error) {
 	debugf := opts.Debugf
 	if debugf == nil {
 		debugf = func(string, ...any) {}
-	}
-	self := opts.Self
-	if self == "" {
-		self = "/proc/self/exe"
 	}
 
 	// Catch the forwarded signals before anything starts, so that a
@@ -108,79 +129,11 @@ func Run(opts Options) (int, error) {
 		}
 	}
 
-	hostNS, err := MountNamespace()
+	sb, err := start(opts, cfg, stdio, ctty, debugf)
 	if err != nil {
 		return 0, err
 	}
-
-	pair, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_SEQPACKET|unix.SOCK_CLOEXEC, 0)
-	if err != nil {
-		return 0, fmt.Errorf("socketpair: %w", err)
-	}
-	goferSock := os.NewFile(uintptr(pair[0]), "gofer-socket")
-	sentrySock := os.NewFile(uintptr(pair[1]), "sentry-socket")
-	defer goferSock.Close()
-	defer sentrySock.Close()
-
-	env := childEnv()
-	nsFlags := uintptr(unix.CLONE_NEWNS | unix.CLONE_NEWPID | unix.CLONE_NEWIPC | unix.CLONE_NEWUTS)
-	goferStderr := opts.GoferStderr
-	if goferStderr == nil {
-		goferStderr = os.Stderr
-	}
-
-	// The gofer first.
-	goferSpec := GoferSpec{Mounts: opts.GoferMounts, HostMountNS: hostNS}
-	gofer := &exec.Cmd{
-		Path:   self,
-		Args:   append(append([]string{"runsc-lite"}, opts.GlobalArgs...), "gofer", fmt.Sprintf("--spec-fd=%d", SpecFD), fmt.Sprintf("--socket-fd=%d", SocketFD)),
-		Env:    env,
-		Stderr: goferStderr,
-		SysProcAttr: &syscall.SysProcAttr{
-			Cloneflags: nsFlags,
-			Pdeathsig:  unix.SIGKILL,
-			// Its own process group: terminal signals are not for it.
-			Setpgid: true,
-		},
-	}
-	if err := startWithSpec(gofer, goferSock, goferSpec); err != nil {
-		return 0, fmt.Errorf("starting gofer: %w", err)
-	}
-	debugf("gofer started, pid %d", gofer.Process.Pid)
-	goferSock.Close()
-
-	// Then the sentry.
-	sentryFlags := nsFlags
-	if cfg.Network != "host" {
-		sentryFlags |= unix.CLONE_NEWNET
-	}
-	sentry := &exec.Cmd{
-		Path:   self,
-		Args:   append(append([]string{"runsc-lite"}, opts.GlobalArgs...), "boot", fmt.Sprintf("--spec-fd=%d", SpecFD), fmt.Sprintf("--gofer-fd=%d", SocketFD)),
-		Env:    env,
-		Stdin:  stdio[0],
-		Stdout: stdio[1],
-		Stderr: stdio[2],
-		SysProcAttr: &syscall.SysProcAttr{
-			Cloneflags: sentryFlags,
-			Pdeathsig:  unix.SIGKILL,
-			Setpgid:    true,
-		},
-	}
-	if ctty >= 0 {
-		// The guest owns the terminal: its process group (the sentry's)
-		// becomes the foreground one, so terminal reads work and
-		// terminal-generated signals (^C, ^Z, SIGWINCH) go to the sentry
-		// directly, not through us.
-		sentry.SysProcAttr.Foreground = true
-		sentry.SysProcAttr.Ctty = ctty
-	}
-	if err := startWithSpec(sentry, sentrySock, BootSpec{Config: cfg, HostMountNS: hostNS}); err != nil {
-		killAndWait(gofer)
-		return 0, fmt.Errorf("starting sentry: %w", err)
-	}
-	debugf("sentry started, pid %d", sentry.Process.Pid)
-	sentrySock.Close()
+	gofer, sentry := sb.Gofer, sb.Sentry
 	if ctty >= 0 {
 		// We are a background process now; taking the terminal back at
 		// the end, or writing to it with TOSTOP set, must not stop us.
@@ -234,9 +187,178 @@ wait:
 	}
 }
 
-// startWithSpec starts cmd with a spec pipe on SpecFD and sock on
-// SocketFD, then writes spec as JSON into the pipe.
-func startWithSpec(cmd *exec.Cmd, sock *os.File, spec any) error {
+// Sandbox is a launched sandbox: its gofer and sentry processes.
+type Sandbox struct {
+	Gofer, Sentry *exec.Cmd
+}
+
+// Start launches the sandbox of opts and returns without waiting (the OCI
+// runtime's create). Stdio must be set; opts.Boot.StdioTTY is filled in.
+func Start(opts Options) (*Sandbox, error) {
+	debugf := opts.Debugf
+	if debugf == nil {
+		debugf = func(string, ...any) {}
+	}
+	cfg := opts.Boot
+	ctty := -1
+	for i, f := range opts.Stdio {
+		if f == nil {
+			return nil, fmt.Errorf("stdio %d not set", i)
+		}
+		cfg.StdioTTY[i] = isTerminal(f)
+	}
+	return start(opts, cfg, opts.Stdio, ctty, debugf)
+}
+
+// start starts the gofer and then the sentry. ctty >= 0 makes the
+// sentry's process group the foreground one of that stdio terminal.
+func start(opts Options, cfg boot.Config, stdio [3]*os.File, ctty int, debugf func(string, ...any)) (*Sandbox, error) {
+	self := opts.Self
+	if self == "" {
+		self = "/proc/self/exe"
+	}
+	hostNS, err := MountNamespace()
+	if err != nil {
+		return nil, err
+	}
+
+	pair, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_SEQPACKET|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return nil, fmt.Errorf("socketpair: %w", err)
+	}
+	goferSock := os.NewFile(uintptr(pair[0]), "gofer-socket")
+	sentrySock := os.NewFile(uintptr(pair[1]), "sentry-socket")
+	defer goferSock.Close()
+	defer sentrySock.Close()
+
+	env := childEnv()
+	nsFlags := uintptr(unix.CLONE_NEWNS | unix.CLONE_NEWPID | unix.CLONE_NEWIPC | unix.CLONE_NEWUTS)
+	goferStderr := opts.GoferStderr
+	if goferStderr == nil {
+		goferStderr = os.Stderr
+	}
+	deathSig := unix.SIGKILL
+	if opts.Detach {
+		deathSig = 0
+	}
+
+	// The gofer first.
+	goferSpec := GoferSpec{Mounts: opts.GoferMounts, HostMountNS: hostNS}
+	gofer := &exec.Cmd{
+		Path:   self,
+		Args:   append(append([]string{"runsc-lite"}, opts.GlobalArgs...), "gofer", fmt.Sprintf("--spec-fd=%d", SpecFD), fmt.Sprintf("--socket-fd=%d", SocketFD)),
+		Env:    env,
+		Stderr: goferStderr,
+		SysProcAttr: &syscall.SysProcAttr{
+			Cloneflags: nsFlags,
+			Pdeathsig:  deathSig,
+			// Its own process group: terminal signals are not for it.
+			Setpgid: true,
+		},
+	}
+	if err := startWithSpec(gofer, goferSpec, goferSock); err != nil {
+		return nil, fmt.Errorf("starting gofer: %w", err)
+	}
+	debugf("gofer started, pid %d", gofer.Process.Pid)
+	goferSock.Close()
+
+	// Then the sentry.
+	sentryFlags := nsFlags
+	if cfg.Network != "host" && opts.NetNS == "" {
+		sentryFlags |= unix.CLONE_NEWNET
+	}
+	args := append(append([]string{"runsc-lite"}, opts.GlobalArgs...), "boot", fmt.Sprintf("--spec-fd=%d", SpecFD), fmt.Sprintf("--gofer-fd=%d", SocketFD))
+	extra := []*os.File{sentrySock}
+	if opts.Control != nil {
+		args = append(args, fmt.Sprintf("--control-fd=%d", ControlFD))
+		extra = append(extra, opts.Control)
+	}
+	if opts.Status != nil {
+		if opts.Control == nil {
+			return nil, errors.New("a status file needs a control socket")
+		}
+		args = append(args, fmt.Sprintf("--status-fd=%d", StatusFD))
+		extra = append(extra, opts.Status)
+	}
+	sentry := &exec.Cmd{
+		Path:   self,
+		Args:   args,
+		Env:    env,
+		Stdin:  stdio[0],
+		Stdout: stdio[1],
+		Stderr: stdio[2],
+		SysProcAttr: &syscall.SysProcAttr{
+			Cloneflags: sentryFlags,
+			Pdeathsig:  deathSig,
+			Setpgid:    true,
+		},
+	}
+	switch {
+	case ctty >= 0:
+		// The guest owns the terminal: its process group (the sentry's)
+		// becomes the foreground one, so terminal reads work and
+		// terminal-generated signals (^C, ^Z, SIGWINCH) go to the sentry
+		// directly, not through us.
+		sentry.SysProcAttr.Foreground = true
+		sentry.SysProcAttr.Ctty = ctty
+	case opts.Detach:
+		// A session of its own, with the terminal (a pty whose master
+		// went to the console socket) as its controlling terminal: the
+		// host's line discipline then signals the sentry (^C, resize),
+		// which passes the signals on to the guest's foreground group.
+		sentry.SysProcAttr.Setpgid = false
+		sentry.SysProcAttr.Setsid = true
+		sentry.SysProcAttr.Setctty = opts.TTY
+		sentry.SysProcAttr.Ctty = 0
+	}
+	err = withNetNS(opts.NetNS, func() error {
+		return startWithSpec(sentry, BootSpec{Config: cfg, HostMountNS: hostNS}, extra...)
+	})
+	if err != nil {
+		killAndWait(gofer)
+		return nil, fmt.Errorf("starting sentry: %w", err)
+	}
+	debugf("sentry started, pid %d", sentry.Process.Pid)
+	return &Sandbox{Gofer: gofer, Sentry: sentry}, nil
+}
+
+// withNetNS runs fn (which starts a process) with the calling thread in
+// the network namespace at path: the child is forked from this thread and
+// inherits it. An empty path runs fn as it is.
+func withNetNS(path string, fn func() error) error {
+	if path == "" {
+		return fn()
+	}
+	// setns changes only this thread: keep the goroutine on it, and put
+	// the thread back before anything else may run on it.
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	orig, err := os.Open("/proc/thread-self/ns/net")
+	if err != nil {
+		return err
+	}
+	defer orig.Close()
+	target, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("network namespace: %w", err)
+	}
+	defer target.Close()
+	if err := unix.Setns(int(target.Fd()), unix.CLONE_NEWNET); err != nil {
+		return fmt.Errorf("joining network namespace %s: %w", path, err)
+	}
+	ferr := fn()
+	if err := unix.Setns(int(orig.Fd()), unix.CLONE_NEWNET); err != nil {
+		// The thread cannot be trusted any more: let it die with the
+		// goroutine (LockOSThread without Unlock).
+		runtime.LockOSThread()
+		return fmt.Errorf("leaving network namespace: %w", err)
+	}
+	return ferr
+}
+
+// startWithSpec starts cmd with a spec pipe on SpecFD and extra (the
+// socket) from SocketFD on, then writes spec as JSON into the pipe.
+func startWithSpec(cmd *exec.Cmd, spec any, extra ...*os.File) error {
 	data, err := json.Marshal(spec)
 	if err != nil {
 		return err
@@ -246,7 +368,7 @@ func startWithSpec(cmd *exec.Cmd, sock *os.File, spec any) error {
 		return err
 	}
 	defer w.Close()
-	cmd.ExtraFiles = []*os.File{r, sock} // fds 3 and 4
+	cmd.ExtraFiles = append([]*os.File{r}, extra...) // fds 3, 4...
 	err = cmd.Start()
 	r.Close()
 	if err != nil {

@@ -64,7 +64,7 @@ func runInTmpfs(t *testing.T, argv ...string) (string, int) {
 			t.Fatal(err)
 		}
 	}
-	status, started, err := s.startInit(cfg, stdio)
+	status, started, err := s.startInit(initProcess(cfg), stdio)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -27,6 +27,46 @@ type Config struct {
 	Directfs bool
 	// StdioTTY reports, per stdio FD, whether it is a terminal.
 	StdioTTY [3]bool
+
+	// The rest is set by the OCI runtime (runsc-lite create/run).
+
+	// Groups are the first process's supplementary groups.
+	Groups []uint32
+	// Caps, if set, are the first process's capability sets (default:
+	// all for uid 0, none otherwise).
+	Caps *Caps
+	// NoNewPrivileges sets the first process's no_new_privs bit.
+	NoNewPrivileges bool
+	// Rlimits override the default resource limits.
+	Rlimits []Rlimit
+	// RootReadOnly makes the root mount read-only.
+	RootReadOnly bool
+	// Mounts are file systems the sentry synthesises (tmpfs, sysfs,
+	// mqueue...), mounted after the volumes.
+	Mounts []Mount
+}
+
+// Caps are capability sets as bit masks (bit N is capability N).
+type Caps struct {
+	Effective, Permitted, Inheritable, Bounding, Ambient uint64
+}
+
+// Rlimit is one resource limit (Type is an RLIMIT_* number).
+type Rlimit struct {
+	Type       int
+	Soft, Hard uint64
+}
+
+// Mount is a file system made by the sentry at Destination. Type is
+// tmpfs, mqueue, sysfs, proc or devpts (the last two are always mounted
+// at /proc and /dev/pts; elsewhere they get a fresh instance).
+type Mount struct {
+	Destination string
+	Type        string
+	ReadOnly    bool
+	// Size (bytes) and Mode (permission bits, 0 = 01777) of a tmpfs.
+	Size int64
+	Mode uint32
 }
 
 // Volume is a host directory served by the gofer and mounted at GuestPath.
@@ -39,4 +79,8 @@ type Volume struct {
 type IO struct {
 	GoferFD int    // unix socket to the gofer
 	Stdio   [3]int // host FDs that become guest FDs 0, 1, 2
+	// ControlFD, if not negative, is a listening control socket (package
+	// sentry/control): the first process then waits for a start request,
+	// and exec, signal and ps requests are served.
+	ControlFD int
 }

@@ -65,3 +65,65 @@ func (s *sandbox) mkdirAll(root vfs.Location, p string) error {
 	}
 	return nil
 }
+
+// mountSynthetic mounts one file system the sentry makes itself. proc at
+// /proc and devpts at /dev/pts are there already (standardMounts), as is
+// /dev (devfs, whatever the bundle asks for).
+func (s *sandbox) mountSynthetic(m Mount) error {
+	ctx := rootCtx()
+	root := s.ns.Root()
+	var fs *vfs.Filesystem
+	var err error
+	flags := uint32(0)
+	if m.ReadOnly {
+		flags |= vfs.MountReadOnly
+	}
+	switch m.Type {
+	case "proc":
+		if m.Destination == "/proc" {
+			return nil
+		}
+		fs = newProcFS(s)
+	case "devpts":
+		if m.Destination == "/dev/pts" {
+			return nil
+		}
+		fs, err = devpts.New(s.vfs)
+	case "tmpfs":
+		if m.Destination == "/dev" {
+			return nil
+		}
+		// Over /dev/shm this stacks on the standard one: the bundle's
+		// size wins.
+		fs, err = s.newTmpfs(m.Size, m.Mode)
+	case "mqueue":
+		fs, err = s.newTmpfs(0, 0o1777)
+	case "sysfs":
+		// No sysfs yet: an empty read-only directory, as in a container
+		// without one.
+		fs, err = s.newTmpfs(4096, 0o555)
+		flags |= vfs.MountReadOnly
+	case "cgroup", "cgroup2":
+		return nil
+	default:
+		return fmt.Errorf("unsupported file system type %q", m.Type)
+	}
+	if err != nil {
+		return err
+	}
+	if err := s.mkdirAll(root, m.Destination); err != nil {
+		return fmt.Errorf("mkdir: %w", err)
+	}
+	_, err = s.vfs.Mount(ctx, root, root, m.Destination, fs, flags)
+	return err
+}
+
+func (s *sandbox) newTmpfs(size int64, mode uint32) (*vfs.Filesystem, error) {
+	if size <= 0 || size > s.tmpfsLimit {
+		size = s.tmpfsLimit
+	}
+	if mode == 0 {
+		mode = 0o1777
+	}
+	return tmpfs.New(s.vfs, s.mf, tmpfs.Options{RootMode: mode, MaxBytes: size})
+}

@@ -54,6 +54,15 @@ func (s *sandbox) mountRoot(cfg *Config, goferFD int) error {
 			return fmt.Errorf("mount volume %s: %w", vol.GuestPath, err)
 		}
 	}
+	for _, m := range cfg.Mounts {
+		if err := s.mountSynthetic(m); err != nil {
+			return fmt.Errorf("mount %s on %s: %w", m.Type, m.Destination, err)
+		}
+	}
+	if cfg.RootReadOnly {
+		// Last: the mount points above were made in the upper layer.
+		r.Mount.SetFlags(r.Mount.Flags() | vfs.MountReadOnly)
+	}
 	return nil
 }
 

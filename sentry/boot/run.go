@@ -14,6 +14,7 @@ import (
 
 	"github.com/runsc-lite/runsc-lite/gofer"
 	"github.com/runsc-lite/runsc-lite/platform/systrap"
+	"github.com/runsc-lite/runsc-lite/sentry/control"
 	"github.com/runsc-lite/runsc-lite/sentry/kernel"
 	"github.com/runsc-lite/runsc-lite/sentry/memfile"
 	"github.com/runsc-lite/runsc-lite/sentry/mm"
@@ -80,9 +81,28 @@ func Run(cfg *Config, hio IO, confine func() error) (int, error) {
 	stdin := stdio[0]
 	stdin.IncRef()
 	defer stdin.DecRef(rootCtx())
-	status, started, err := s.startInit(cfg, stdio)
-	if err != nil || !started {
-		return status, err
+	init := initProcess(cfg)
+	if hio.ControlFD >= 0 {
+		ctl := newController(s, init, stdio)
+		go control.Serve(hio.ControlFD, ctl)
+		// The container's init waits for `start`. A signal from the
+		// host before that ends the sandbox as it would have ended init.
+		select {
+		case r := <-ctl.started:
+			if r.err != nil || !r.started {
+				<-ctl.replied
+				return r.status, r.err
+			}
+		case sig := <-sigs:
+			return 128 + int(sig.(unix.Signal)), nil
+		case sig := <-ctl.killed:
+			return 128 + sig, nil
+		}
+	} else {
+		status, started, err := s.startInit(init, stdio)
+		if err != nil || !started {
+			return status, err
+		}
 	}
 	for {
 		select {
@@ -196,59 +216,85 @@ func rootCtx() vfs.Context { return vfs.NewContext(vfs.RootCredentials()) }
 // executed gives the shell's status (127 not found, 126 not executable) and
 // one line on the guest's stderr.
 // started is false when the command could not be executed.
-func (s *sandbox) startInit(cfg *Config, stdio [3]*vfs.File) (status int, started bool, err error) {
+func (s *sandbox) startInit(p *process, stdio [3]*vfs.File) (status int, started bool, err error) {
+	_, status, started, err = s.startProcess(p, stdio, nil)
+	return status, started, err
+}
+
+// startProcess starts p with stdio (whose references it takes over): as
+// init when onExit is nil, else as a process from outside the sandbox
+// whose exit status goes to onExit.
+func (s *sandbox) startProcess(p *process, stdio [3]*vfs.File, onExit func(int)) (pid int32, status int, started bool, err error) {
 	ctx := rootCtx()
 	root := s.ns.Root()
-	cwd, err := s.vfs.GetLocation(ctx, root, root, cfg.Cwd, 0)
+	cwd, err := s.vfs.GetLocation(ctx, root, root, p.Cwd, 0)
 	if err != nil {
 		cwd = root
 		cwd.IncRef()
 	}
 	defer cwd.DecRef()
-	creds := kernel.NewCreds(cfg.UID, cfg.GID, nil)
+	creds := p.creds()
 	fsc := kernel.NewFSContext(root, cwd, 0o022)
 	files := kernel.NewFDTable()
 	for i, f := range stdio {
 		if _, err := files.NewFD(f, int32(i), false, 1024); err != nil {
-			return 0, false, err
+			return 0, 0, false, err
 		}
 		f.DecRef(ctx)
 	}
-	// The host terminal on the sandbox's stdio is the controlling terminal
-	// of init's session (1).
-	for _, f := range stdio {
-		if tty := host.TTY(f); tty != nil {
-			s.k.SetSessionTTY(1, tty)
-			break
-		}
+	if onExit == nil {
+		// Init's session is 1; its terminal is known before it runs.
+		s.setSessionTTY(1, stdio)
 	}
-	argv0, err := s.lookPath(creds.VFS(), root, cwd, cfg)
+	argv0, err := s.lookPath(creds.VFS(), root, cwd, p.Argv, p.Env)
 	if err == nil {
 		var img *proc.Image
-		img, err = proc.Load(s.k, vfs.NewContext(creds.VFS()), root, cwd, argv0, cfg.Argv, cfg.Env, creds)
+		img, err = proc.Load(s.k, vfs.NewContext(creds.VFS()), root, cwd, argv0, p.Argv, p.Env, creds)
 		if err == nil {
 			if aerr := s.k.AttachNewAddressSpace(img.MM); aerr != nil {
 				img.MM.Release()
-				return 0, false, aerr
+				return 0, 0, false, aerr
 			}
-			t, cerr := s.k.CreateInit(kernel.InitOpts{MM: img.MM, Entry: img.Entry, Stack: img.Stack,
-				Files: files, FS: fsc, Creds: creds, Name: img.Name})
+			opts := kernel.InitOpts{MM: img.MM, Entry: img.Entry, Stack: img.Stack,
+				Files: files, FS: fsc, Creds: creds, Name: img.Name, Limits: p.limits(),
+				NoNewPrivs: p.NoNewPrivileges}
+			var t *kernel.Task
+			var cerr error
+			if onExit == nil {
+				t, cerr = s.k.CreateInit(opts)
+			} else {
+				t, cerr = s.k.CreateProcess(opts, onExit)
+			}
 			if cerr != nil {
 				img.MM.Release()
-				return 0, false, cerr
+				return 0, 0, false, cerr
+			}
+			if onExit != nil {
+				s.setSessionTTY(t.ThreadGroup().SID(), stdio)
 			}
 			t.ThreadGroup().Ext = &proc.ProcessInfo{Exe: img.Exe}
-			return 0, true, nil
+			return t.ThreadGroup().ID(), 0, true, nil
 		}
 	}
 	status = exitNoExec
 	if errors.Is(err, unix.ENOENT) || errors.Is(err, unix.ENOTDIR) {
 		status = exitNotFound
 	}
-	msg := fmt.Sprintf("runsc-lite: exec %q: %v\n", cfg.Argv[0], describe(err))
+	msg := fmt.Sprintf("runsc-lite: exec %q: %v\n", p.Argv[0], describe(err))
 	stdio[2].Write(ctx, []byte(msg))
 	files.CloseRange(ctx, 0, ^uint32(0), false)
-	return status, false, nil
+	return 0, status, false, nil
+}
+
+// setSessionTTY makes the host terminal among stdio, if any, the
+// controlling terminal of session sid (a new process leads its session).
+func (s *sandbox) setSessionTTY(sid int32, stdio [3]*vfs.File) {
+	for _, f := range stdio {
+		if tty := host.TTY(f); tty != nil {
+			s.k.SetSessionTTY(sid, tty)
+			return
+		}
+	}
 }
 
 func describe(err error) string {
@@ -268,16 +314,16 @@ func describe(err error) string {
 }
 
 // lookPath resolves Argv[0] against PATH like execvp.
-func (s *sandbox) lookPath(c *vfs.Credentials, root, cwd vfs.Location, cfg *Config) (string, error) {
-	if len(cfg.Argv) == 0 {
+func (s *sandbox) lookPath(c *vfs.Credentials, root, cwd vfs.Location, argv, env []string) (string, error) {
+	if len(argv) == 0 {
 		return "", unix.ENOENT
 	}
-	name := cfg.Argv[0]
+	name := argv[0]
 	if strings.Contains(name, "/") {
 		return name, nil
 	}
 	pathEnv := "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-	for _, e := range cfg.Env {
+	for _, e := range env {
 		if strings.HasPrefix(e, "PATH=") {
 			pathEnv = e[5:]
 		}

@@ -12,7 +12,8 @@ import (
 	"github.com/runsc-lite/runsc-lite/sentry/mm"
 )
 
-// InitOpts describes the first process.
+// InitOpts describes the first process, or a process started from
+// outside the sandbox (CreateProcess).
 type InitOpts struct {
 	MM    *mm.MM
 	Entry uint64
@@ -21,27 +22,55 @@ type InitOpts struct {
 	FS    *FSContext
 	Creds *Credentials
 	Name  string
+	// Limits are the process's resource limits; nil means DefaultLimits.
+	Limits *Limits
+	// NoNewPrivs sets the no_new_privs bit before the process runs.
+	NoNewPrivs bool
 }
 
 // CreateInit creates PID 1 and starts it.
 func (k *Kernel) CreateInit(o InitOpts) (*Task, error) {
+	return k.createProcess(o, true, nil)
+}
+
+// CreateProcess creates a process started from outside the sandbox (an
+// OCI exec): it has no parent in the sandbox (getppid returns 0, as for a
+// process that joined the namespaces from outside), leads a session of
+// its own, and onExit receives its exit status for the host (0-255,
+// 128+N after signal N) once it has exited. Init must exist.
+func (k *Kernel) CreateProcess(o InitOpts, onExit func(status int)) (*Task, error) {
+	return k.createProcess(o, false, onExit)
+}
+
+func (k *Kernel) createProcess(o InitOpts, init bool, onExit func(int)) (*Task, error) {
 	ctx, err := k.Platform.NewContext()
 	if err != nil {
 		return nil, fmt.Errorf("new context: %w", err)
 	}
 	k.mu.Lock()
 	defer k.mu.Unlock()
+	if !init && (k.init == nil || k.init.exiting) {
+		ctx.Release()
+		return nil, unix.ESRCH
+	}
 	t := k.newTaskLocked(ctx)
 	t.mm = o.MM
 	t.Files, t.FS = o.Files, o.FS
 	t.creds.Store(o.Creds)
 	t.name = truncName(o.Name)
+	t.noNewPrivs = o.NoNewPrivs
+	limits := o.Limits
+	if limits == nil {
+		limits = DefaultLimits()
+	}
 	tg := &ThreadGroup{k: k, leader: t, tasks: []*Task{t}, children: map[*ThreadGroup]struct{}{},
-		handlers: &SignalHandlers{}, Limits: DefaultLimits(), exitSignal: int32(unix.SIGCHLD),
-		childWait: make(chan struct{}), timers: newTGTimers()}
+		handlers: &SignalHandlers{}, Limits: limits, exitSignal: int32(unix.SIGCHLD),
+		childWait: make(chan struct{}), timers: newTGTimers(), onExit: onExit}
 	tg.pgid, tg.sid = t.tid, t.tid
 	t.tg = tg
-	k.init = tg
+	if init {
+		k.init = tg
+	}
 	k.mmUsersLocked(t.mm, 1)
 	t.State.Regs.Rip = o.Entry
 	t.State.Regs.Rsp = o.Stack

@@ -118,6 +118,10 @@ func (tg *ThreadGroup) becomeZombieLocked(last *Task) {
 	p := tg.parent
 	if p == nil {
 		tg.reapLocked()
+		if tg.onExit != nil {
+			// Not under k.mu: the callback belongs to the host side.
+			go tg.onExit(hostStatus(tg.exitStatus))
+		}
 		return
 	}
 	if tg.exitSignal == int32(unix.SIGCHLD) {

@@ -39,6 +39,10 @@ type ThreadGroup struct {
 
 	Limits *Limits
 
+	// onExit, for a process started from outside the sandbox
+	// (CreateProcess), receives its host exit status.
+	onExit func(status int)
+
 	// CPU time of reaped children.
 	childUtime, childStime int64
 
@@ -209,6 +213,14 @@ func (tg *ThreadGroup) SetLimit(r int, v unix.Rlimit, privileged bool) (unix.Rli
 	}
 	tg.Limits.l[r] = v
 	return old, nil
+}
+
+// Set sets limit r (setup before the process runs; SetLimit checks a
+// guest's request).
+func (l *Limits) Set(r int, v unix.Rlimit) {
+	if r >= 0 && r < len(l.l) {
+		l.l[r] = v
+	}
 }
 
 func (l *Limits) copy() *Limits {

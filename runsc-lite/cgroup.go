@@ -1,0 +1,358 @@
+package main
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+)
+
+// cgroupRoot is where the host's cgroup hierarchies are mounted: cgroup
+// v1 controllers at cgroupRoot/<controller> (with cgroup2 at
+// cgroupRoot/unified in hybrid mode), or cgroup2 at cgroupRoot itself.
+const cgroupRoot = "/sys/fs/cgroup"
+
+// v1Controllers are the cgroup v1 hierarchies a container's processes
+// join.
+var v1Controllers = []string{"memory", "pids", "cpu", "cpuacct", "freezer"}
+
+// cgroup is a container's cgroup: path is relative to each hierarchy's
+// root (like Docker's /docker/<id>).
+type cgroup struct {
+	path string
+}
+
+// cgroupPath is the bundle's linux.cgroupsPath, or /runsc-lite/<id>.
+func cgroupPath(spec *specs.Spec, id string) string {
+	if spec.Linux != nil && spec.Linux.CgroupsPath != "" {
+		return filepath.Join("/", spec.Linux.CgroupsPath)
+	}
+	return filepath.Join("/runsc-lite", id)
+}
+
+func cgroupV2() bool {
+	_, err := os.Stat(filepath.Join(cgroupRoot, "cgroup.controllers"))
+	return err == nil
+}
+
+// dirs returns the cgroup's directories, one per hierarchy that exists.
+func (cg *cgroup) dirs() []string {
+	if cgroupV2() {
+		return []string{filepath.Join(cgroupRoot, cg.path)}
+	}
+	var d []string
+	for _, c := range v1Controllers {
+		if _, err := os.Stat(filepath.Join(cgroupRoot, c)); err == nil {
+			d = append(d, filepath.Join(cgroupRoot, c, cg.path))
+		}
+	}
+	return d
+}
+
+// newCgroup creates the cgroup and applies spec's linux.resources.
+func newCgroup(path string, spec *specs.Spec) (*cgroup, error) {
+	if path == "/" {
+		return nil, errors.New("cgroupsPath must not be the root cgroup")
+	}
+	cg := &cgroup{path: path}
+	if cgroupV2() {
+		enableV2Controllers(filepath.Dir(filepath.Join(cgroupRoot, path)))
+	}
+	for _, d := range cg.dirs() {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			cg.destroy()
+			return nil, fmt.Errorf("cgroup: %w", err)
+		}
+	}
+	if spec.Linux != nil && spec.Linux.Resources != nil {
+		if err := cg.apply(spec.Linux.Resources); err != nil {
+			cg.destroy()
+			return nil, err
+		}
+	}
+	return cg, nil
+}
+
+// enableV2Controllers turns the controllers we use on for the children of
+// dir and its ancestors (cgroup v2 only hands down what is enabled).
+func enableV2Controllers(dir string) {
+	var chain []string
+	for d := dir; strings.HasPrefix(d, cgroupRoot); d = filepath.Dir(d) {
+		chain = append([]string{d}, chain...)
+		if d == cgroupRoot {
+			break
+		}
+	}
+	for _, d := range chain {
+		os.MkdirAll(d, 0o755)
+		for _, c := range []string{"+memory", "+pids", "+cpu"} {
+			os.WriteFile(filepath.Join(d, "cgroup.subtree_control"), []byte(c), 0)
+		}
+	}
+}
+
+// write writes value to a control file of the hierarchy (v1 controller
+// name, ignored on v2).
+func (cg *cgroup) write(controller, file, value string) error {
+	dir := filepath.Join(cgroupRoot, controller, cg.path)
+	if cgroupV2() {
+		dir = filepath.Join(cgroupRoot, cg.path)
+	}
+	if err := os.WriteFile(filepath.Join(dir, file), []byte(value), 0); err != nil {
+		return fmt.Errorf("cgroup: setting %s to %s: %w", file, value, err)
+	}
+	return nil
+}
+
+// apply sets the limits of r (zero values leave a limit as it is).
+func (cg *cgroup) apply(r *specs.LinuxResources) error {
+	v2 := cgroupV2()
+	if m := r.Memory; m != nil {
+		if m.Limit != nil && *m.Limit != 0 {
+			if v2 {
+				if err := cg.write("", "memory.max", v2Max(*m.Limit)); err != nil {
+					return err
+				}
+			} else {
+				if err := cg.setV1Memory(*m.Limit, m.Swap); err != nil {
+					return err
+				}
+			}
+		}
+		if m.Reservation != nil && *m.Reservation > 0 {
+			if v2 {
+				cg.write("", "memory.low", strconv.FormatInt(*m.Reservation, 10))
+			} else {
+				cg.write("memory", "memory.soft_limit_in_bytes", strconv.FormatInt(*m.Reservation, 10))
+			}
+		}
+	}
+	if p := r.Pids; p != nil && p.Limit != nil && *p.Limit != 0 {
+		if err := cg.write("pids", "pids.max", v2Max(*p.Limit)); err != nil {
+			return err
+		}
+	}
+	if c := r.CPU; c != nil {
+		if err := cg.applyCPU(c, v2); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func v2Max(n int64) string {
+	if n < 0 {
+		return "max"
+	}
+	return strconv.FormatInt(n, 10)
+}
+
+// setV1Memory sets the memory limit and, where the kernel accounts swap,
+// memory+swap: in the order that keeps limit <= memsw at every step.
+func (cg *cgroup) setV1Memory(limit int64, swap *int64) error {
+	memsw := filepath.Join(cgroupRoot, "memory", cg.path, "memory.memsw.limit_in_bytes")
+	_, err := os.Stat(memsw)
+	hasSwap := err == nil && swap != nil && *swap != 0
+	set := func() error { return cg.write("memory", "memory.limit_in_bytes", strconv.FormatInt(limit, 10)) }
+	if !hasSwap {
+		return set()
+	}
+	setSw := func() error { return cg.write("memory", "memory.memsw.limit_in_bytes", strconv.FormatInt(*swap, 10)) }
+	if err := set(); err != nil {
+		// Raising the limit above the current memsw: memsw first.
+		if err := setSw(); err != nil {
+			return err
+		}
+		return set()
+	}
+	return setSw()
+}
+
+func (cg *cgroup) applyCPU(c *specs.LinuxCPU, v2 bool) error {
+	if v2 {
+		if c.Shares != nil && *c.Shares != 0 {
+			// runc's conversion of shares (2-262144) to weight (1-10000).
+			w := 1 + ((*c.Shares-2)*9999)/262142
+			if err := cg.write("", "cpu.weight", strconv.FormatUint(w, 10)); err != nil {
+				return err
+			}
+		}
+		if c.Quota != nil && *c.Quota != 0 {
+			period := uint64(100000)
+			if c.Period != nil && *c.Period != 0 {
+				period = *c.Period
+			}
+			return cg.write("", "cpu.max", fmt.Sprintf("%s %d", v2Max(*c.Quota), period))
+		}
+		return nil
+	}
+	if c.Shares != nil && *c.Shares != 0 {
+		if err := cg.write("cpu", "cpu.shares", strconv.FormatUint(*c.Shares, 10)); err != nil {
+			return err
+		}
+	}
+	if c.Period != nil && *c.Period != 0 {
+		if err := cg.write("cpu", "cpu.cfs_period_us", strconv.FormatUint(*c.Period, 10)); err != nil {
+			return err
+		}
+	}
+	if c.Quota != nil && *c.Quota != 0 {
+		if err := cg.write("cpu", "cpu.cfs_quota_us", strconv.FormatInt(*c.Quota, 10)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// enterWhile runs fn with this process in the cgroup, so that the
+// processes it starts begin their lives there, and then moves back.
+func (cg *cgroup) enterWhile(fn func() error) error {
+	orig, err := ownCgroups()
+	if err != nil {
+		return err
+	}
+	self := []byte(strconv.Itoa(os.Getpid()))
+	moveBack := func() {
+		for _, d := range cg.dirs() {
+			back := filepath.Join(cgroupRoot, hierarchyOf(d), orig[hierarchyOf(d)])
+			if cgroupV2() {
+				back = filepath.Join(cgroupRoot, orig[""])
+			}
+			os.WriteFile(filepath.Join(back, "cgroup.procs"), self, 0)
+		}
+	}
+	for _, d := range cg.dirs() {
+		if err := os.WriteFile(filepath.Join(d, "cgroup.procs"), self, 0); err != nil {
+			moveBack()
+			return fmt.Errorf("cgroup: joining %s: %w", d, err)
+		}
+	}
+	defer moveBack()
+	return fn()
+}
+
+// hierarchyOf returns the v1 controller of a cgroup directory.
+func hierarchyOf(dir string) string {
+	rel := strings.TrimPrefix(dir, cgroupRoot+"/")
+	if i := strings.IndexByte(rel, '/'); i >= 0 {
+		return rel[:i]
+	}
+	return rel
+}
+
+// ownCgroups maps each v1 controller (or "" for cgroup v2) to this
+// process's cgroup path.
+func ownCgroups() (map[string]string, error) {
+	f, err := os.Open("/proc/self/cgroup")
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	m := map[string]string{}
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		parts := strings.SplitN(sc.Text(), ":", 3)
+		if len(parts) != 3 {
+			continue
+		}
+		for _, c := range strings.Split(parts[1], ",") {
+			m[c] = parts[2]
+		}
+	}
+	return m, sc.Err()
+}
+
+// pids lists the host processes in the cgroup.
+func (cg *cgroup) pids() []int {
+	dirs := cg.dirs()
+	if len(dirs) == 0 {
+		return nil
+	}
+	d := dirs[0]
+	for _, x := range dirs {
+		if hierarchyOf(x) == "pids" {
+			d = x
+		}
+	}
+	b, err := os.ReadFile(filepath.Join(d, "cgroup.procs"))
+	if err != nil {
+		return nil
+	}
+	var pids []int
+	for _, l := range strings.Fields(string(b)) {
+		if n, err := strconv.Atoi(l); err == nil {
+			pids = append(pids, n)
+		}
+	}
+	return pids
+}
+
+// destroy removes the cgroup's directories (empty once its processes are
+// gone; an exiting process may linger for a moment).
+func (cg *cgroup) destroy() error {
+	var errs []error
+	for _, d := range cg.dirs() {
+		var err error
+		for i := 0; i < 200; i++ {
+			err = os.Remove(d)
+			if err == nil || errors.Is(err, os.ErrNotExist) {
+				err = nil
+				break
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		if err != nil {
+			errs = append(errs, fmt.Errorf("cgroup: %w", err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// freeze stops (or with thaw, resumes) every process of the cgroup.
+func freeze(path string, frozen bool) error {
+	cg := &cgroup{path: path}
+	file, value := "freezer.state", "THAWED"
+	if frozen {
+		value = "FROZEN"
+	}
+	if cgroupV2() {
+		file, value = "cgroup.freeze", "0"
+		if frozen {
+			value = "1"
+		}
+	}
+	if err := cg.write("freezer", file, value); err != nil {
+		return err
+	}
+	if cgroupV2() {
+		return nil
+	}
+	// FREEZING until every task has stopped.
+	state := filepath.Join(cgroupRoot, "freezer", path, "freezer.state")
+	for i := 0; i < 1000; i++ {
+		b, err := os.ReadFile(state)
+		if err != nil {
+			return err
+		}
+		if strings.TrimSpace(string(b)) == value {
+			return nil
+		}
+		time.Sleep(time.Millisecond)
+		if frozen && i%50 == 49 {
+			cg.write("freezer", file, value)
+		}
+	}
+	return fmt.Errorf("cgroup: %s did not become %s", path, value)
+}
+
+func thaw(path string) {
+	if path != "" {
+		freeze(path, false)
+	}
+}
