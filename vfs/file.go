@@ -618,6 +618,11 @@ func (f *File) Sync(ctx Context) error {
 	if s, ok := f.impl.(Syncer); ok {
 		return s.Sync(ctx)
 	}
+	// Linux has no fsync for pipes, sockets, devices or anonymous files:
+	// EINVAL. Files and directories with nothing to flush succeed.
+	if ft := f.loc.Dentry.FileType(); ft != unix.S_IFREG && ft != unix.S_IFDIR {
+		return unix.EINVAL
+	}
 	return nil
 }
 

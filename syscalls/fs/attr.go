@@ -254,14 +254,15 @@ const syncFileRangeAll = 0x7
 // SyncFileRange implements sync_file_range(2).
 func SyncFileRange(t *kernel.Task, a *kernel.SyscallArgs) (uint64, error) {
 	off, n, flags := argOff(a[1]), argOff(a[2]), argUint(a[3])
-	if flags&^syncFileRangeAll != 0 || off < 0 || n < 0 || off+n < 0 {
-		return 0, unix.EINVAL
-	}
+	// Linux looks the descriptor up before it checks the arguments.
 	f, err := getIOFile(t, argFD(a[0]))
 	if err != nil {
 		return 0, err
 	}
 	defer f.DecRef(ctx(t))
+	if flags&^syncFileRangeAll != 0 || off < 0 || n < 0 || off+n < 0 {
+		return 0, unix.EINVAL
+	}
 	switch f.Location().Dentry.FileType() {
 	case unix.S_IFREG, unix.S_IFDIR, unix.S_IFBLK, unix.S_IFLNK:
 	default:

@@ -368,7 +368,7 @@ func doWrite(t *kernel.Task, f *vfs.File, src ioSeq, total, off int64, o rwOpts)
 			break
 		}
 	}
-	if o.sync && done > 0 {
+	if o.sync && done > 0 && isRegular(f) {
 		if err := f.Sync(ctx(t)); err != nil {
 			return 0, err
 		}
