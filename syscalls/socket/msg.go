@@ -529,7 +529,8 @@ func recvOne(t *kernel.Task, f *vfs.File, s socket.Socket, addr uint64, flags in
 	if err := copyOut(t, addr+40, b[:]); err != nil {
 		return 0, err
 	}
-	le.PutUint32(b[:], uint32(r.flags))
+	// Like Linux, msg_flags starts as the caller's MSG_CMSG_CLOEXEC.
+	le.PutUint32(b[:], uint32(r.flags|flags&unix.MSG_CMSG_CLOEXEC))
 	if err := copyOut(t, addr+48, b[:4]); err != nil {
 		return 0, err
 	}

@@ -60,7 +60,7 @@ func NewPipe(v *vfs.VFS, ctx vfs.Context, flags uint32) (r, w *vfs.File, err err
 	p.mu.Lock()
 	p.readers, p.writers = 1, 1
 	p.rCounter, p.wCounter = 1, 1
-	re := &Endpoint{p: p, read: true, wSnap: 0}
+	re := &Endpoint{p: p, read: true}
 	we := &Endpoint{p: p, write: true}
 	p.mu.Unlock()
 	return v.NewFile(loc, re, unix.O_RDONLY|flags), v.NewFile(loc, we, unix.O_WRONLY|flags), nil
@@ -79,6 +79,11 @@ func (p *Pipe) Open(ctx vfs.Context, flags uint32) (vfs.FileImpl, error) {
 	case unix.O_RDONLY:
 		e.read = true
 		e.waitWriter = !nonblock && p.writers == 0
+		if nonblock && p.writers == 0 {
+			// Like Linux, a reader that did not wait for a writer
+			// reports no EPOLLHUP until a writer has come and gone.
+			e.hupSnap = p.wCounter
+		}
 	case unix.O_WRONLY:
 		if nonblock && p.readers == 0 {
 			return nil, unix.ENXIO
@@ -105,10 +110,13 @@ type Endpoint struct {
 	vfs.StreamFileBase
 	p           *Pipe
 	read, write bool
-	// Counters at open: a FIFO open waits for them to change, and a reader
-	// reports EPOLLHUP only once a writer came and went.
+	// Counters at open: a FIFO open waits for them to change.
 	rSnap, wSnap           uint64
 	waitReader, waitWriter bool
+	// A reader reports EPOLLHUP without writers only while the writer
+	// counter differs from hupSnap (Linux's f_version): zero except for
+	// an O_NONBLOCK reader that opened with no writer.
+	hupSnap uint64
 }
 
 // Pipe returns the endpoint's pipe.
@@ -230,7 +238,7 @@ func (e *Endpoint) Readiness(mask waiter.EventMask) waiter.EventMask {
 		if p.buffered() > 0 {
 			r |= waiter.ReadableEvents
 		}
-		if p.writers == 0 && p.wCounter != e.wSnap {
+		if p.writers == 0 && p.wCounter != e.hupSnap {
 			r |= waiter.EventHUp
 		}
 	}

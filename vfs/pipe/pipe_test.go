@@ -206,3 +206,45 @@ func TestPipeConcurrent(t *testing.T) {
 	}
 	r.DecRef(ctx)
 }
+
+// TestFIFOHangup: a FIFO reader reports EPOLLHUP once it has no writers,
+// unless it opened O_NONBLOCK with no writer and none has come and gone
+// since (Linux's fifo_open and pipe_poll).
+func TestFIFOHangup(t *testing.T) {
+	ctx := vfs.NewContext(vfs.RootCredentials())
+	open := func(p *pipe.Pipe, flags uint32) *pipe.Endpoint {
+		t.Helper()
+		fi, err := p.Open(ctx, flags)
+		if err != nil {
+			t.Fatalf("open %#x: %v", flags, err)
+		}
+		return fi.(*pipe.Endpoint)
+	}
+	hup := func(e *pipe.Endpoint) bool { return e.Readiness(waiter.ReadableEvents)&waiter.EventHUp != 0 }
+
+	// The writer opens first; the reader finds it there.
+	p := pipe.New()
+	w := open(p, unix.O_WRONLY)
+	r := open(p, unix.O_RDONLY)
+	if hup(r) {
+		t.Errorf("HUP with a writer")
+	}
+	w.Release(ctx)
+	if !hup(r) {
+		t.Errorf("no HUP after the only writer closed (writer opened first)")
+	}
+	r.Release(ctx)
+
+	// A non-blocking reader without writers: no HUP until one came and went.
+	p = pipe.New()
+	r = open(p, unix.O_RDONLY|unix.O_NONBLOCK)
+	if hup(r) {
+		t.Errorf("HUP before any writer")
+	}
+	w = open(p, unix.O_WRONLY)
+	w.Release(ctx)
+	if !hup(r) {
+		t.Errorf("no HUP after a writer came and went")
+	}
+	r.Release(ctx)
+}

@@ -32,6 +32,9 @@ static int sendfd(int s, int fd) {
 	return sendmsg(s, &m, 0);
 }
 
+// msg_flags of recvfd's last recvmsg: MSG_CMSG_CLOEXEC is echoed.
+static int recvfd_msg_flags;
+
 static int recvfd(int s, int flags) {
 	char c;
 	struct iovec iov = {&c, 1};
@@ -42,6 +45,7 @@ static int recvfd(int s, int flags) {
 	m.msg_control = u.buf;
 	m.msg_controllen = sizeof(u.buf);
 	if (recvmsg(s, &m, flags) != 1) return -1;
+	recvfd_msg_flags = m.msg_flags;
 	struct cmsghdr *cm = CMSG_FIRSTHDR(&m);
 	if (!cm || cm->cmsg_type != SCM_RIGHTS) return -2;
 	int fd;
@@ -89,7 +93,7 @@ int main(void) {
 	CHECK(fd >= 0);
 	int one = 1;
 	CHECK(setsockopt(sv[0], SOL_SOCKET, SO_PASSCRED, &one, sizeof(one)) == 0);
-	printf("passed fd cloexec %d\n", (fcntl(fd, F_GETFD) & FD_CLOEXEC) != 0);
+	printf("passed fd cloexec %d, msg_flags %#x\n", (fcntl(fd, F_GETFD) & FD_CLOEXEC) != 0, recvfd_msg_flags);
 	char buf[64];
 	int n = read(fd, buf, sizeof(buf));
 	printf("read %d: %.*s\n", n, n, buf);
