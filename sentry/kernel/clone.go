@@ -115,6 +115,10 @@ type CloneArgs struct {
 	ParentTID uint64
 	ChildTID  uint64
 	TLS       uint64
+	// NewThreadGroup, if set, sees the child's thread group before the
+	// child runs (CLONE_PIDFD). It runs with the kernel lock held: it
+	// must not call back into the kernel.
+	NewThreadGroup func(*ThreadGroup)
 }
 
 // Clone creates a new task and returns its TID in the caller's namespace.
@@ -133,7 +137,8 @@ func (t *Task) Clone(a CloneArgs) (int32, error) {
 		return 0, unix.EINVAL
 	case f&nsFlags != 0:
 		return 0, unix.EPERM
-	case f&linux.CLONE_PIDFD != 0:
+	case f&linux.CLONE_PIDFD != 0 && (a.NewThreadGroup == nil || f&(linux.CLONE_THREAD|linux.CLONE_DETACHED) != 0):
+		// A pidfd names a new thread group, made by the caller's hook.
 		return 0, unix.EINVAL
 	}
 	k := t.k
@@ -221,6 +226,9 @@ func (t *Task) Clone(a CloneArgs) (int32, error) {
 			Ext: t.tg.Ext}
 		parent.children[tg] = struct{}{}
 		c.tg = tg
+		if a.NewThreadGroup != nil {
+			a.NewThreadGroup(tg)
+		}
 	}
 	if f&linux.CLONE_CHILD_CLEARTID != 0 {
 		c.clearChildTID = a.ChildTID

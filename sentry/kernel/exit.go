@@ -2,6 +2,7 @@ package kernel
 
 import (
 	"encoding/binary"
+	"github.com/runsc-lite/runsc-lite/vfs/waiter"
 
 	"golang.org/x/sys/unix"
 
@@ -73,6 +74,7 @@ func (tg *ThreadGroup) becomeZombieLocked(last *Task) {
 		}
 	}
 	tg.zombie = true
+	tg.exitWaiters.Notify(waiter.EventIn | waiter.EventRdNorm)
 	tg.timers.stopAll()
 	// Reparent children to the nearest subreaper or to init.
 	reaper := k.init
@@ -169,6 +171,7 @@ func (tg *ThreadGroup) reapLocked() {
 	}
 	tg.reaped = true
 	delete(tg.k.tasks, tg.leader.tid)
+	tg.exitWaiters.Notify(waiter.EventIn | waiter.EventRdNorm | waiter.EventHUp)
 }
 
 // hostStatus converts a wait status to a shell-style exit code.

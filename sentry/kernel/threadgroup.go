@@ -51,6 +51,9 @@ type ThreadGroup struct {
 
 	// sigWaiters are notified when a signal is queued (signalfd).
 	sigWaiters waiter.Queue
+	// exitWaiters are notified when the group exits and is reaped
+	// (pidfds).
+	exitWaiters waiter.Queue
 
 	// Per-process state owned by the syscall layer (e.g. /proc info).
 	// Its owner replaces it (on exec) and never mutates it in place:

@@ -8,8 +8,9 @@ import (
 
 // WaitOpts selects children to wait for.
 type WaitOpts struct {
-	IDType  int   // linux.P_ALL, P_PID, P_PGID
-	ID      int32 // pid or pgid
+	IDType  int          // linux.P_ALL, P_PID, P_PGID, P_PIDFD
+	ID      int32        // pid or pgid
+	Target  *ThreadGroup // for P_PIDFD
 	Options uint32
 }
 
@@ -56,6 +57,10 @@ func (tg *ThreadGroup) waitOnceLocked(o WaitOpts) (*WaitResult, bool) {
 			}
 		case linux.P_PGID:
 			if c.pgid != o.ID {
+				continue
+			}
+		case linux.P_PIDFD:
+			if c != o.Target {
 				continue
 			}
 		}

@@ -13,7 +13,15 @@ import (
 // Clone implements clone(2) (x86-64 argument order: flags, stack,
 // parent_tid, child_tid, tls).
 func Clone(t *kernel.Task, a *kernel.SyscallArgs) (uint64, error) {
-	tid, err := t.Clone(kernel.CloneArgs{Flags: a[0], Stack: a[1], ParentTID: a[2], ChildTID: a[3], TLS: a[4]})
+	ca := kernel.CloneArgs{Flags: a[0], Stack: a[1], ParentTID: a[2], ChildTID: a[3], TLS: a[4]}
+	if ca.Flags&linux.CLONE_PIDFD != 0 {
+		// The pidfd goes where the parent TID would.
+		if ca.Flags&linux.CLONE_PARENT_SETTID != 0 {
+			return 0, unix.EINVAL
+		}
+		return cloneWithPidFD(t, ca, ca.ParentTID)
+	}
+	tid, err := t.Clone(ca)
 	return uint64(tid), err
 }
 
@@ -61,11 +69,18 @@ func Clone3(t *kernel.Task, a *kernel.SyscallArgs) (uint64, error) {
 		flags&(linux.CLONE_THREAD|linux.CLONE_PARENT) != 0 && exitSignal != 0,
 		(stack == 0) != (stackSize == 0):
 		return 0, unix.EINVAL
-	case setTIDSize != 0, field(1) != 0 && flags&linux.CLONE_PIDFD != 0:
+	case setTIDSize != 0:
 		return 0, unix.EINVAL
 	}
-	tid, err := t.Clone(kernel.CloneArgs{Flags: flags | exitSignal, Stack: stack + stackSize,
-		ParentTID: parentTID, ChildTID: childTID, TLS: tls})
+	ca := kernel.CloneArgs{Flags: flags | exitSignal, Stack: stack + stackSize,
+		ParentTID: parentTID, ChildTID: childTID, TLS: tls}
+	if flags&linux.CLONE_PIDFD != 0 {
+		if flags&linux.CLONE_PARENT_SETTID != 0 && field(1) == parentTID {
+			return 0, unix.EINVAL
+		}
+		return cloneWithPidFD(t, ca, field(1))
+	}
+	tid, err := t.Clone(ca)
 	return uint64(tid), err
 }
 
@@ -137,6 +152,9 @@ func Waitid(t *kernel.Task, a *kernel.SyscallArgs) (uint64, error) {
 		return 0, unix.EINVAL
 	}
 	o := kernel.WaitOpts{IDType: idtype, ID: id, Options: options}
+	// eagain: a non-blocking pidfd without WNOHANG waits with WNOHANG and
+	// reports EAGAIN (after filling infop) when nothing changed.
+	eagain := false
 	if options&linux.WSTOPPED != 0 {
 		o.Options |= linux.WUNTRACED
 	}
@@ -153,6 +171,20 @@ func Waitid(t *kernel.Task, a *kernel.SyscallArgs) (uint64, error) {
 		if o.ID < 0 {
 			return 0, unix.EINVAL
 		}
+	case linux.P_PIDFD:
+		if id < 0 {
+			return 0, unix.EINVAL
+		}
+		tg, f, err := pidFDGroup(t, id)
+		if err != nil {
+			return 0, err
+		}
+		o.Target = tg
+		if f.StatusFlags()&unix.O_NONBLOCK != 0 && o.Options&linux.WNOHANG == 0 {
+			o.Options |= linux.WNOHANG
+			eagain = true
+		}
+		f.DecRef(t.VFSContext())
 	default:
 		return 0, unix.EINVAL
 	}
@@ -172,6 +204,14 @@ func Waitid(t *kernel.Task, a *kernel.SyscallArgs) (uint64, error) {
 		if _, err := t.CopyOut(infop, b); err != nil {
 			return 0, unix.EFAULT
 		}
+	}
+	if a[4] != 0 && r != nil {
+		if _, err := t.CopyOut(a[4], make([]byte, 144)); err != nil {
+			return 0, unix.EFAULT
+		}
+	}
+	if eagain && r == nil {
+		return 0, unix.EAGAIN
 	}
 	return 0, nil
 }

@@ -1,0 +1,116 @@
+package realprogs
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+// runTimeout bounds one run of one suite, natively or in the sandbox, so
+// that a hang fails the test with its output instead of stalling the run.
+const runTimeout = 12 * time.Minute
+
+// slots bounds the suites running at once: the CI machine has 2 cores, and
+// these suites mostly wait (sleeps, timeouts, child processes).
+var slots = make(chan struct{}, 3)
+
+// suite is one test program to run natively and in the sandbox.
+type suite struct {
+	dir  string   // working directory (the same path in the sandbox)
+	argv []string // the program and its arguments
+	env  []string // the environment of both runs
+}
+
+// result is one run of a suite.
+type result struct {
+	out  []byte
+	code int
+	err  error // a failure to run or a timeout, not an exit status
+}
+
+// runBoth runs s natively and then in a sandbox of bin, and requires both
+// to exit 0. failures extracts the names of failed tests from the output
+// for the error message.
+func runBoth(t *testing.T, bin string, s suite, failures func([]byte) []string) {
+	t.Helper()
+	slots <- struct{}{}
+	defer func() { <-slots }()
+
+	native := run(s.dir, s.env, s.argv)
+	if native.err != nil || native.code != 0 {
+		t.Fatalf("native run fails (exit %d, %v); the host cannot run this suite: %s\n%s",
+			native.code, native.err, strings.Join(failures(native.out), ", "), tail(native.out))
+	}
+	// The suite runs as a child of a shell, not as the sandbox's first
+	// process: natively it is no session leader, so opening a terminal
+	// does not make it the controlling terminal (and closing that
+	// terminal's master does not send it SIGHUP). The shell also reaps
+	// orphans as init does.
+	sargv := append([]string{bin, "do", "--cwd", s.dir, "/bin/sh", "-c", `"$@"; exit $?`, "sh"}, s.argv...)
+	sandbox := run(s.dir, s.env, sargv)
+	if sandbox.err != nil || sandbox.code != 0 {
+		t.Errorf("sandbox run fails (exit %d, %v) where the native run passes; failed: %s\n%s",
+			sandbox.code, sandbox.err, strings.Join(failures(sandbox.out), ", "), tail(sandbox.out))
+	}
+}
+
+// run runs argv in dir with env, with output combined.
+func run(dir string, env, argv []string) result {
+	ctx, cancel := context.WithTimeout(context.Background(), runTimeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
+	cmd.Dir, cmd.Env = dir, env
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	// Children that keep the output pipe open must not hold Wait up
+	// after a kill.
+	cmd.WaitDelay = 10 * time.Second
+	err := cmd.Run()
+	r := result{out: out.Bytes()}
+	var ee *exec.ExitError
+	switch {
+	case ctx.Err() != nil:
+		r.err = fmt.Errorf("timed out after %v", runTimeout)
+	case errors.As(err, &ee):
+		r.code = ee.ExitCode()
+	case err != nil:
+		r.err = err
+	}
+	return r
+}
+
+// tail returns the end of out, where test runners print their verdicts.
+func tail(out []byte) string {
+	const max = 12000
+	if len(out) > max {
+		return "...\n" + string(out[len(out)-max:])
+	}
+	return string(out)
+}
+
+// matches returns the first submatch of re on every line of out.
+func matches(re *regexp.Regexp, out []byte) []string {
+	var names []string
+	for _, m := range re.FindAllSubmatch(out, -1) {
+		names = append(names, string(m[1]))
+	}
+	return names
+}
+
+// environ returns the host's environment with the given overrides.
+func environ(overrides ...string) []string {
+	env := os.Environ()
+	for _, kv := range overrides {
+		k, _, _ := strings.Cut(kv, "=")
+		env = slices.DeleteFunc(env, func(e string) bool { return strings.HasPrefix(e, k+"=") })
+	}
+	return append(env, overrides...)
+}
