@@ -24,8 +24,9 @@ func TestDescribe(t *testing.T) {
 		{"read", 0, Supported},
 		{"openat", 257, Supported},
 		{"clone", 56, Partial},
-		{"ptrace", 101, Unsupported},
-		{"clone3", 435, Unsupported},
+		{"ptrace", 101, Partial},
+		{"io_uring_setup", 425, Unsupported},
+		{"pidfd_getfd", 438, Unsupported},
 	} {
 		in, ok := byName[tc.name]
 		if !ok || in.Number != tc.number || in.Status != tc.status {
