@@ -1,0 +1,411 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+)
+
+func TestOCIExec(t *testing.T) {
+	e := newOCIEnv(t, "sleep", "1000")
+	e.spec.Process.Env = append(e.spec.Process.Env, "FROM_CONFIG=1")
+	e.writeSpec()
+	e.mustCLI("run", "-d", "c1")
+	e.waitStatus("c1", "running")
+
+	r := e.cli(nil, "exec", "--env", "X=y", "--cwd", "/tmp", "--user", "65534:65534", "c1",
+		"sh", "-c", `echo $X $FROM_CONFIG $(pwd) $(id -u):$(id -g) ppid=$PPID; exit 4`)
+	if r.code != 4 || r.stdout != "y 1 /tmp 65534:65534 ppid=0\n" {
+		t.Errorf("exec: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+	}
+
+	// Docker's form: --process JSON, --detach, --pid-file; the pid's
+	// process exits with the exec'd process's status.
+	proc := specs.Process{Args: []string{"sh", "-c", "echo detached; exit 9"}, Env: []string{"PATH=/bin"}, Cwd: "/"}
+	pf := filepath.Join(t.TempDir(), "process.json")
+	b, _ := json.Marshal(proc)
+	os.WriteFile(pf, b, 0o644)
+	pidFile := filepath.Join(t.TempDir(), "exec.pid")
+	r = e.cli(nil, "exec", "--process", pf, "--detach", "--pid-file", pidFile, "c1")
+	if r.code != 0 {
+		t.Fatalf("exec --detach: exit %d, %q", r.code, r.stderr)
+	}
+	data, _ := os.ReadFile(pidFile)
+	pid, err := strconv.Atoi(string(data))
+	if err != nil {
+		t.Fatalf("pid file %q: %v", data, err)
+	}
+	// Not our child (TestOCIExecProxyStatus checks its status): it
+	// must end when the process does.
+	waitPidGone(t, pid)
+	if r := e.cli(nil, "exec", "c1", "/nonexistent"); r.code == 0 {
+		t.Errorf("exec of a missing binary succeeded")
+	}
+	e.mustCLI("delete", "--force", "c1")
+	if r := e.cli(nil, "exec", "c1", "true"); r.code == 0 || !strings.Contains(r.stderr, "does not exist") {
+		t.Errorf("exec in a deleted container: exit %d %q", r.code, r.stderr)
+	}
+	e.assertNothingLeft()
+}
+
+// TestOCIExecProxyStatus runs `exec --detach` as a child of this test
+// (made a subreaper, as containerd's shim is) and checks that the pid in
+// the pid file exits with the exec'd process's status.
+func TestOCIExecProxyStatus(t *testing.T) {
+	e := newOCIEnv(t, "sleep", "1000")
+	e.mustCLI("run", "-d", "c1")
+	e.waitStatus("c1", "running")
+	if err := unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 0, 0, 0, 0)
+	pidFile := filepath.Join(t.TempDir(), "exec.pid")
+	e.mustCLI("exec", "--detach", "--pid-file", pidFile, "c1", "sh", "-c", "exit 9")
+	data, _ := os.ReadFile(pidFile)
+	pid, err := strconv.Atoi(string(data))
+	if err != nil {
+		t.Fatalf("pid file %q: %v", data, err)
+	}
+	var ws unix.WaitStatus
+	if _, err := unix.Wait4(pid, &ws, 0, nil); err != nil {
+		t.Fatalf("wait4(%d): %v", pid, err)
+	}
+	if ws.ExitStatus() != 9 {
+		t.Errorf("proxy exit status %v, want 9", ws)
+	}
+	e.mustCLI("delete", "--force", "c1")
+}
+
+func waitPidGone(t *testing.T, pid int) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		st, _, ok := procStat(pid)
+		if !ok || st == 'Z' {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("pid %d still alive", pid)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func TestOCIHooks(t *testing.T) {
+	e := newOCIEnv(t, "sh", "-c", "exit 0")
+	out := t.TempDir()
+	hook := func(name string) specs.Hook {
+		// The hook saves its stdin (the state) and where the sandbox's
+		// network namespace is, as Docker's libnetwork-setkey needs it.
+		script := fmt.Sprintf(`cat > %s/%s.json; p=$(sed 's/.*"pid": *\([0-9]*\).*/\1/' %s/%s.json); readlink /proc/$p/ns/net > %s/%s.netns 2>/dev/null; true`,
+			out, name, out, name, out, name)
+		return specs.Hook{Path: "/bin/sh", Args: []string{"sh", "-c", script}}
+	}
+	e.spec.Hooks = &specs.Hooks{
+		Prestart:      []specs.Hook{hook("prestart")},
+		CreateRuntime: []specs.Hook{hook("createRuntime")},
+		Poststart:     []specs.Hook{hook("poststart")},
+		Poststop:      []specs.Hook{hook("poststop")},
+	}
+	e.writeSpec()
+	e.mustCLI("create", "c1")
+	for _, h := range []string{"prestart", "createRuntime"} {
+		var st ociState
+		b, err := os.ReadFile(filepath.Join(out, h+".json"))
+		if err != nil {
+			t.Fatalf("%s hook did not run: %v", h, err)
+		}
+		if err := json.Unmarshal(b, &st); err != nil || st.ID != "c1" || st.Status != "created" || st.Pid == 0 || st.Bundle != e.bundle {
+			t.Errorf("%s hook state %s (%v)", h, b, err)
+		}
+		ns, _ := os.ReadFile(filepath.Join(out, h+".netns"))
+		self, _ := os.Readlink("/proc/self/ns/net")
+		if !strings.HasPrefix(string(ns), "net:[") || strings.TrimSpace(string(ns)) == self {
+			t.Errorf("%s hook: netns of the state's pid %q, want the sandbox's (not the host's %q)", h, ns, self)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(out, "poststart.json")); err == nil {
+		t.Errorf("poststart ran before start")
+	}
+	e.mustCLI("start", "c1")
+	waitFile(t, filepath.Join(out, "poststart.json"))
+	e.waitStatus("c1", "stopped")
+	if _, err := os.Stat(filepath.Join(out, "poststop.json")); err == nil {
+		t.Errorf("poststop ran before delete")
+	}
+	e.mustCLI("delete", "c1")
+	if _, err := os.Stat(filepath.Join(out, "poststop.json")); err != nil {
+		t.Errorf("poststop did not run: %v", err)
+	}
+
+	// A failing prestart hook fails create and leaves nothing.
+	e.spec.Hooks = &specs.Hooks{Prestart: []specs.Hook{{Path: "/bin/false"}}}
+	e.writeSpec()
+	if r := e.cli(nil, "create", "c2"); r.code == 0 || !strings.Contains(r.stderr, "prestart") {
+		t.Errorf("create with a failing hook: exit %d %q", r.code, r.stderr)
+	}
+	e.assertNothingLeft()
+}
+
+func TestOCIMounts(t *testing.T) {
+	e := newOCIEnv(t, "sh", "-c", `echo rw > /rw/new && echo root > /newfile && cat /ro/data && ! echo x > /ro/x 2>/dev/null && echo ok`)
+	rw := e.bindDir("/rw", false)
+	ro := e.bindDir("/ro", true)
+	os.WriteFile(filepath.Join(ro, "data"), []byte("ro-data\n"), 0o644)
+	r := e.cli(nil, "run", "c1")
+	if r.code != 0 || r.stdout != "ro-data\nok\n" {
+		t.Errorf("exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+	}
+	if b, err := os.ReadFile(filepath.Join(rw, "new")); err != nil || string(b) != "rw\n" {
+		t.Errorf("rw bind mount write did not reach the host: %q %v", b, err)
+	}
+	if _, err := os.Stat(filepath.Join(e.rootfs, "newfile")); err == nil {
+		t.Errorf("a write to the root file system reached the host")
+	}
+	if _, err := os.Stat(filepath.Join(ro, "x")); err == nil {
+		t.Errorf("a write to a read-only bind mount reached the host")
+	}
+
+	// root.readonly: the root refuses writes, mounts on it do not.
+	e.spec.Root.Readonly = true
+	e.spec.Process.Args = []string{"sh", "-c", `echo x > /newfile 2>/dev/null && echo wrote; echo t > /tmp/t && echo tmp-ok`}
+	e.writeSpec()
+	r = e.cli(nil, "run", "c2")
+	if r.stdout != "tmp-ok\n" {
+		t.Errorf("read-only root: stdout %q, stderr %q", r.stdout, r.stderr)
+	}
+	e.assertNothingLeft()
+}
+
+func TestOCIConsoleSocket(t *testing.T) {
+	e := newOCIEnv(t, "sh", "-c", `[ -t 0 ] && [ -t 1 ] && echo is-a-tty; read x; echo got-$x; exit 2`)
+	e.spec.Process.Terminal = true
+	e.writeSpec()
+	sock := filepath.Join(t.TempDir(), "console.sock")
+	l, err := net.ListenUnix("unix", &net.UnixAddr{Name: sock, Net: "unix"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	got := make(chan *os.File, 1)
+	go func() {
+		c, err := l.AcceptUnix()
+		if err != nil {
+			got <- nil
+			return
+		}
+		defer c.Close()
+		buf := make([]byte, 64)
+		oob := make([]byte, unix.CmsgSpace(4*4))
+		n, oobn, _, _, err := c.ReadMsgUnix(buf, oob)
+		if err != nil || string(buf[:n]) != "/dev/ptmx" {
+			t.Errorf("console message %q, %v", buf[:n], err)
+		}
+		msgs, _ := unix.ParseSocketControlMessage(oob[:oobn])
+		var fds []int
+		for i := range msgs {
+			f, _ := unix.ParseUnixRights(&msgs[i])
+			fds = append(fds, f...)
+		}
+		if len(fds) != 1 {
+			t.Errorf("got %d fds, want 1", len(fds))
+			got <- nil
+			return
+		}
+		got <- os.NewFile(uintptr(fds[0]), "ptmx")
+	}()
+	e.mustCLI("create", "--console-socket", sock, "c1")
+	master := <-got
+	if master == nil {
+		t.Fatal("no pty master")
+	}
+	defer master.Close()
+	e.mustCLI("start", "c1")
+	var out bytes.Buffer
+	buf := make([]byte, 256)
+	master.SetReadDeadline(time.Now().Add(20 * time.Second))
+	readUntil := func(s string) {
+		for !strings.Contains(out.String(), s) {
+			n, err := master.Read(buf)
+			out.Write(buf[:n])
+			if err != nil {
+				break
+			}
+		}
+	}
+	readUntil("is-a-tty")
+	master.Write([]byte("hello\n"))
+	readUntil("got-hello")
+	if !strings.Contains(out.String(), "is-a-tty") || !strings.Contains(out.String(), "got-hello") {
+		t.Errorf("terminal output %q", out.String())
+	}
+	e.waitStatus("c1", "stopped")
+	if r := e.mustCLI("wait", "c1"); strings.TrimSpace(r.stdout) != "2" {
+		t.Errorf("status %q", r.stdout)
+	}
+	e.mustCLI("delete", "c1")
+	e.assertNothingLeft()
+}
+
+func TestOCICgroups(t *testing.T) {
+	if _, err := os.Stat("/sys/fs/cgroup/memory/memory.limit_in_bytes"); err != nil {
+		t.Skip("needs cgroup v1 memory")
+	}
+	e := newOCIEnv(t, "sleep", "1000")
+	limit, pids, shares, quota, period := int64(256<<20), int64(64), uint64(512), int64(50000), uint64(100000)
+	e.spec.Linux.CgroupsPath = "/runsc-lite-test/c1"
+	e.spec.Linux.Resources = &specs.LinuxResources{
+		Memory: &specs.LinuxMemory{Limit: &limit},
+		Pids:   &specs.LinuxPids{Limit: &pids},
+		CPU:    &specs.LinuxCPU{Shares: &shares, Quota: &quota, Period: &period},
+	}
+	e.writeSpec()
+	defer os.Remove("/sys/fs/cgroup/memory/runsc-lite-test")
+	e.mustCLI("run", "-d", "c1")
+	st := e.waitStatus("c1", "running")
+	read := func(c, f string) string {
+		b, _ := os.ReadFile(filepath.Join("/sys/fs/cgroup", c, "runsc-lite-test/c1", f))
+		return strings.TrimSpace(string(b))
+	}
+	for _, c := range []struct{ ctl, file, want string }{
+		{"memory", "memory.limit_in_bytes", "268435456"},
+		{"pids", "pids.max", "64"},
+		{"cpu", "cpu.shares", "512"},
+		{"cpu", "cpu.cfs_quota_us", "50000"},
+		{"cpu", "cpu.cfs_period_us", "100000"},
+	} {
+		if got := read(c.ctl, c.file); got != c.want {
+			t.Errorf("%s = %q, want %s", c.file, got, c.want)
+		}
+	}
+	procs := read("memory", "cgroup.procs")
+	if !strings.Contains(" "+strings.ReplaceAll(procs, "\n", " ")+" ", fmt.Sprintf(" %d ", st.Pid)) {
+		t.Errorf("sentry %d not in the cgroup (%q)", st.Pid, procs)
+	}
+	// ps --format json lists the host pids (the cgroup's).
+	var ps []int
+	if err := json.Unmarshal([]byte(e.mustCLI("ps", "--format", "json", "c1").stdout), &ps); err != nil || len(ps) < 2 {
+		t.Errorf("ps: %v %v", ps, err)
+	}
+	// update --resources - (Docker's update --memory).
+	in := bytes.NewBufferString(`{"memory":{"limit":67108864,"reservation":0,"swap":134217728,"kernel":0},"cpu":{"shares":0,"quota":0,"period":0},"blockIO":{"weight":0}}`)
+	if r := e.cli(in, "update", "--resources", "-", "c1"); r.code != 0 {
+		t.Errorf("update: %d %q", r.code, r.stderr)
+	}
+	if got := read("memory", "memory.limit_in_bytes"); got != "67108864" {
+		t.Errorf("after update: limit %s", got)
+	}
+	// pause / resume through the freezer.
+	e.mustCLI("pause", "c1")
+	if s := e.state("c1").Status; s != "paused" || read("freezer", "freezer.state") != "FROZEN" {
+		t.Errorf("after pause: %s, freezer %s", s, read("freezer", "freezer.state"))
+	}
+	e.mustCLI("resume", "c1")
+	if s := e.state("c1").Status; s != "running" || read("freezer", "freezer.state") != "THAWED" {
+		t.Errorf("after resume: %s", s)
+	}
+	e.mustCLI("pause", "c1")
+	e.mustCLI("delete", "--force", "c1")
+	if _, err := os.Stat("/sys/fs/cgroup/memory/runsc-lite-test/c1"); err == nil {
+		t.Errorf("cgroup left behind")
+	}
+	e.assertNothingLeft()
+}
+
+func TestOCIMemoryLimit(t *testing.T) {
+	if _, err := os.Stat("/sys/fs/cgroup/memory/memory.limit_in_bytes"); err != nil {
+		t.Skip("needs cgroup v1 memory")
+	}
+	// The guest's memory lives in the sentry's memory file, charged to
+	// the sandbox's cgroup: 256 MiB cannot fit in 64.
+	e := newOCIEnv(t, "sh", "-c", `dd if=/dev/zero bs=1M count=256 | cat > /dev/shm/big; echo survived`)
+	limit := int64(64 << 20)
+	e.spec.Linux.Resources = &specs.LinuxResources{Memory: &specs.LinuxMemory{Limit: &limit}}
+	e.writeSpec()
+	r := e.cli(nil, "run", "c1")
+	if r.code == 0 || strings.Contains(r.stdout, "survived") {
+		t.Errorf("a guest used 256 MiB under a 64 MiB limit: exit %d %q", r.code, r.stdout)
+	}
+	e.assertNothingLeft()
+}
+
+func TestOCIListSpecFeatures(t *testing.T) {
+	e := newOCIEnv(t, "sleep", "1000")
+	e.mustCLI("create", "c1")
+	e.mustCLI("create", "c2")
+	e.mustCLI("start", "c2")
+	var list []ociState
+	if err := json.Unmarshal([]byte(e.mustCLI("list", "--format", "json").stdout), &list); err != nil {
+		t.Fatal(err)
+	}
+	if len(list) != 2 || list[0].ID != "c1" || list[0].Status != "created" || list[1].ID != "c2" || list[1].Status != "running" {
+		t.Errorf("list: %+v", list)
+	}
+	if out := e.mustCLI("list").stdout; !strings.Contains(out, "c1") || !strings.Contains(out, "running") {
+		t.Errorf("list table: %q", out)
+	}
+	e.mustCLI("delete", "--force", "c1")
+	e.mustCLI("delete", "--force", "c2")
+
+	dir := t.TempDir()
+	e.mustCLI("spec", "--bundle", dir)
+	var spec specs.Spec
+	b, _ := os.ReadFile(filepath.Join(dir, "config.json"))
+	if err := json.Unmarshal(b, &spec); err != nil || spec.Root.Path != "rootfs" || spec.Process.Args[0] != "sh" {
+		t.Errorf("spec: %v %s", err, b)
+	}
+	if r := e.cli(nil, "spec", "--bundle", dir); r.code == 0 {
+		t.Errorf("spec over an existing config.json succeeded")
+	}
+	var f struct {
+		OCIVersionMax string   `json:"ociVersionMax"`
+		Hooks         []string `json:"hooks"`
+	}
+	if err := json.Unmarshal([]byte(e.mustCLI("features").stdout), &f); err != nil || f.OCIVersionMax == "" || len(f.Hooks) == 0 {
+		t.Errorf("features: %+v %v", f, err)
+	}
+	e.assertNothingLeft()
+}
+
+func TestOCIInstall(t *testing.T) {
+	e := newOCIEnv(t, "true")
+	cfg := filepath.Join(t.TempDir(), "daemon.json")
+	os.WriteFile(cfg, []byte(`{"debug": true, "x-custom": {"deep": [1, "two"]}, "runtimes": {"other": {"path": "/usr/bin/other", "runtimeArgs": ["--x"]}}}`), 0o600)
+	e.mustCLI("install", "--config-file", cfg, "--runtime", "rl", "--", "--debug", "--platform=systrap")
+	var got map[string]any
+	b, _ := os.ReadFile(cfg)
+	if err := json.Unmarshal(b, &got); err != nil {
+		t.Fatal(err)
+	}
+	rts := got["runtimes"].(map[string]any)
+	rl := rts["rl"].(map[string]any)
+	if p, _ := rl["path"].(string); !filepath.IsAbs(p) || fmt.Sprint(rl["runtimeArgs"]) != "[--debug --platform=systrap]" {
+		t.Errorf("installed entry %v", rl)
+	}
+	if fmt.Sprint(rts["other"]) != "map[path:/usr/bin/other runtimeArgs:[--x]]" || got["debug"] != true || fmt.Sprint(got["x-custom"]) != "map[deep:[1 two]]" {
+		t.Errorf("other settings changed: %s", b)
+	}
+	if fi, _ := os.Stat(cfg); fi.Mode().Perm() != 0o600 {
+		t.Errorf("mode %v", fi.Mode())
+	}
+	e.mustCLI("uninstall", "--config-file", cfg, "--runtime", "rl")
+	b, _ = os.ReadFile(cfg)
+	got = nil
+	json.Unmarshal(b, &got)
+	if _, ok := got["runtimes"].(map[string]any)["rl"]; ok || got["x-custom"] == nil {
+		t.Errorf("after uninstall: %s", b)
+	}
+	if r := e.cli(nil, "uninstall", "--config-file", cfg, "--runtime", "rl"); r.code == 0 {
+		t.Errorf("uninstall of a missing runtime succeeded")
+	}
+}
