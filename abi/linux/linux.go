@@ -248,3 +248,7 @@ type SignalStack struct {
 	_     int32
 	Size  uint64
 }
+
+// MSG_CMSG_COMPAT marks a 32-bit compat msghdr inside the kernel; the
+// native sendmsg/recvmsg calls refuse it from user space.
+const MSG_CMSG_COMPAT = 0x80000000

@@ -3,6 +3,7 @@ package socket
 import (
 	"golang.org/x/sys/unix"
 
+	"github.com/runsc-lite/runsc-lite/abi/linux"
 	"github.com/runsc-lite/runsc-lite/sentry/kernel"
 	"github.com/runsc-lite/runsc-lite/sentry/socket"
 	"github.com/runsc-lite/runsc-lite/vfs"
@@ -537,8 +538,21 @@ func recvOne(t *kernel.Task, f *vfs.File, s socket.Socket, addr uint64, flags in
 	return r.n, nil
 }
 
+// checkMsgFlags refuses MSG_CMSG_COMPAT in the native msghdr calls
+// (sendmsg, recvmsg and their batch forms), before the descriptor is
+// looked at, as Linux does.
+func checkMsgFlags(flags uint64) error {
+	if uint32(flags)&linux.MSG_CMSG_COMPAT != 0 {
+		return unix.EINVAL
+	}
+	return nil
+}
+
 // Sendmsg implements sendmsg(2).
 func Sendmsg(t *kernel.Task, a *kernel.SyscallArgs) (uint64, error) {
+	if err := checkMsgFlags(a[2]); err != nil {
+		return 0, err
+	}
 	f, s, err := getSocket(t, argInt(a[0]))
 	if err != nil {
 		return 0, err
@@ -550,6 +564,9 @@ func Sendmsg(t *kernel.Task, a *kernel.SyscallArgs) (uint64, error) {
 
 // Recvmsg implements recvmsg(2).
 func Recvmsg(t *kernel.Task, a *kernel.SyscallArgs) (uint64, error) {
+	if err := checkMsgFlags(a[2]); err != nil {
+		return 0, err
+	}
 	f, s, err := getSocket(t, argInt(a[0]))
 	if err != nil {
 		return 0, err
@@ -561,6 +578,9 @@ func Recvmsg(t *kernel.Task, a *kernel.SyscallArgs) (uint64, error) {
 
 // Sendmmsg implements sendmmsg(2).
 func Sendmmsg(t *kernel.Task, a *kernel.SyscallArgs) (uint64, error) {
+	if err := checkMsgFlags(a[3]); err != nil {
+		return 0, err
+	}
 	f, s, err := getSocket(t, argInt(a[0]))
 	if err != nil {
 		return 0, err
@@ -592,6 +612,9 @@ func Sendmmsg(t *kernel.Task, a *kernel.SyscallArgs) (uint64, error) {
 // Recvmmsg implements recvmmsg(2). The timeout is checked for validity;
 // MSG_WAITFORONE makes the calls after the first non-blocking.
 func Recvmmsg(t *kernel.Task, a *kernel.SyscallArgs) (uint64, error) {
+	if err := checkMsgFlags(a[3]); err != nil {
+		return 0, err
+	}
 	f, s, err := getSocket(t, argInt(a[0]))
 	if err != nil {
 		return 0, err

@@ -63,6 +63,7 @@ var le = binary.LittleEndian
 const (
 	sockMax     = 11  // SOCK_MAX
 	afMax       = 46  // AF_MAX
+	ipprotoMax  = 263 // IPPROTO_MAX
 	sockaddrMax = 128 // sizeof(struct sockaddr_storage)
 	somaxconn   = 4096
 	maxOptLen   = 4096
@@ -176,6 +177,10 @@ func newSocket(v *vfs.VFS, domain, stype, protocol int) (socket.Socket, error) {
 		}
 		return unixsock.New(v, stype), nil
 	case unix.AF_INET, unix.AF_INET6:
+		// inet_create checks the protocol's range before the type.
+		if protocol < 0 || protocol >= ipprotoMax {
+			return nil, unix.EINVAL
+		}
 		switch stype {
 		case unix.SOCK_STREAM:
 			if protocol != 0 && protocol != unix.IPPROTO_TCP {
