@@ -46,22 +46,29 @@ func (v *VFS) OpenAt(ctx Context, root, start Location, path string, flags uint3
 	}
 	for {
 		if last == "" || last == "." || last == ".." {
+			// Linux resolves the dots and then finds an existing
+			// directory: EEXIST with O_EXCL, else EISDIR.
 			if _, err := r.walkLast(parent, last, trailing, true); err != nil {
 				return nil, err
+			}
+			if flags&unix.O_EXCL != 0 {
+				return nil, unix.EEXIST
 			}
 			return nil, unix.EISDIR
 		}
 		if err := r.checkSearch(parent); err != nil {
 			return nil, err
 		}
+		// O_CREAT of a name with a trailing slash is EISDIR whatever the
+		// name is, before it is even looked up.
+		if trailing {
+			return nil, unix.EISDIR
+		}
 		if len(last) > NameMax {
 			return nil, unix.ENAMETOOLONG
 		}
 		c, err := parent.Dentry.lookup(ctx, last)
 		if err == unix.ENOENT {
-			if trailing {
-				return nil, unix.EISDIR
-			}
 			if flags&unix.O_PATH == 0 {
 				if co, ok := parent.Dentry.inode.(CreateOpener); ok {
 					return v.createOpenLocked(ctx, parent, last, unix.S_IFREG|mode&0o7777, flags, co)
@@ -81,9 +88,6 @@ func (v *VFS) OpenAt(ctx Context, root, start Location, path string, flags uint3
 		}
 		next := r.followMounts(Location{parent.Mount, c})
 		if !next.Dentry.IsSymlink() {
-			if trailing && !next.Dentry.IsDir() {
-				return nil, unix.ENOTDIR
-			}
 			return v.openLoc(ctx, next, flags, false)
 		}
 		if flags&unix.O_NOFOLLOW != 0 {

@@ -142,6 +142,14 @@ func TestOpenErrors(t *testing.T) {
 		{"/d/new/", unix.O_CREAT | unix.O_WRONLY, unix.EISDIR},
 		{"/d", unix.O_CREAT | unix.O_RDONLY, unix.EISDIR},
 		{"/", unix.O_CREAT | unix.O_RDONLY, unix.EISDIR},
+		// O_CREAT: a trailing slash is EISDIR before any lookup; the dots
+		// name an existing directory (EEXIST with O_EXCL).
+		{"/d/f/", unix.O_CREAT | unix.O_RDONLY, unix.EISDIR},
+		{"/d/", unix.O_CREAT | unix.O_EXCL | unix.O_RDONLY, unix.EISDIR},
+		{"/dangling/", unix.O_CREAT | unix.O_EXCL | unix.O_RDONLY, unix.EISDIR},
+		{"/d/.", unix.O_CREAT | unix.O_EXCL | unix.O_RDONLY, unix.EEXIST},
+		{"/d/..", unix.O_CREAT | unix.O_RDONLY, unix.EISDIR},
+		{"/", unix.O_CREAT | unix.O_EXCL | unix.O_RDONLY, unix.EEXIST},
 		{"/d/lf", unix.O_RDONLY | unix.O_NOFOLLOW, unix.ELOOP},
 		{"/d/lf", unix.O_RDONLY, nil},
 		{"/ld/f", unix.O_RDONLY | unix.O_NOFOLLOW, nil},
