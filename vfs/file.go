@@ -313,6 +313,11 @@ func (f *File) SetStatusFlags(ctx Context, flags uint32) error {
 		}
 	}
 	nf := f.flags&^settableFlags | flags&settableFlags
+	if !f.SupportsAsync() {
+		// Linux sets O_ASYNC only through a file's fasync operation,
+		// which regular files and directories lack.
+		nf &^= unix.O_ASYNC
+	}
 	if s, ok := f.impl.(StatusFlagsSetter); ok {
 		if err := s.SetStatusFlags(ctx, f.flags, nf); err != nil {
 			return err
@@ -320,6 +325,13 @@ func (f *File) SetStatusFlags(ctx Context, flags uint32) error {
 	}
 	f.flags = nf
 	return nil
+}
+
+// SupportsAsync reports whether the file can be in O_ASYNC mode (in Linux:
+// has a fasync operation). Regular files and directories cannot.
+func (f *File) SupportsAsync() bool {
+	ft := f.loc.Dentry.FileType()
+	return ft != unix.S_IFREG && ft != unix.S_IFDIR
 }
 
 func (f *File) nonblocking() bool { return f.StatusFlags()&unix.O_NONBLOCK != 0 }

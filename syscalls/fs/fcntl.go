@@ -246,15 +246,21 @@ func lockWait(t *kernel.Task, wait bool, try func() error, owner any) error {
 
 // flock(2) operations.
 const (
-	lockSH = 1
-	lockEX = 2
-	lockNB = 4
-	lockUN = 8
+	lockSH   = 1
+	lockEX   = 2
+	lockNB   = 4
+	lockUN   = 8
+	lockMand = 32 // LOCK_MAND: ignored since Linux 5.15
 )
 
 // Flock implements flock(2).
 func Flock(t *kernel.Task, a *kernel.SyscallArgs) (uint64, error) {
 	op := argUint(a[1])
+	if op&lockMand != 0 {
+		// Linux ignores the long-broken LOCK_MAND requests (with a
+		// warning) before it even looks at the descriptor.
+		return 0, nil
+	}
 	var typ int16
 	switch op &^ lockNB {
 	case lockSH:
@@ -271,6 +277,9 @@ func Flock(t *kernel.Task, a *kernel.SyscallArgs) (uint64, error) {
 		return 0, err
 	}
 	defer f.DecRef(ctx(t))
+	if typ != lockUnlock && !f.Readable() && !f.Writable() {
+		return 0, unix.EBADF // access mode 3 allows neither
+	}
 	k, err := lockKey(t, f)
 	if err != nil {
 		return 0, err

@@ -34,7 +34,7 @@ func Ioctl(t *kernel.Task, a *kernel.SyscallArgs) (uint64, error) {
 	case fionbio:
 		return 0, setFlagFromInt(t, f, arg, unix.O_NONBLOCK)
 	case fioasync:
-		return 0, setFlagFromInt(t, f, arg, unix.O_ASYNC)
+		return 0, ioctlAsync(t, f, arg)
 	case fioqsize:
 		if hasSize(f) {
 			return 0, ioctlQsize(t, f, arg)
@@ -59,6 +59,19 @@ func setFlagFromInt(t *kernel.Task, f *vfs.File, arg uint64, flag uint32) error 
 		fl &^= flag
 	}
 	return f.SetStatusFlags(ctx(t), fl)
+}
+
+// ioctlAsync implements FIOASYNC. Like Linux, turning O_ASYNC on for a
+// file without a fasync operation is ENOTTY.
+func ioctlAsync(t *kernel.Task, f *vfs.File, arg uint64) error {
+	b := make([]byte, 4)
+	if err := copyIn(t, arg, b); err != nil {
+		return err
+	}
+	if le.Uint32(b) != 0 && !f.SupportsAsync() {
+		return unix.ENOTTY
+	}
+	return setFlagFromInt(t, f, arg, unix.O_ASYNC)
 }
 
 // hasSize reports whether FIOQSIZE is generic for f (a regular file,

@@ -1,6 +1,7 @@
 /* fcntl F_GETFL/F_SETFL and F_GETFD/F_SETFD: which flags show, which change, and the errors. */
 #include "shm.h"
 
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 
 /* The kernel's O_LARGEFILE: set on every open on 64-bit (glibc defines it as 0). */
@@ -136,6 +137,27 @@ TEST(socket_flags)
 	int s = REQUIRE_OK(socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
 	CHECK_EQ(fcntl(s, F_GETFL), O_NONBLOCK | O_RDWR);
 	CHECK_EQ(fcntl(s, F_GETFD), FD_CLOEXEC);
+}
+
+TEST(async_only_where_supported)
+{
+	/* Regular files have no fasync: F_SETFL drops O_ASYNC, FIOASYNC refuses it. */
+	int fd = lt_file(lt_path("f"), "");
+	REQUIRE_OK(fcntl(fd, F_SETFL, O_ASYNC | O_APPEND));
+	CHECK_EQ(fcntl(fd, F_GETFL) & (O_ASYNC | O_APPEND), O_APPEND);
+	int on = 1, off = 0;
+	CHECK_ERR(ioctl(fd, FIOASYNC, &on), ENOTTY);
+	CHECK_OK(ioctl(fd, FIOASYNC, &off));
+	int d = REQUIRE_OK(open(lt_tmpdir(), O_RDONLY | O_DIRECTORY));
+	REQUIRE_OK(fcntl(d, F_SETFL, O_ASYNC));
+	CHECK_EQ(fcntl(d, F_GETFL) & O_ASYNC, 0);
+	/* Pipes keep it. */
+	int p[2];
+	REQUIRE_OK(pipe(p));
+	REQUIRE_OK(fcntl(p[0], F_SETFL, O_ASYNC));
+	CHECK_EQ(fcntl(p[0], F_GETFL) & O_ASYNC, O_ASYNC);
+	CHECK_OK(ioctl(p[1], FIOASYNC, &on));
+	CHECK_EQ(fcntl(p[1], F_GETFL) & O_ASYNC, O_ASYNC);
 }
 
 TEST(pipe_flags_no_largefile)

@@ -168,3 +168,23 @@ TEST(pipe_flock)
 	REQUIRE_OK(pipe(p));
 	CHECK_OK(flock(p[0], LOCK_EX | LOCK_NB));
 }
+
+TEST(lock_mand_ignored)
+{
+	/* LOCK_MAND requests are accepted and ignored, even on a bad descriptor. */
+	int a = lt_file(lt_path("f"), "");
+	CHECK_OK(flock(a, LOCK_MAND | LOCK_READ));
+	CHECK_OK(flock(-1, LOCK_MAND | LOCK_SH));
+	CHECK_EQ(child_try(lt_path("f"), LOCK_EX), 0);
+}
+
+TEST(access_mode_three_ebadf)
+{
+	/* Open mode 3 grants neither read nor write: no lock can be taken. */
+	close(lt_file(lt_path("f"), ""));
+	int fd = REQUIRE_OK(open(lt_path("f"), 3));
+	CHECK_ERR(flock(fd, LOCK_SH | LOCK_NB), EBADF);
+	CHECK_OK(flock(fd, LOCK_UN));
+	int p = REQUIRE_OK(open(lt_path("f"), O_PATH));
+	CHECK_ERR(flock(p, LOCK_SH), EBADF);
+}
