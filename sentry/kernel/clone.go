@@ -186,6 +186,7 @@ func (t *Task) Clone(a CloneArgs) (int32, error) {
 	c.creds.Store(t.Creds())
 	c.name = t.name
 	c.sigMask = t.sigMask
+	c.nice.Store(t.nice.Load())
 	c.noNewPrivs = t.noNewPrivs
 	c.seccomp.Store(t.seccomp.Load())
 	if f&linux.CLONE_VM == 0 || f&linux.CLONE_VFORK != 0 {

@@ -69,12 +69,21 @@ type Task struct {
 	stime     atomic.Int64 // ns in the sentry serving syscalls
 	faults    atomic.Int64
 
+	// nice is the task's nice value (-20..19; setpriority(2)).
+	nice atomic.Int32
+
 	// Per-task state owned by the syscall layer.
 	Ext any
 }
 
 // Kernel returns the task's kernel.
 func (t *Task) Kernel() *Kernel { return t.k }
+
+// Nice returns the task's nice value.
+func (t *Task) Nice() int32 { return t.nice.Load() }
+
+// SetNice sets the task's nice value (the caller clamps it to -20..19).
+func (t *Task) SetNice(n int32) { t.nice.Store(n) }
 
 // ThreadGroup returns the task's thread group.
 func (t *Task) ThreadGroup() *ThreadGroup { return t.tg }

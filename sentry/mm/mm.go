@@ -1199,16 +1199,39 @@ type Mapping struct {
 	Locked     bool
 }
 
+// Namer is implemented by Mappables whose name in /proc/PID/maps is
+// computed when it is read: a file unlinked after mmap shows
+// " (deleted)", as Linux's d_path does.
+type Namer interface {
+	MapName() (string, bool)
+}
+
 // Mappings returns the address space's mappings in address order.
 func (m *MM) Mappings() []Mapping {
-	m.mu.Lock()
-	defer m.mu.Unlock()
+	type named struct {
+		i int
+		n Namer
+	}
 	var out []Mapping
+	var names []named
+	m.mu.Lock()
 	m.vmas.Ascend(func(v *vma) bool {
+		if n, ok := v.file.(Namer); ok {
+			v.file.IncRef()
+			names = append(names, named{len(out), n})
+		}
 		out = append(out, Mapping{Start: v.start, End: v.end, Perm: v.perm, Shared: v.shared,
 			Offset: v.fileOff, Dev: v.dev, Ino: v.ino, Name: v.name, Locked: v.locked})
 		return true
 	})
+	m.mu.Unlock()
+	// Names come from the VFS, whose locks are not taken under m.mu.
+	for _, x := range names {
+		if name, ok := x.n.MapName(); ok {
+			out[x.i].Name = name
+		}
+		x.n.(Mappable).DecRef()
+	}
 	return out
 }
 

@@ -361,3 +361,33 @@ func TestLockLimit(t *testing.T) {
 		t.Error("locked page not made present")
 	}
 }
+
+// namedFile is a Mappable whose maps name changes after mmap.
+type namedFile struct {
+	name string
+	refs int
+}
+
+func (f *namedFile) Page(int64) (int64, error) { return 0, unix.EIO }
+func (f *namedFile) IncRef()                   { f.refs++ }
+func (f *namedFile) DecRef()                   { f.refs-- }
+func (f *namedFile) MapName() (string, bool)   { return f.name, f.name != "" }
+
+// /proc/PID/maps shows a file's name as it is when read (an unlinked file
+// is " (deleted)"), not as it was at mmap.
+func TestMappingsNameAtReadTime(t *testing.T) {
+	m := newTestMM(t)
+	f := &namedFile{name: "/a"}
+	addr, err := m.Map(MapOpts{Length: pageSize, Perm: platform.Read, File: f, Name: "/old"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.name = "/a (deleted)"
+	ms := m.Mappings()
+	if len(ms) != 1 || ms[0].Start != addr || ms[0].Name != "/a (deleted)" {
+		t.Errorf("mappings %+v", ms)
+	}
+	if f.refs != 1 {
+		t.Errorf("references after Mappings: %d, want 1 (the mapping's)", f.refs)
+	}
+}

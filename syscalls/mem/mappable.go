@@ -27,6 +27,20 @@ type fileMappable struct {
 	// goes (a memfd's count of writable mappings).
 	refs    atomic.Int64
 	release func()
+
+	// root is the mapping process's root (with a reference) that its
+	// name in /proc/PID/maps is relative to; unset: no name of its own.
+	root vfs.Location
+}
+
+// MapName implements mm.Namer: the file's path now, " (deleted)" once
+// unlinked.
+func (m *fileMappable) MapName() (string, bool) {
+	if !m.root.Ok() {
+		return "", false
+	}
+	p, err := m.f.VFS().PathOf(m.root, m.f.Location())
+	return p, err == nil
 }
 
 type cacheKey struct {
@@ -83,6 +97,7 @@ func (m *fileMappable) IncRef() {
 func (m *fileMappable) DecRef() {
 	if m.refs.Add(-1) == 0 {
 		m.release()
+		m.root.DecRef()
 	}
 	m.f.DecRef(kernelCtx)
 }

@@ -72,6 +72,7 @@ func Mmap(t *kernel.Task, a *kernel.SyscallArgs) (uint64, error) {
 	}
 	if anon {
 		o.Offset = 0
+		nameSharedAnon(t, &o)
 		return t.MM().Map(o)
 	}
 	f, err := t.GetFile(fd)
@@ -110,6 +111,7 @@ func fileMapOpts(t *kernel.Task, f *vfs.File, o *mm.MapOpts) (func(), error) {
 	}
 	if isZero {
 		o.Offset = 0
+		nameSharedAnon(t, o)
 		return func() {}, nil
 	}
 	o.MaxPerm = platform.AnyAccess
@@ -128,10 +130,19 @@ func fileMapOpts(t *kernel.Task, f *vfs.File, o *mm.MapOpts) (func(), error) {
 	o.File = mp
 	o.Dev = uint64(st.Dev_major)<<8 | uint64(st.Dev_minor)
 	o.Ino = st.Ino
-	if p, err := t.Kernel().VFS().PathOf(t.FS.Root(), f.Location()); err == nil {
-		o.Name = p
-	}
+	mp.root = t.FS.Root()
 	return mp.DecRef, nil
+}
+
+// nameSharedAnon names shared anonymous memory as Linux's
+// shmem_zero_setup does: a deleted /dev/zero on the internal shmem mount
+// (device 0:1), with an inode of its own.
+func nameSharedAnon(t *kernel.Task, o *mm.MapOpts) {
+	if o.Shared {
+		o.Name = "/dev/zero (deleted)"
+		o.Dev = 1
+		o.Ino = t.Kernel().VFS().NewAnonIno()
+	}
 }
 
 // Munmap implements munmap(2).

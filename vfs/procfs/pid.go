@@ -383,7 +383,8 @@ func (fs *FS) statInfo(ctx vfs.Context, t *kernel.Task, process bool) *statInfo 
 		Session:    tg.SID(),
 		TPGID:      -1,
 		Flags:      0x400000, // PF_RANDOMIZE
-		Priority:   20,
+		Priority:   20 + int64(t.Nice()),
+		Nice:       int64(t.Nice()),
 		NumThreads: int64(tg.NumThreads()),
 		RSSLim:     tg.GetLimit(unix.RLIMIT_RSS).Cur,
 		ExitSignal: tg.ExitSignal(),
