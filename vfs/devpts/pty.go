@@ -31,6 +31,8 @@ type pty struct {
 	winsize       [sizeofWinsize]byte
 	locked        bool
 	pkt           bool // TIOCPKT
+	pktStatus     byte // TIOCPKT_* events the master has not read yet
+	excl          bool // TIOCEXCL
 	masterOpen    bool
 	replicas      int  // open replica files
 	replicaOpened bool // a replica was ever opened
@@ -60,6 +62,10 @@ func (p *pty) openReplica(ctx vfs.Context, flags uint32, acquire bool) (vfs.File
 	if p.locked || p.hungup || !p.masterOpen {
 		p.mu.Unlock()
 		return nil, unix.EIO
+	}
+	if p.excl && !ctx.Credentials().HasCap(unix.CAP_SYS_ADMIN) {
+		p.mu.Unlock()
+		return nil, unix.EBUSY
 	}
 	p.replicas++
 	p.replicaOpened = true
@@ -111,6 +117,13 @@ func (m *masterFile) Read(_ vfs.Context, dst []byte) (int, error) {
 		return 0, nil
 	}
 	p.mu.Lock()
+	if p.pkt && p.pktStatus != 0 {
+		// Packet mode: a pending status event is read alone.
+		dst[0] = p.pktStatus
+		p.pktStatus = 0
+		p.mu.Unlock()
+		return 1, nil
+	}
 	if len(p.out) == 0 {
 		closed := p.replicaClosedLocked()
 		p.mu.Unlock()
@@ -165,6 +178,9 @@ func (p *pty) input(src []byte) (int, error) {
 		p.lastInput = time.Now()
 	}
 	stopChange := wasStopped != p.ld.stopped
+	if stopChange {
+		p.stopEventLocked()
+	}
 	p.mu.Unlock()
 	for _, s := range sigs {
 		p.tty.SignalForeground(s)
@@ -186,7 +202,7 @@ func (m *masterFile) Readiness(mask waiter.EventMask) waiter.EventMask {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	var r waiter.EventMask
-	if len(p.out) > 0 {
+	if len(p.out) > 0 || (p.pkt && p.pktStatus != 0) {
 		r |= waiter.ReadableEvents
 	}
 	if p.replicaClosedLocked() {
@@ -230,6 +246,9 @@ func (m *masterFile) Ioctl(ctx vfs.Context, cmd uint32, arg uintptr) (uintptr, e
 			return 0, err
 		}
 		p.mu.Lock()
+		if v != 0 && !p.pkt {
+			p.pktStatus = 0
+		}
 		p.pkt = v != 0
 		p.mu.Unlock()
 		return 0, nil
@@ -503,12 +522,14 @@ func (p *pty) flush(_ vfs.Context, arg uintptr, master bool) error {
 	p.mu.Lock()
 	if in {
 		p.ld.flushInput()
+		p.pktEventLocked(unix.TIOCPKT_FLUSHREAD)
 	}
 	if out {
 		p.out = p.out[:0]
+		p.pktEventLocked(unix.TIOCPKT_FLUSHWRITE)
 	}
 	p.mu.Unlock()
-	p.masterQ.Notify(waiter.WritableEvents)
+	p.masterQ.Notify(waiter.ReadableEvents | waiter.WritableEvents)
 	p.replicaQ.Notify(waiter.WritableEvents)
 	return nil
 }
@@ -576,16 +597,32 @@ func (p *pty) ioctl(ctx vfs.Context, replica, readable bool, cmd uint32, arg uin
 		switch arg {
 		case unix.TCOOFF, unix.TCOON:
 			p.mu.Lock()
-			p.ld.stopped = arg == unix.TCOOFF
+			if stop := arg == unix.TCOOFF; stop != p.ld.stopped {
+				p.ld.stopped = stop
+				p.stopEventLocked()
+			}
 			p.mu.Unlock()
 			p.replicaQ.Notify(waiter.WritableEvents)
+			p.masterQ.Notify(waiter.ReadableEvents)
 		case unix.TCIOFF, unix.TCION:
 		default:
 			return 0, unix.EINVAL
 		}
 		return 0, nil
-	case unix.TCSBRK, unix.TCSBRKP, unix.TIOCSBRK, unix.TIOCCBRK, unix.TIOCEXCL, unix.TIOCNXCL:
+	case unix.TCSBRK, unix.TCSBRKP, unix.TIOCSBRK, unix.TIOCCBRK:
 		return 0, nil
+	case unix.TIOCEXCL, unix.TIOCNXCL:
+		p.mu.Lock()
+		p.excl = cmd == unix.TIOCEXCL
+		p.mu.Unlock()
+		return 0, nil
+	case unix.TIOCGEXCL:
+		p.mu.Lock()
+		e := p.excl
+		p.mu.Unlock()
+		return 0, putInt(ctx, arg, boolInt(e))
+	case unix.TIOCSTI:
+		return 0, p.simulateInput(ctx, replica, arg)
 	case unix.TIOCGETD:
 		return 0, putInt(ctx, arg, 0) // N_TTY
 	case unix.TIOCSETD:
@@ -603,6 +640,53 @@ func (p *pty) ioctl(ctx vfs.Context, replica, readable bool, cmd uint32, arg uin
 		return r, err
 	}
 	return 0, unix.ENOTTY
+}
+
+// pktEventLocked records a packet-mode status event for the master.
+func (p *pty) pktEventLocked(ev byte) {
+	if p.pkt {
+		p.pktStatus |= ev
+	}
+}
+
+// stopEventLocked records that output was stopped or restarted
+// (TIOCPKT_STOP/TIOCPKT_START; the newer event cancels the older).
+func (p *pty) stopEventLocked() {
+	if !p.pkt {
+		return
+	}
+	if p.ld.stopped {
+		p.pktStatus = p.pktStatus&^unix.TIOCPKT_START | unix.TIOCPKT_STOP
+	} else {
+		p.pktStatus = p.pktStatus&^unix.TIOCPKT_STOP | unix.TIOCPKT_START
+	}
+}
+
+// simulateInput implements TIOCSTI: the byte at arg is input as if typed
+// on the terminal. Only on one's controlling terminal, unless privileged.
+func (p *pty) simulateInput(ctx vfs.Context, replica bool, arg uintptr) error {
+	privileged := ctx.Credentials().HasCap(unix.CAP_SYS_ADMIN)
+	if !privileged {
+		proc, ok := ctx.(jobctl.Process)
+		if !replica || !ok || proc.ControllingTTY() != &p.tty {
+			return unix.EPERM
+		}
+	}
+	var c [1]byte
+	if err := vfs.CopyIn(ctx, arg, c[:]); err != nil {
+		return err
+	}
+	if !replica {
+		// On the master the byte is "typed" at the master's end: it
+		// becomes data the master reads.
+		p.mu.Lock()
+		p.out = append(p.out, c[0])
+		p.mu.Unlock()
+		p.masterQ.Notify(waiter.ReadableEvents)
+		return nil
+	}
+	_, err := p.input(c[:])
+	return err
 }
 
 func boolInt(b bool) int32 {
