@@ -137,6 +137,18 @@ type Mapping struct {
 	Perm         Access
 }
 
+// LocalMapper is implemented by contexts that can change an address space's
+// mappings through their own thread in it while that thread is stopped
+// between two Switch calls. That thread has just reported an event and is
+// still awake, so a page fault is resolved without waking anything else.
+type LocalMapper interface {
+	// MapFilesLocal does as.MapFiles(ms) through the context's thread in
+	// as (falling back to as.MapFiles when it has none).
+	MapFilesLocal(as AddressSpace, ms []Mapping) error
+	// UnmapLocal does as.Unmap(addr, length) the same way.
+	UnmapLocal(as AddressSpace, addr, length uintptr) error
+}
+
 // Context runs one guest thread at a time.
 type Context interface {
 	// Switch runs the guest with state st in address space as until an

@@ -28,7 +28,8 @@ type addressSpace struct {
 	released bool
 	dead     atomic.Bool // the process is gone or about to be
 	threads  map[*thread]struct{}
-	slots    []int // free slots (beyond nextSlot, all free)
+	parked   []*thread // threads of released contexts, waiting in their handler for reuse
+	slots    []int     // free slots (beyond nextSlot, all free)
 	nextSlot int
 }
 
@@ -43,9 +44,59 @@ type thread struct {
 	tid  int
 }
 
-// NewAddressSpace implements platform.Platform: the master forks a stub
-// process, whose first thread maps its region and reports ready.
+// NewAddressSpace implements platform.Platform. It hands out the spare
+// address space made in the background (a fork then costs no round trip to
+// the master and no thread creation) and starts making the next one.
 func (p *Platform) NewAddressSpace() (platform.AddressSpace, error) {
+	p.mu.Lock()
+	as := p.spare
+	p.spare = nil
+	p.mu.Unlock()
+	if as == nil {
+		var err error
+		if as, err = p.newAddressSpace(); err != nil {
+			return nil, err
+		}
+	}
+	p.refillSpare()
+	return as, nil
+}
+
+// refillSpare makes a spare address space with one thread ready, in the
+// background, unless there is one or one is being made.
+func (p *Platform) refillSpare() {
+	p.mu.Lock()
+	if p.spare != nil || p.refilling || p.closed {
+		p.mu.Unlock()
+		return
+	}
+	p.refilling = true
+	p.refillWG.Add(1)
+	p.mu.Unlock()
+	go func() {
+		defer p.refillWG.Done()
+		as, err := p.newAddressSpace()
+		if err == nil {
+			var t *thread
+			if t, err = as.newThread(); err == nil {
+				as.parked = append(as.parked, t)
+			}
+		}
+		p.mu.Lock()
+		p.refilling = false
+		if err == nil && !p.closed && p.spare == nil {
+			p.spare, as = as, nil
+		}
+		p.mu.Unlock()
+		if as != nil {
+			as.Release()
+		}
+	}()
+}
+
+// newAddressSpace has the master fork a stub process, whose first thread
+// maps its region and reports ready.
+func (p *Platform) newAddressSpace() (*addressSpace, error) {
 	p.mu.Lock()
 	closed := p.closed
 	p.mu.Unlock()
@@ -145,15 +196,21 @@ type sysReq struct {
 	args [6]uintptr
 }
 
-// execSyscalls runs reqs in order in the stub process, stopping at the
-// first failure, which it returns.
+// execSyscalls runs reqs in order in the stub process's executor, stopping
+// at the first failure, which it returns.
 func (as *addressSpace) execSyscalls(reqs ...sysReq) error {
+	as.execMu.Lock()
+	defer as.execMu.Unlock()
+	return as.runSyscalls(as.exec.c, reqs)
+}
+
+// runSyscalls has the stub thread behind c, which must be waiting for a
+// command (the executor, or a guest thread stopped in its handler), run
+// reqs in order, stopping at the first failure, which it returns.
+func (as *addressSpace) runSyscalls(c ctl, reqs []sysReq) error {
 	if len(reqs) > maxBatch {
 		return errors.New("systrap: syscall batch too long")
 	}
-	as.execMu.Lock()
-	defer as.execMu.Unlock()
-	c := as.exec.c
 	for i, r := range reqs {
 		e := cSyscalls + uintptr(i)*sysEntrySize
 		c.store(e, uint64(r.nr))
@@ -162,8 +219,13 @@ func (as *addressSpace) execSyscalls(reqs ...sysReq) error {
 		}
 	}
 	c.store(cNSys, uint64(len(reqs)))
-	if err := as.execCommand(opSyscalls); err != nil {
-		return err
+	c.command(opSyscalls)
+	switch c.waitPost(true, as.alive) {
+	case waitPosted:
+	case waitDied:
+		return as.fail()
+	default:
+		return platform.ErrAddressSpaceGone
 	}
 	n := c.load(cResult)
 	if n >= uint64(len(reqs)) {
@@ -228,6 +290,11 @@ func (as *addressSpace) MapFile(addr, length uintptr, offset int64, perm platfor
 // MapFiles implements platform.AddressSpace: the requests go to the
 // executor in batches, one round trip each.
 func (as *addressSpace) MapFiles(ms []platform.Mapping) error {
+	return as.mapFiles(ms, func(reqs []sysReq) error { return as.execSyscalls(reqs...) })
+}
+
+// mapFiles checks ms and runs them as mmap calls, a batch per run call.
+func (as *addressSpace) mapFiles(ms []platform.Mapping, run func([]sysReq) error) error {
 	reqs := make([]sysReq, 0, min(len(ms), maxBatch))
 	for _, m := range ms {
 		if err := checkRange(m.Addr, m.Length); err != nil || m.Offset < 0 || m.Offset%4096 != 0 {
@@ -242,7 +309,7 @@ func (as *addressSpace) MapFiles(ms []platform.Mapping) error {
 	defer as.exit()
 	for len(reqs) > 0 {
 		n := min(len(reqs), maxBatch)
-		if err := as.execSyscalls(reqs[:n]...); err != nil {
+		if err := run(reqs[:n]); err != nil {
 			return err
 		}
 		reqs = reqs[n:]
@@ -252,6 +319,11 @@ func (as *addressSpace) MapFiles(ms []platform.Mapping) error {
 
 // Unmap implements platform.AddressSpace.
 func (as *addressSpace) Unmap(addr, length uintptr) error {
+	return as.unmap(addr, length, func(reqs []sysReq) error { return as.execSyscalls(reqs...) })
+}
+
+// unmap checks the range and runs the munmap call with run.
+func (as *addressSpace) unmap(addr, length uintptr, run func([]sysReq) error) error {
 	if err := checkRange(addr, length); err != nil {
 		return err
 	}
@@ -259,13 +331,19 @@ func (as *addressSpace) Unmap(addr, length uintptr) error {
 		return platform.ErrAddressSpaceGone
 	}
 	defer as.exit()
-	return as.execSyscalls(sysReq{nr: unix.SYS_MUNMAP, args: [6]uintptr{addr, length}})
+	return run([]sysReq{{nr: unix.SYS_MUNMAP, args: [6]uintptr{addr, length}}})
 }
 
 // newThread creates a stub thread in a free slot; it is left in its signal
 // handler, ready to be given guest registers.
 func (as *addressSpace) newThread() (*thread, error) {
 	as.mu.Lock()
+	if n := len(as.parked); n > 0 {
+		t := as.parked[n-1]
+		as.parked = as.parked[:n-1]
+		as.mu.Unlock()
+		return t, nil
+	}
 	slot := as.nextSlot
 	if n := len(as.slots); n > 0 {
 		slot = as.slots[n-1]
@@ -322,28 +400,18 @@ func (as *addressSpace) freeSlot(slot int) {
 	as.mu.Unlock()
 }
 
-// releaseThread ends a thread that sits in its handler and recycles its
-// region and slot.
+// releaseThread parks a thread that sits in its handler: the next context
+// to need a thread in this address space takes it over, which is cheaper
+// than ending it now and creating another later. Parked threads end with
+// the process. (A process's parked threads are never more than the most
+// threads it has run at once.)
 func (as *addressSpace) releaseThread(t *thread) {
-	if !as.enter() {
-		return // the whole process is gone; Release recycles the regions
-	}
-	defer as.exit()
-	t.c.command(opExit)
-	if t.c.waitPost(true, as.proc.deadline(startTimeout)) != waitDied {
-		as.fail()
-		return
-	}
-	addr := t.c.addr
-	if err := as.execSyscalls(sysReq{nr: unix.SYS_MUNMAP, args: [6]uintptr{addr, regionSize}}); err != nil {
-		as.fail()
-		return
-	}
 	as.mu.Lock()
-	delete(as.threads, t)
-	as.slots = append(as.slots, t.slot)
-	as.mu.Unlock()
-	as.p.freeRegion(t.off)
+	defer as.mu.Unlock()
+	if as.released || as.dead.Load() {
+		return // Release recycles the regions
+	}
+	as.parked = append(as.parked, t)
 }
 
 // Release implements platform.AddressSpace: it kills the stub process,

@@ -28,7 +28,10 @@ type context struct {
 	running     atomic.Pointer[thread]
 }
 
-var _ platform.Context = (*context)(nil)
+var (
+	_ platform.Context     = (*context)(nil)
+	_ platform.LocalMapper = (*context)(nil)
+)
 
 var errForeignAS = errors.New("systrap: address space from another platform")
 
@@ -125,6 +128,48 @@ func (c *context) Switch(pas platform.AddressSpace, st *platform.State) (platfor
 		}
 		return tc.decodeEvent(f, st), nil
 	}
+}
+
+// MapFilesLocal implements platform.LocalMapper: the context's thread in
+// as, stopped in its signal handler after reporting an event and still
+// spinning, makes the mmap calls itself.
+func (c *context) MapFilesLocal(pas platform.AddressSpace, ms []platform.Mapping) error {
+	as, t, err := c.localThread(pas)
+	if err != nil {
+		return err
+	}
+	if t == nil {
+		return as.MapFiles(ms)
+	}
+	return as.mapFiles(ms, func(reqs []sysReq) error { return as.runSyscalls(t.c, reqs) })
+}
+
+// UnmapLocal implements platform.LocalMapper.
+func (c *context) UnmapLocal(pas platform.AddressSpace, addr, length uintptr) error {
+	as, t, err := c.localThread(pas)
+	if err != nil {
+		return err
+	}
+	if t == nil {
+		return as.Unmap(addr, length)
+	}
+	return as.unmap(addr, length, func(reqs []sysReq) error { return as.runSyscalls(t.c, reqs) })
+}
+
+// localThread returns c's thread in pas, or nil if it has none that is
+// stopped (between Switch calls).
+func (c *context) localThread(pas platform.AddressSpace) (*addressSpace, *thread, error) {
+	as, ok := pas.(*addressSpace)
+	if !ok || as.p != c.p {
+		return nil, nil, errForeignAS
+	}
+	c.mu.Lock()
+	t := c.threads[as]
+	c.mu.Unlock()
+	if c.running.Load() != nil {
+		t = nil
+	}
+	return as, t, nil
 }
 
 // Release implements platform.Context.

@@ -221,14 +221,19 @@ func TestReleaseLeavesNothing(t *testing.T) {
 			t.Fatalf("%d tasks, want 4", n)
 		}
 		ctxs[0].Release()
-		if n := taskCount(as.PID()); n != 3 {
-			t.Fatalf("after context release: %d tasks, want 3", n)
+		if n := taskCount(as.PID()); n != 4 {
+			t.Fatalf("after context release: %d tasks, want 4 (the thread is parked)", n)
 		}
-		// The freed slot is reused.
+		// The parked thread is taken over, not a new one made.
 		c := e.newCtx()
 		e.sw(c, as, startState(codeAddr))
 		if n := taskCount(as.PID()); n != 4 {
 			t.Fatalf("%d tasks, want 4", n)
+		}
+		c2 := e.newCtx()
+		e.sw(c2, as, startState(codeAddr))
+		if n := taskCount(as.PID()); n != 5 {
+			t.Fatalf("%d tasks, want 5", n)
 		}
 		if i < 2 {
 			as.Release()

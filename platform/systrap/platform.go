@@ -38,12 +38,16 @@ type Platform struct {
 
 	fp *fpLayout
 
-	mu       sync.Mutex
-	free     []int64 // free region offsets in stubFD
-	next     int64   // first never-used offset
-	spaces   map[*addressSpace]struct{}
-	closed   bool
-	closeErr error
+	mu     sync.Mutex
+	free   []int64 // free region offsets in stubFD
+	next   int64   // first never-used offset
+	spaces map[*addressSpace]struct{}
+	closed bool
+
+	spare     *addressSpace // made ahead for the next NewAddressSpace
+	refilling bool          // a spare is being made
+	refillWG  sync.WaitGroup
+	closeErr  error
 }
 
 var _ platform.Platform = (*Platform)(nil)
@@ -293,6 +297,11 @@ func (p *Platform) Close() error {
 		return p.closeErr
 	}
 	p.closed = true
+	p.spare = nil // in spaces: released below
+	p.mu.Unlock()
+	// A spare being made ends up in spaces, or released.
+	p.refillWG.Wait()
+	p.mu.Lock()
 	spaces := make([]*addressSpace, 0, len(p.spaces))
 	for as := range p.spaces {
 		spaces = append(spaces, as)

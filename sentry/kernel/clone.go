@@ -150,7 +150,7 @@ func (t *Task) Clone(a CloneArgs) (int32, error) {
 	if f&linux.CLONE_VM != 0 {
 		m = t.mm
 	} else {
-		if m, err = t.mm.Fork(k.Platform); err != nil {
+		if m, err = t.mm.Fork(k.Platform, t.ctx); err != nil {
 			ctx.Release()
 			return 0, unix.ENOMEM
 		}

@@ -64,7 +64,7 @@ func (t *Task) AttachExecAddressSpace(m *mm.MM) error {
 	exclusive := k.mmUsers[t.mm] == 1
 	k.mu.Unlock()
 	if exclusive {
-		if as, err := t.mm.Detach(); err == nil {
+		if as, err := t.mm.Detach(t.ctx); err == nil {
 			m.Attach(as)
 			return nil
 		}

@@ -171,7 +171,7 @@ func (t *Task) run() {
 			t.stime.Add(int64(time.Since(now)))
 		case platform.EventFault:
 			t.faults.Add(1)
-			accErr, ferr := t.mm.HandleFault(uint64(ev.Addr), ev.Access)
+			accErr, ferr := t.mm.HandleFault(uint64(ev.Addr), ev.Access, t.ctx)
 			if ferr != nil {
 				code := int32(linux.SEGV_MAPERR)
 				if accErr {

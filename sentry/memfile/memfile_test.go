@@ -131,3 +131,80 @@ func TestFreedPagesReadZero(t *testing.T) {
 		}
 	}
 }
+
+func TestAllocateRun(t *testing.T) {
+	f, err := New("test", 64<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	// Dirty some pages and free them out of order, so that the top of the
+	// free list is not a run.
+	var single []int64
+	for i := 0; i < 8; i++ {
+		off, err := f.Allocate()
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.Page(off)[10] = 0xaa
+		single = append(single, off)
+	}
+	for _, i := range []int{5, 1, 6, 2} {
+		f.DecRef(single[i])
+	}
+	for _, n := range []int{1, 2, 16, 512} {
+		base, err := f.AllocateRun(n)
+		if err != nil {
+			t.Fatalf("AllocateRun(%d): %v", n, err)
+		}
+		for i := 0; i < n; i++ {
+			off := base + int64(i)*PageSize
+			if got := f.Refs(off); got != 1 {
+				t.Fatalf("run of %d: page %d has %d refs, want 1", n, i, got)
+			}
+			if p := f.Page(off); p[10] != 0 {
+				t.Fatalf("run of %d: page %d not zeroed", n, i)
+			}
+			f.Page(off)[10] = byte(n)
+		}
+		// Runs never overlap pages still in use.
+		for _, i := range []int{0, 3, 4, 7} {
+			if off := single[i]; off >= base && off < base+int64(n)*PageSize {
+				t.Fatalf("run of %d at %#x overlaps page %#x, in use", n, base, off)
+			}
+		}
+	}
+	for _, bad := range []int{0, -1, chunkPages + 1} {
+		if _, err := f.AllocateRun(bad); err == nil {
+			t.Errorf("AllocateRun(%d) succeeded", bad)
+		}
+	}
+}
+
+func TestAllocateRunReusesFreedRun(t *testing.T) {
+	f, err := New("test", 64<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	base, err := f.AllocateRun(16)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := f.size
+	// Freed in descending order, the run is on top of the free list again
+	// in allocation order, so a new run takes it without growing the file.
+	for i := 15; i >= 0; i-- {
+		f.DecRef(base + int64(i)*PageSize)
+	}
+	again, err := f.AllocateRun(16)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again != base || f.size != before {
+		t.Fatalf("run at %#x (file %d bytes), want the freed run at %#x (file %d bytes)", again, f.size, base, before)
+	}
+	if got := f.InUse(); got != 16 {
+		t.Fatalf("InUse = %d, want 16", got)
+	}
+}

@@ -6,6 +6,7 @@
 package mm
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"slices"
@@ -116,8 +117,9 @@ func (m *MM) Attach(as platform.AddressSpace) {
 
 // Detach empties the platform address space and hands it over (for reuse by
 // the next image of the same process); m is left without one and must only
-// be released.
-func (m *MM) Detach() (platform.AddressSpace, error) {
+// be released. via is the calling context (or nil), through which the
+// address space is emptied when it is a platform.LocalMapper.
+func (m *MM) Detach(via platform.Context) (platform.AddressSpace, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	as := m.as
@@ -125,7 +127,11 @@ func (m *MM) Detach() (platform.AddressSpace, error) {
 	for _, p := range m.pages {
 		p.mapped = platform.NoAccess
 	}
-	if err := as.Unmap(0, uintptr(m.max)); err != nil {
+	unmap := as.Unmap
+	if lm, ok := via.(platform.LocalMapper); ok {
+		unmap = func(addr, length uintptr) error { return lm.UnmapLocal(as, addr, length) }
+	}
+	if err := unmap(0, uintptr(m.max)); err != nil {
 		as.Release()
 		return nil, err
 	}
@@ -349,7 +355,7 @@ func (m *MM) Map(o MapOpts) (uint64, error) {
 // that cannot be (MAP_POPULATE, mlock).
 func (m *MM) populateLocked(start, end uint64) {
 	for a := start; a < end; a += pageSize {
-		if _, err := m.faultLocked(a, platform.Access{Read: true}, false); err != nil {
+		if _, err := m.faultLocked(a, platform.Access{Read: true}, nil); err != nil {
 			return
 		}
 	}
@@ -843,8 +849,9 @@ func (m *MM) removeLocked(v *vma, start, end uint64) error {
 }
 
 // Fork returns a copy-on-write copy of the address space in a fresh platform
-// address space.
-func (m *MM) Fork(p platform.Platform) (*MM, error) {
+// address space. via is the forking context (or nil), through which the
+// parent's pages are re-protected when it is a platform.LocalMapper.
+func (m *MM) Fork(p platform.Platform, via platform.Context) (*MM, error) {
 	c, err := New(m.mf, p)
 	if err != nil {
 		return nil, err
@@ -854,7 +861,6 @@ func (m *MM) Fork(p platform.Platform) (*MM, error) {
 	c.brkStart, c.brk, c.mmapTop = m.brkStart, m.brk, m.mmapTop
 	c.ArgStart, c.ArgEnd, c.EnvStart, c.EnvEnd = m.ArgStart, m.ArgEnd, m.EnvStart, m.EnvEnd
 	c.Auxv = append([]uint64(nil), m.Auxv...)
-	var protect []uint64
 	special := false // some vma is not copied as is
 	m.vmas.Ascend(func(v *vma) bool {
 		special = special || v.dontFork || v.wipeOnFork
@@ -869,6 +875,8 @@ func (m *MM) Fork(p platform.Platform) (*MM, error) {
 		c.vmas.ReplaceOrInsert(&nv)
 		return true
 	})
+	var remap []platform.Mapping
+	var remapped []uint64
 	for a, p := range m.pages {
 		if special {
 			if v := c.findLocked(a); v == nil || v.wipeOnFork {
@@ -880,13 +888,26 @@ func (m *MM) Fork(p platform.Platform) (*MM, error) {
 		if p.mapped.Write {
 			if v := m.findLocked(a); v != nil && !v.shared {
 				// Both sides now share the page: the parent must fault
-				// before writing it again.
-				p.mapped = platform.NoAccess
-				protect = append(protect, a)
+				// before writing it again, but may go on reading it.
+				p.mapped = m.permLocked(v, p)
+				remap = append(remap, platform.Mapping{Addr: uintptr(a), Length: pageSize, Offset: p.off, Perm: p.mapped})
+				remapped = append(remapped, a)
 			}
 		}
 	}
-	m.unmapPagesLocked(protect)
+	if len(remap) > 0 {
+		mapIn := m.as.MapFiles
+		if lm, ok := via.(platform.LocalMapper); ok {
+			mapIn = func(ms []platform.Mapping) error { return lm.MapFilesLocal(m.as, ms) }
+		}
+		if err := mapIn(coalesce(remap)); err != nil {
+			// Leave nothing writable behind: unmap what may still be.
+			for _, a := range remapped {
+				m.pages[a].mapped = platform.NoAccess
+			}
+			m.unmapPagesLocked(remapped)
+		}
+	}
 	return c, nil
 }
 
@@ -911,11 +932,17 @@ var ErrBeyondEOF = errors.New("mm: page beyond the end of the mapped file")
 // HandleFault resolves a guest page fault. It returns EFAULT when the access
 // is not allowed (the kernel raises SIGSEGV); the second result tells
 // SEGV_MAPERR (false) from SEGV_ACCERR (true). Any other error (ErrBeyondEOF,
-// no memory, an I/O error) is a SIGBUS.
-func (m *MM) HandleFault(addr uint64, access platform.Access) (accErr bool, err error) {
+// no memory, an I/O error) is a SIGBUS. via is the context that took the
+// fault, or nil: when it is a platform.LocalMapper, the new mappings are made
+// through it.
+func (m *MM) HandleFault(addr uint64, access platform.Access, via platform.Context) (accErr bool, err error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	_, err = m.faultLocked(addr&^(pageSize-1), access, true)
+	mapIn := m.as.MapFiles
+	if lm, ok := via.(platform.LocalMapper); ok {
+		mapIn = func(ms []platform.Mapping) error { return lm.MapFilesLocal(m.as, ms) }
+	}
+	_, err = m.faultLocked(addr&^(pageSize-1), access, mapIn)
 	if err == unix.EACCES {
 		return true, unix.EFAULT
 	}
@@ -923,8 +950,8 @@ func (m *MM) HandleFault(addr uint64, access platform.Access) (accErr bool, err 
 }
 
 // faultLocked makes the page at addr present with at least access, and maps
-// it into the platform when mapIn is set.
-func (m *MM) faultLocked(addr uint64, access platform.Access, mapIn bool) (*pte, error) {
+// it (and its neighbours) into the platform with mapIn unless mapIn is nil.
+func (m *MM) faultLocked(addr uint64, access platform.Access, mapIn func([]platform.Mapping) error) (*pte, error) {
 	v := m.findLocked(addr)
 	if v == nil {
 		v = m.growStackLocked(addr)
@@ -966,20 +993,23 @@ func (m *MM) faultLocked(addr uint64, access platform.Access, mapIn bool) (*pte,
 		copy(m.mf.Page(off), m.mf.Page(p.off))
 		m.mf.DecRef(p.off)
 		p.off, p.fromFile = off, false
-		if p.mapped.Any() && !mapIn {
+		if p.mapped.Any() && mapIn == nil {
 			m.as.Unmap(uintptr(addr), pageSize)
 			p.mapped = platform.NoAccess
 		}
 	}
-	if mapIn {
+	if mapIn != nil {
 		ms := []platform.Mapping{{Addr: uintptr(addr), Length: pageSize, Offset: p.off, Perm: m.permLocked(v, p)}}
 		ptes := []*pte{p}
 		ms, ptes = m.faultAroundLocked(addr, access, ms, ptes)
-		if err := m.as.MapFiles(ms); err != nil {
-			return nil, fmt.Errorf("map page %#x: %w", addr, err)
-		}
 		for i, q := range ptes {
 			q.mapped = ms[i].Perm
+		}
+		if err := mapIn(coalesce(ms)); err != nil {
+			for _, q := range ptes {
+				q.mapped = platform.NoAccess
+			}
+			return nil, fmt.Errorf("map page %#x: %w", addr, err)
 		}
 	}
 	return p, nil
@@ -1055,6 +1085,23 @@ func (m *MM) faultAroundLocked(addr uint64, access platform.Access, ms []platfor
 	return ms, ptes
 }
 
+// coalesce sorts ms by address and merges neighbours that are contiguous in
+// both the address space and the memory file and have the same permissions:
+// each mapping left is one host mmap.
+func coalesce(ms []platform.Mapping) []platform.Mapping {
+	slices.SortFunc(ms, func(a, b platform.Mapping) int { return cmp.Compare(a.Addr, b.Addr) })
+	out := ms[:1]
+	for _, x := range ms[1:] {
+		last := &out[len(out)-1]
+		if x.Addr == last.Addr+last.Length && x.Offset == last.Offset+int64(last.Length) && x.Perm == last.Perm {
+			last.Length += x.Length
+			continue
+		}
+		out = append(out, x)
+	}
+	return out
+}
+
 // privateCopyLocked makes the page at a of private vma v a page of its own
 // (allocating, or copying the file's or a shared copy-on-write page), as a
 // write fault there would.
@@ -1119,7 +1166,7 @@ func (m *MM) growStackLocked(addr uint64) *vma {
 // pageFor returns the memory-file offset of the page at addr for a kernel
 // access, faulting it in as the guest would (without mapping it).
 func (m *MM) pageForLocked(addr uint64, write bool) (int64, error) {
-	p, err := m.faultLocked(addr, platform.Access{Read: !write, Write: write}, false)
+	p, err := m.faultLocked(addr, platform.Access{Read: !write, Write: write}, nil)
 	if err != nil {
 		return 0, unix.EFAULT
 	}
@@ -1304,7 +1351,7 @@ func (m *MM) SharedOffset(addr uint64) (off int64, ok bool, err error) {
 	if !v.shared {
 		return 0, false, nil
 	}
-	p, err := m.faultLocked(addr&^(pageSize-1), platform.Access{Read: true}, false)
+	p, err := m.faultLocked(addr&^(pageSize-1), platform.Access{Read: true}, nil)
 	if err != nil {
 		return 0, false, unix.EFAULT
 	}

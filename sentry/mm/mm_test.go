@@ -107,7 +107,7 @@ func TestSharedAnonAfterFork(t *testing.T) {
 	if _, err := m.CopyOut(addr, []byte{1}); err != nil { // first page touched before fork
 		t.Fatal(err)
 	}
-	c, err := m.Fork(fakePlatform{})
+	c, err := m.Fork(fakePlatform{}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -174,14 +174,14 @@ func TestFaultAroundCopiesOnWrite(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	c, err := m.Fork(fakePlatform{})
+	c, err := m.Fork(fakePlatform{}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer c.Release()
 	// Write faults in the child copy the neighbours.
 	for _, a := range []uint64{anonAddr + pageSize, fileAddr + pageSize} { // pages 1 and 9 of the window
-		if _, err := c.HandleFault(a, platform.Access{Write: true}); err != nil {
+		if _, err := c.HandleFault(a, platform.Access{Write: true}, nil); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -287,13 +287,13 @@ func TestFaultBeyondEOF(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := m.HandleFault(addr, platform.Access{Read: true}); err != nil {
+	if _, err := m.HandleFault(addr, platform.Access{Read: true}, nil); err != nil {
 		t.Errorf("fault in the file: %v", err)
 	}
-	if _, err := m.HandleFault(addr+pageSize, platform.Access{Read: true}); err != ErrBeyondEOF {
+	if _, err := m.HandleFault(addr+pageSize, platform.Access{Read: true}, nil); err != ErrBeyondEOF {
 		t.Errorf("fault past the end of the file: %v, want ErrBeyondEOF", err)
 	}
-	if _, err := m.HandleFault(addr+2*pageSize, platform.Access{Read: true}); err != unix.EFAULT {
+	if _, err := m.HandleFault(addr+2*pageSize, platform.Access{Read: true}, nil); err != unix.EFAULT {
 		t.Errorf("fault past the mapping: %v, want EFAULT", err)
 	}
 }
@@ -316,7 +316,7 @@ func TestForkAdvice(t *testing.T) {
 		}
 		addrs[i] = a
 	}
-	c, err := m.Fork(fakePlatform{})
+	c, err := m.Fork(fakePlatform{}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
