@@ -125,9 +125,19 @@ type AddressSpace interface {
 	MapFiles(ms []Mapping) error
 	// Unmap removes any mapping in [addr, addr+length).
 	Unmap(addr, length uintptr) error
+	// Protect lowers the permissions of the mappings in [addr,
+	// addr+length), all of which must exist, to perm, which may not
+	// include Write: copy-on-write takes write access away, never gives
+	// it.
+	Protect(addr, length uintptr, perm Access) error
 	// Release destroys the address space. Contexts still bound to it
 	// return ErrAddressSpaceGone from Switch.
 	Release()
+}
+
+// Range is a page-aligned range of guest addresses.
+type Range struct {
+	Addr, Length uintptr
 }
 
 // Mapping is one MapFile request.
@@ -147,6 +157,8 @@ type LocalMapper interface {
 	MapFilesLocal(as AddressSpace, ms []Mapping) error
 	// UnmapLocal does as.Unmap(addr, length) the same way.
 	UnmapLocal(as AddressSpace, addr, length uintptr) error
+	// ProtectLocal does as.Protect for several ranges the same way.
+	ProtectLocal(as AddressSpace, rs []Range, perm Access) error
 }
 
 // Context runs one guest thread at a time.

@@ -322,6 +322,39 @@ func (as *addressSpace) Unmap(addr, length uintptr) error {
 	return as.unmap(addr, length, func(reqs []sysReq) error { return as.execSyscalls(reqs...) })
 }
 
+// Protect implements platform.AddressSpace.
+func (as *addressSpace) Protect(addr, length uintptr, perm platform.Access) error {
+	return as.protect([]platform.Range{{Addr: addr, Length: length}}, perm,
+		func(reqs []sysReq) error { return as.execSyscalls(reqs...) })
+}
+
+// protect checks the ranges and runs mprotect calls with run, a batch per
+// call.
+func (as *addressSpace) protect(rs []platform.Range, perm platform.Access, run func([]sysReq) error) error {
+	if perm.Write {
+		return unix.EINVAL
+	}
+	reqs := make([]sysReq, 0, min(len(rs), maxBatch))
+	for _, r := range rs {
+		if err := checkRange(r.Addr, r.Length); err != nil {
+			return err
+		}
+		reqs = append(reqs, sysReq{nr: unix.SYS_MPROTECT, args: [6]uintptr{r.Addr, r.Length, protOf(perm)}})
+	}
+	if !as.enter() {
+		return platform.ErrAddressSpaceGone
+	}
+	defer as.exit()
+	for len(reqs) > 0 {
+		n := min(len(reqs), maxBatch)
+		if err := run(reqs[:n]); err != nil {
+			return err
+		}
+		reqs = reqs[n:]
+	}
+	return nil
+}
+
 // unmap checks the range and runs the munmap call with run.
 func (as *addressSpace) unmap(addr, length uintptr, run func([]sysReq) error) error {
 	if err := checkRange(addr, length); err != nil {

@@ -156,6 +156,19 @@ func (c *context) UnmapLocal(pas platform.AddressSpace, addr, length uintptr) er
 	return as.unmap(addr, length, func(reqs []sysReq) error { return as.runSyscalls(t.c, reqs) })
 }
 
+// ProtectLocal implements platform.LocalMapper.
+func (c *context) ProtectLocal(pas platform.AddressSpace, rs []platform.Range, perm platform.Access) error {
+	as, t, err := c.localThread(pas)
+	if err != nil {
+		return err
+	}
+	run := func(reqs []sysReq) error { return as.execSyscalls(reqs...) }
+	if t != nil {
+		run = func(reqs []sysReq) error { return as.runSyscalls(t.c, reqs) }
+	}
+	return as.protect(rs, perm, run)
+}
+
 // localThread returns c's thread in pas, or nil if it has none that is
 // stopped (between Switch calls).
 func (c *context) localThread(pas platform.AddressSpace) (*addressSpace, *thread, error) {

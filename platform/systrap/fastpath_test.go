@@ -1,6 +1,8 @@
 package systrap
 
 import (
+	"golang.org/x/sys/unix"
+
 	"testing"
 	"time"
 
@@ -98,5 +100,57 @@ func TestSpareAddressSpace(t *testing.T) {
 	}
 	if n := taskCount(as.PID()); n != 2 {
 		t.Fatalf("%d host threads after the first switch, want 2 (the waiting thread was used)", n)
+	}
+}
+
+func TestProtect(t *testing.T) {
+	e := newEnv(t)
+	as := e.newAS()
+	defer as.Release()
+	c := e.newCtx()
+	code := cat(
+		[]byte{0x48, 0x8b, 0x3b}, // mov (%rbx),%rdi
+		[]byte{0x48, 0x89, 0x03}, // mov %rax,(%rbx)
+		movEAX(39), insSyscall,
+	)
+	e.mapCode(as, codeAddr, 0, code)
+	e.mapData(as, dataAddr, 1<<20, 2*4096)
+	le.PutUint64(e.mem[1<<20+4096:], 77)
+	for _, local := range []bool{false, true} {
+		st := startState(codeAddr)
+		st.Regs.Rax, st.Regs.Rbx = 5, dataAddr+4096
+		var err error
+		if local {
+			// The context's thread exists once it has run.
+			e.mapData(as, dataAddr, 1<<20, 2*4096)
+			if ev := e.sw(c, as, st); ev.Kind != platform.EventSyscall {
+				t.Fatalf("event %+v", ev)
+			}
+			le.PutUint64(e.mem[1<<20+4096:], 77)
+			st = startState(codeAddr)
+			st.Regs.Rax, st.Regs.Rbx = 5, dataAddr+4096
+			err = c.(platform.LocalMapper).ProtectLocal(as, []platform.Range{{Addr: dataAddr, Length: 2 * 4096}}, platform.Read)
+		} else {
+			err = as.Protect(dataAddr, 2*4096, platform.Read)
+		}
+		if err != nil {
+			t.Fatalf("local=%v: %v", local, err)
+		}
+		// The read still works; the write faults with SEGV_ACCERR.
+		ev := e.sw(c, as, st)
+		if ev.Kind != platform.EventFault || !ev.Access.Write || ev.Code != 2 || st.Regs.Rdi&0xff != 77 {
+			t.Fatalf("local=%v: %+v rdi=%d, want a write fault after reading 77", local, ev, st.Regs.Rdi)
+		}
+	}
+	if err := as.Protect(dataAddr, 4096, platform.ReadWrite); err != unix.EINVAL {
+		t.Errorf("Protect to writable: %v, want EINVAL", err)
+	}
+	// The stub's filter refuses a writable mprotect even from stub code
+	// (the call traps instead of running): the page stays read-only.
+	as.execSyscalls(sysReq{nr: unix.SYS_MPROTECT, args: [6]uintptr{dataAddr, 2 * 4096, unix.PROT_READ | unix.PROT_WRITE}})
+	st := startState(codeAddr)
+	st.Regs.Rax, st.Regs.Rbx = 5, dataAddr+4096
+	if ev, err := c.Switch(as, st); err == nil && (ev.Kind != platform.EventFault || !ev.Access.Write) {
+		t.Errorf("after a writable mprotect from the stub: %+v, want a write fault", ev)
 	}
 }

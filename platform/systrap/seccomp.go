@@ -1,6 +1,8 @@
 package systrap
 
 import (
+	"golang.org/x/sys/unix"
+
 	"encoding/binary"
 	"fmt"
 )
@@ -28,6 +30,7 @@ const (
 	bpfLdAbsW = 0x20 // BPF_LD|BPF_W|BPF_ABS
 	bpfJeqK   = 0x15 // BPF_JMP|BPF_JEQ|BPF_K
 	bpfJgeK   = 0x35 // BPF_JMP|BPF_JGE|BPF_K
+	bpfJsetK  = 0x45 // BPF_JMP|BPF_JSET|BPF_K
 	bpfRetK   = 0x06 // BPF_RET|BPF_K
 )
 
@@ -96,6 +99,7 @@ func (p *bpfProg) assemble() ([]byte, error) {
 const (
 	sysClose        = 3
 	sysMmap         = 9
+	sysMprotect     = 10
 	sysMunmap       = 11
 	sysRtSigprocmsk = 14
 	sysRtSigreturn  = 15
@@ -136,7 +140,16 @@ func stubFilter(codeLen uintptr) ([]byte, error) {
 	p.jmp(bpfJeqK, sysPrctl, "prctl", "")
 	p.jmp(bpfJeqK, sysArchPrctl, "arch_prctl", "")
 	p.jmp(bpfJeqK, sysClose, "close", "")
+	p.jmp(bpfJeqK, sysMprotect, "mprotect", "")
 	p.ret(secRetTrap)
+
+	// mprotect: only to PROT_READ and/or PROT_EXEC, so it can take rights
+	// away (copy-on-write after fork) but never make anything writable.
+	p.label("mprotect")
+	p.ld(sdArg0 + 8*2 + 4)
+	p.jmp(bpfJeqK, 0, "", "trap")
+	p.ld(sdArg0 + 8*2)
+	p.jmp(bpfJsetK, ^uint32(unix.PROT_READ|unix.PROT_EXEC), "trap", "allow")
 
 	// close: only of the master's memfd (after the fork).
 	p.label("close")

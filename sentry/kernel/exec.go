@@ -55,22 +55,27 @@ func (t *Task) BeginExec() error {
 }
 
 // AttachExecAddressSpace gives m, a new image loaded detached, its platform
-// address space. Called after BeginExec: when no other task shares the old
-// image (fork+exec, not vfork), its stub process is emptied and reused, which
-// saves creating a host process and a stub thread per exec.
+// address space. Called after BeginExec. A fresh one is the fastest: the
+// platform keeps one ready, while emptying the old one means tearing down
+// its host page tables on the spot; the old one is released in the
+// background when the old image goes. Only if no fresh one can be had is
+// the old one emptied and reused (when no other task shares it).
 func (t *Task) AttachExecAddressSpace(m *mm.MM) error {
 	k := t.k
+	err := k.AttachNewAddressSpace(m)
+	if err == nil {
+		return nil
+	}
 	k.mu.Lock()
 	exclusive := k.mmUsers[t.mm] == 1
 	k.mu.Unlock()
 	if exclusive {
-		if as, err := t.mm.Detach(t.ctx); err == nil {
+		if as, derr := t.mm.Detach(t.ctx); derr == nil {
 			m.Attach(as)
 			return nil
 		}
-		// The old stub process is gone; the new image gets a fresh one.
 	}
-	return k.AttachNewAddressSpace(m)
+	return err
 }
 
 // AttachNewAddressSpace gives a detached image a new platform address

@@ -875,8 +875,11 @@ func (m *MM) Fork(p platform.Platform, via platform.Context) (*MM, error) {
 		c.vmas.ReplaceOrInsert(&nv)
 		return true
 	})
-	var remap []platform.Mapping
-	var remapped []uint64
+	// Both sides now share the parent's private writable pages: the
+	// parent must fault before writing one again, but may go on reading.
+	var protect []uint64
+	c.pages = make(map[uint64]*pte, len(m.pages))
+	ptes := make([]pte, len(m.pages))
 	for a, p := range m.pages {
 		if special {
 			if v := c.findLocked(a); v == nil || v.wipeOnFork {
@@ -884,31 +887,59 @@ func (m *MM) Fork(p platform.Platform, via platform.Context) (*MM, error) {
 			}
 		}
 		m.mf.IncRef(p.off)
-		c.pages[a] = &pte{off: p.off, fromFile: p.fromFile}
+		q := &ptes[0]
+		ptes = ptes[1:]
+		*q = pte{off: p.off, fromFile: p.fromFile}
+		c.pages[a] = q
 		if p.mapped.Write {
 			if v := m.findLocked(a); v != nil && !v.shared {
-				// Both sides now share the page: the parent must fault
-				// before writing it again, but may go on reading it.
 				p.mapped = m.permLocked(v, p)
-				remap = append(remap, platform.Mapping{Addr: uintptr(a), Length: pageSize, Offset: p.off, Perm: p.mapped})
-				remapped = append(remapped, a)
+				protect = append(protect, a)
 			}
 		}
 	}
-	if len(remap) > 0 {
-		mapIn := m.as.MapFiles
-		if lm, ok := via.(platform.LocalMapper); ok {
-			mapIn = func(ms []platform.Mapping) error { return lm.MapFilesLocal(m.as, ms) }
+	if err := m.protectPagesLocked(protect, via); err != nil {
+		// Leave nothing writable behind.
+		for _, a := range protect {
+			m.pages[a].mapped = platform.NoAccess
 		}
-		if err := mapIn(coalesce(remap)); err != nil {
-			// Leave nothing writable behind: unmap what may still be.
-			for _, a := range remapped {
-				m.pages[a].mapped = platform.NoAccess
-			}
-			m.unmapPagesLocked(remapped)
-		}
+		m.unmapPagesLocked(protect)
 	}
 	return c, nil
+}
+
+// protectPagesLocked applies the pages' new (lower) permissions in the
+// platform, one mprotect per run of neighbouring pages with the same
+// permissions, through via when it is a platform.LocalMapper.
+func (m *MM) protectPagesLocked(pages []uint64, via platform.Context) error {
+	slices.Sort(pages)
+	byPerm := map[platform.Access][]platform.Range{}
+	for i := 0; i < len(pages); {
+		perm := m.pages[pages[i]].mapped
+		j := i + 1
+		for j < len(pages) && pages[j] == pages[j-1]+pageSize && m.pages[pages[j]].mapped == perm {
+			j++
+		}
+		byPerm[perm] = append(byPerm[perm], platform.Range{Addr: uintptr(pages[i]), Length: uintptr(pages[j-1] + pageSize - pages[i])})
+		i = j
+	}
+	lm, local := via.(platform.LocalMapper)
+	for perm, rs := range byPerm {
+		var err error
+		if local {
+			err = lm.ProtectLocal(m.as, rs, perm)
+		} else {
+			for _, r := range rs {
+				if err = m.as.Protect(r.Addr, r.Length, perm); err != nil {
+					break
+				}
+			}
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // unmapPagesLocked removes the given pages from the platform, one call per
@@ -1033,15 +1064,25 @@ func (m *MM) permLocked(v *vma, p *pte) platform.Access {
 // segments are small adjacent vmas). On a write, the private writable pages
 // within cowAround pages of the fault are also made writable copies now: a
 // program writing its data, heap or stack goes on writing next to it.
+// A read or execute fault in a file mapping maps a wider window,
+// fileFaultAround pages: program text and read-only data are touched all
+// over, their pages are shared by every process, and the page cache holds
+// them in runs of as many contiguous pages, so the window costs about one
+// host mmap.
 const (
-	faultAround = 16
-	cowAround   = 4
+	faultAround     = 16
+	fileFaultAround = clusterPages
+	cowAround       = 4
 )
 
 // faultAroundLocked adds the fault's neighbours to ms (and their ptes).
 func (m *MM) faultAroundLocked(addr uint64, access platform.Access, ms []platform.Mapping, ptes []*pte) ([]platform.Mapping, []*pte) {
-	start := addr &^ (faultAround*pageSize - 1)
-	end := min(start+faultAround*pageSize, m.max)
+	window := uint64(faultAround)
+	if v := m.findLocked(addr); v != nil && !access.Write && v.file != nil && !isSharedAnon(v.file) {
+		window = fileFaultAround
+	}
+	start := addr &^ (window*pageSize - 1)
+	end := min(start+window*pageSize, m.max)
 	var v *vma
 	for a := start; a < end; a += pageSize {
 		if a == addr {

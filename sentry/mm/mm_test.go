@@ -17,6 +17,7 @@ type fakeAS struct{}
 func (fakeAS) MapFile(uintptr, uintptr, int64, platform.Access) error { return nil }
 func (fakeAS) MapFiles([]platform.Mapping) error                      { return nil }
 func (fakeAS) Unmap(uintptr, uintptr) error                           { return nil }
+func (fakeAS) Protect(uintptr, uintptr, platform.Access) error        { return nil }
 func (fakeAS) Release()                                               {}
 
 type fakePlatform struct{}

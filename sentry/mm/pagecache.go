@@ -25,9 +25,9 @@ func NewPageCache(mf *memfile.File, maxPages int) *PageCache {
 }
 
 // clusterPages is how many pages around a missed one (an aligned window,
-// the same as fault-around's) the cache reads at once, into contiguous
+// the same as a file fault-around's) the cache reads at once, into contiguous
 // memory-file pages, so that mapping them later is one host mmap.
-const clusterPages = 16
+const clusterPages = 32
 
 // Page returns the memory-file offset of the page at file offset off (page
 // aligned) of the file identified by key, reading it with read on a miss.

@@ -20,6 +20,7 @@ type fakeAS struct{}
 func (fakeAS) MapFile(uintptr, uintptr, int64, platform.Access) error { return nil }
 func (fakeAS) MapFiles([]platform.Mapping) error                      { return nil }
 func (fakeAS) Unmap(uintptr, uintptr) error                           { return nil }
+func (fakeAS) Protect(uintptr, uintptr, platform.Access) error        { return nil }
 func (fakeAS) Release()                                               {}
 
 type fakeCtx struct{ stop chan struct{} }

@@ -25,6 +25,7 @@ type fakeAS struct{}
 func (fakeAS) MapFile(addr, length uintptr, offset int64, perm platform.Access) error { return nil }
 func (fakeAS) MapFiles([]platform.Mapping) error                                      { return nil }
 func (fakeAS) Unmap(addr, length uintptr) error                                       { return nil }
+func (fakeAS) Protect(uintptr, uintptr, platform.Access) error                        { return nil }
 func (fakeAS) Release()                                                               {}
 
 type call struct {
