@@ -5,6 +5,7 @@ package syscalls
 import (
 	"github.com/runsc-lite/runsc-lite/sentry/kernel"
 	"github.com/runsc-lite/runsc-lite/syscalls/fs"
+	"github.com/runsc-lite/runsc-lite/syscalls/ipc"
 	"github.com/runsc-lite/runsc-lite/syscalls/mem"
 	"github.com/runsc-lite/runsc-lite/syscalls/poll"
 	"github.com/runsc-lite/runsc-lite/syscalls/proc"
@@ -26,7 +27,7 @@ func Table() []kernel.Syscall {
 		}
 	}
 	for _, area := range []map[uintptr]kernel.Syscall{
-		fs.Syscalls(), mem.Syscalls(), proc.Syscalls(), signal.Syscalls(), stime.Syscalls(), poll.Syscalls(), socket.Syscalls(),
+		fs.Syscalls(), mem.Syscalls(), proc.Syscalls(), signal.Syscalls(), stime.Syscalls(), poll.Syscalls(), socket.Syscalls(), ipc.Syscalls(),
 	} {
 		for nr, s := range area {
 			if nr < tableSize {

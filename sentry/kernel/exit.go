@@ -66,6 +66,9 @@ func (t *Task) exitFinal() {
 // becomeZombieLocked runs when the last task of tg has exited.
 func (tg *ThreadGroup) becomeZombieLocked(last *Task) {
 	k := tg.k
+	// SEM_UNDO adjustments are the process's; the IPC namespace never
+	// takes k.mu, so this nests safely.
+	k.IPC.ProcessExited(tg.leader.tid)
 	if !tg.exiting {
 		tg.exiting = true
 		tg.exitStatus = tg.leader.exitCode

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/runsc-lite/runsc-lite/platform"
+	"github.com/runsc-lite/runsc-lite/sentry/ipc"
 	"github.com/runsc-lite/runsc-lite/sentry/memfile"
 	"github.com/runsc-lite/runsc-lite/sentry/mm"
 	"github.com/runsc-lite/runsc-lite/vfs"
@@ -55,6 +56,9 @@ type Kernel struct {
 	mmUsers map[*mm.MM]int
 
 	futexes futexTable
+
+	// IPC is the System V IPC namespace (one per sandbox).
+	IPC *ipc.Namespace
 
 	hostnameMu sync.Mutex
 	hostname   string
@@ -101,6 +105,7 @@ func New(mf *memfile.File, p platform.Platform, table []Syscall, logw io.Writer)
 		hostname: "runsc-lite",
 		bootTime: time.Now(),
 		done:     make(chan struct{}),
+		IPC:      ipc.NewNamespace(),
 	}
 }
 
