@@ -62,6 +62,51 @@ func main() {
 		args := append([]string{micro, m.mode, m.n}, m.extra...)
 		report(m.name, perOp(args), perOp(sandbox(args...)), m.target)
 	}
+	benchOCIRun(*bin, dir, *runs)
+}
+
+// benchOCIRun compares `runsc-lite run` with `runc run` of one bundle
+// running busybox's /bin/true (the "native" column is runc's).
+func benchOCIRun(bin, dir string, runs int) {
+	runc, err := exec.LookPath("runc")
+	if err != nil {
+		fmt.Println("run of a /bin/true bundle: runc is not installed, skipped")
+		return
+	}
+	busybox, err := exec.LookPath("busybox")
+	if err != nil {
+		fmt.Println("run of a /bin/true bundle: busybox is not installed, skipped")
+		return
+	}
+	bundle := filepath.Join(dir, "bundle")
+	rootfs := filepath.Join(bundle, "rootfs")
+	for _, d := range []string{"bin", "proc", "dev", "tmp"} {
+		if err := os.MkdirAll(filepath.Join(rootfs, d), 0o755); err != nil {
+			fatal(err)
+		}
+	}
+	data, err := os.ReadFile(busybox)
+	if err != nil {
+		fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(rootfs, "bin", "busybox"), data, 0o755); err != nil {
+		fatal(err)
+	}
+	if err := os.Symlink("busybox", filepath.Join(rootfs, "bin", "true")); err != nil {
+		fatal(err)
+	}
+	config := `{"ociVersion":"1.0.2","process":{"user":{"uid":0,"gid":0},"args":["/bin/true"],"env":["PATH=/bin"],"cwd":"/"},
+"root":{"path":"rootfs","readonly":true},"hostname":"bench",
+"mounts":[{"destination":"/proc","type":"proc","source":"proc"}],
+"linux":{"namespaces":[{"type":"pid"},{"type":"network"},{"type":"ipc"},{"type":"uts"},{"type":"mount"}]}}`
+	if err := os.WriteFile(filepath.Join(bundle, "config.json"), []byte(config), 0o644); err != nil {
+		fatal(err)
+	}
+	root := func(name string) string { return filepath.Join(dir, name+"-state") }
+	ociRun := func(binary, name string) []string {
+		return []string{binary, "--root", root(name), "run", "--bundle", bundle, "bench-" + name}
+	}
+	report("run of a /bin/true bundle", wall(runs, ociRun(runc, "runc")), wall(runs, ociRun(bin, "runsc-lite")), "<= 1.0x runc's (native column: runc)")
 }
 
 // wall returns the median wall time of running argv.

@@ -129,9 +129,14 @@ func sandboxConfig(g *globalFlags, rootfs string, spec *specs.Spec) (*boot.Confi
 				return nil, nil, fmt.Errorf("bind mount %s: %w", dest, err)
 			}
 			if !fi.IsDir() {
-				// The gofer serves directories; a file (Docker's
-				// /etc/hosts and friends) is not supported yet.
-				debugf("skipping bind mount of file %s on %s", src, dest)
+				// The gofer serves directories: a file (Docker's
+				// /etc/hosts, /etc/resolv.conf, /etc/hostname) is
+				// copied in; the guest's changes stay in the sandbox.
+				f, err := bindFileCopy(src, dest, fi)
+				if err != nil {
+					return nil, nil, err
+				}
+				cfg.Files = append(cfg.Files, f)
 				continue
 			}
 			mounts = append(mounts, sandbox.GoferMount{HostPath: src, ReadOnly: ro})
@@ -152,6 +157,23 @@ func sandboxConfig(g *globalFlags, rootfs string, spec *specs.Spec) (*boot.Confi
 		}
 	}
 	return cfg, mounts, nil
+}
+
+// maxBindFile bounds a single-file bind mount's copy.
+const maxBindFile = 1 << 20
+
+func bindFileCopy(src, dest string, fi os.FileInfo) (boot.File, error) {
+	if !fi.Mode().IsRegular() {
+		return boot.File{}, fmt.Errorf("bind mount %s: %s is neither a directory nor a regular file", dest, src)
+	}
+	if fi.Size() > maxBindFile {
+		return boot.File{}, fmt.Errorf("bind mount %s: file %s is larger than %d bytes (single-file bind mounts are copied)", dest, src, maxBindFile)
+	}
+	data, err := os.ReadFile(src)
+	if err != nil {
+		return boot.File{}, fmt.Errorf("bind mount %s: %w", dest, err)
+	}
+	return boot.File{Path: dest, Data: data, Mode: uint32(fi.Mode().Perm())}, nil
 }
 
 func hasOption(opts []string, o string) bool {

@@ -158,12 +158,17 @@ func TestOCIHooks(t *testing.T) {
 }
 
 func TestOCIMounts(t *testing.T) {
-	e := newOCIEnv(t, "sh", "-c", `echo rw > /rw/new && echo root > /newfile && cat /ro/data && ! echo x > /ro/x 2>/dev/null && echo ok`)
+	e := newOCIEnv(t, "sh", "-c", `echo rw > /rw/new && echo root > /newfile && cat /ro/data /etc/hosts && ! echo x > /ro/x 2>/dev/null && echo ok`)
 	rw := e.bindDir("/rw", false)
 	ro := e.bindDir("/ro", true)
 	os.WriteFile(filepath.Join(ro, "data"), []byte("ro-data\n"), 0o644)
+	// A single file, as Docker binds /etc/hosts.
+	hosts := filepath.Join(t.TempDir(), "hosts")
+	os.WriteFile(hosts, []byte("127.0.0.1 bound-hosts\n"), 0o644)
+	e.spec.Mounts = append(e.spec.Mounts, specs.Mount{Destination: "/etc/hosts", Type: "bind", Source: hosts, Options: []string{"rbind", "rprivate"}})
+	e.writeSpec()
 	r := e.cli(nil, "run", "c1")
-	if r.code != 0 || r.stdout != "ro-data\nok\n" {
+	if r.code != 0 || r.stdout != "ro-data\n127.0.0.1 bound-hosts\nok\n" {
 		t.Errorf("exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
 	}
 	if b, err := os.ReadFile(filepath.Join(rw, "new")); err != nil || string(b) != "rw\n" {

@@ -44,6 +44,17 @@ type Config struct {
 	// Mounts are file systems the sentry synthesises (tmpfs, sysfs,
 	// mqueue...), mounted after the volumes.
 	Mounts []Mount
+	// Files are copied into the root file system's upper layer (bind
+	// mounts of single host files, like Docker's /etc/hosts: the gofer
+	// serves directories only, so the guest gets a copy).
+	Files []File
+}
+
+// File is a file the sentry creates with Data at Path.
+type File struct {
+	Path string
+	Data []byte
+	Mode uint32
 }
 
 // Caps are capability sets as bit masks (bit N is capability N).

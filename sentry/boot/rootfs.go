@@ -2,6 +2,9 @@ package boot
 
 import (
 	"fmt"
+	"path"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/runsc-lite/runsc-lite/gofer"
 	"github.com/runsc-lite/runsc-lite/vfs"
@@ -59,6 +62,11 @@ func (s *sandbox) mountRoot(cfg *Config, goferFD int) error {
 			return fmt.Errorf("mount %s on %s: %w", m.Type, m.Destination, err)
 		}
 	}
+	for _, f := range cfg.Files {
+		if err := s.writeFile(f); err != nil {
+			return fmt.Errorf("file %s: %w", f.Path, err)
+		}
+	}
 	if cfg.RootReadOnly {
 		// Last: the mount points above were made in the upper layer.
 		r.Mount.SetFlags(r.Mount.Flags() | vfs.MountReadOnly)
@@ -74,4 +82,23 @@ func (s *sandbox) goferMount(idx int, readOnly bool) (*vfs.Filesystem, error) {
 		return nil, fmt.Errorf("attach gofer mount %d: %w", idx, err)
 	}
 	return goferfs.NewDirect(s.vfs, dirFD, goferfs.Options{ReadOnly: readOnly})
+}
+
+// writeFile creates f in the root file system (the overlay's upper layer,
+// or whatever is mounted there).
+func (s *sandbox) writeFile(f File) error {
+	ctx := rootCtx()
+	r := s.ns.Root()
+	if err := s.mkdirAll(r, path.Dir(f.Path)); err != nil {
+		return err
+	}
+	file, err := s.vfs.OpenAt(ctx, r, r, f.Path, unix.O_WRONLY|unix.O_CREAT|unix.O_TRUNC, f.Mode&0o7777)
+	if err != nil {
+		return err
+	}
+	defer file.DecRef(ctx)
+	if _, err := file.Write(ctx, f.Data); err != nil {
+		return err
+	}
+	return nil
 }
