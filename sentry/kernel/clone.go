@@ -253,6 +253,7 @@ func (t *Task) Clone(a CloneArgs) (int32, error) {
 	if vfork != nil {
 		// The parent waits, uninterruptibly except by fatal signals, until
 		// the child execs or exits.
+		defer t.noteBlocked(time.Now())
 		for {
 			select {
 			case <-vfork:

@@ -50,6 +50,9 @@ func (t *Task) exitFinal() {
 	for i, o := range tg.tasks {
 		if o == t {
 			tg.tasks = append(tg.tasks[:i], tg.tasks[i+1:]...)
+			u, s := t.CPUTimes()
+			tg.deadUtime += u
+			tg.deadStime += s
 			break
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -65,9 +66,16 @@ type Task struct {
 
 	// Accounting.
 	startTime time.Time
-	utime     atomic.Int64 // ns in guest
 	stime     atomic.Int64 // ns in the sentry serving syscalls
-	faults    atomic.Int64
+	// User time: finished guest runs plus the one in progress, so that a
+	// thread spinning in guest code shows its time as it goes.
+	userMu     sync.Mutex
+	utime      int64     // ns in guest, finished runs
+	guestSince time.Time // start of the run in progress; zero if none
+	// blocked is how long the current syscall has slept (task goroutine
+	// only): sleeping is not system time.
+	blocked time.Duration
+	faults  atomic.Int64
 
 	// nice is the task's nice value (-20..19; setpriority(2)).
 	nice atomic.Int32
@@ -121,7 +129,32 @@ func (t *Task) SetName(n string) {
 func (t *Task) StartTime() time.Time { return t.startTime }
 
 // CPUTimes returns user and system time in nanoseconds.
-func (t *Task) CPUTimes() (user, sys int64) { return t.utime.Load(), t.stime.Load() }
+func (t *Task) CPUTimes() (user, sys int64) {
+	t.userMu.Lock()
+	user = t.utime
+	if !t.guestSince.IsZero() {
+		user += int64(time.Since(t.guestSince))
+	}
+	t.userMu.Unlock()
+	return user, t.stime.Load()
+}
+
+// enterGuest and leaveGuest bracket a run of guest code for accounting.
+func (t *Task) enterGuest() time.Time {
+	t.userMu.Lock()
+	defer t.userMu.Unlock()
+	t.guestSince = time.Now()
+	return t.guestSince
+}
+
+func (t *Task) leaveGuest() time.Time {
+	t.userMu.Lock()
+	defer t.userMu.Unlock()
+	now := time.Now()
+	t.utime += int64(now.Sub(t.guestSince))
+	t.guestSince = time.Time{}
+	return now
+}
 
 // CopyIn reads guest memory.
 func (t *Task) CopyIn(addr uint64, dst []byte) (int, error) { return t.mm.CopyIn(addr, dst) }
@@ -152,10 +185,9 @@ func (t *Task) run() {
 		if t.handleSignalsAndStops() {
 			break
 		}
-		start := time.Now()
+		t.enterGuest()
 		ev, err := t.ctx.Switch(t.mm.AddressSpace(), &t.State)
-		now := time.Now()
-		t.utime.Add(int64(now.Sub(start)))
+		now := t.leaveGuest()
 		if err != nil {
 			if errors.Is(err, platform.ErrAddressSpaceGone) {
 				t.tg.exitGroup(killedStatus(unix.SIGKILL))
@@ -167,8 +199,9 @@ func (t *Task) run() {
 		}
 		switch ev.Kind {
 		case platform.EventSyscall:
+			t.blocked = 0
 			t.doSyscall()
-			t.stime.Add(int64(time.Since(now)))
+			t.stime.Add(int64(time.Since(now) - t.blocked))
 		case platform.EventFault:
 			t.faults.Add(1)
 			accErr, ferr := t.mm.HandleFault(uint64(ev.Addr), ev.Access, t.ctx)
@@ -320,6 +353,7 @@ func (t *Task) Block(ch <-chan struct{}, deadline time.Time) error {
 		defer tm.Stop()
 		timeout = tm.C
 	}
+	defer t.noteBlocked(time.Now())
 	for {
 		select {
 		case <-ch:
@@ -333,6 +367,9 @@ func (t *Task) Block(ch <-chan struct{}, deadline time.Time) error {
 		}
 	}
 }
+
+// noteBlocked records a sleep that began at start, for CPU accounting.
+func (t *Task) noteBlocked(start time.Time) { t.blocked += time.Since(start) }
 
 // wake interrupts the task wherever it is: in guest code or blocked.
 func (t *Task) wake() {

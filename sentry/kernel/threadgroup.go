@@ -45,6 +45,8 @@ type ThreadGroup struct {
 
 	// CPU time of reaped children.
 	childUtime, childStime int64
+	// CPU time of the group's threads that have exited.
+	deadUtime, deadStime int64
 
 	// Timers.
 	timers *tgTimers
@@ -118,18 +120,23 @@ func (tg *ThreadGroup) NumThreads() int {
 	return len(tg.tasks)
 }
 
-// CPUTimes returns the group's user and system time in ns (live tasks and
-// exited ones are approximated by live tasks only) and its reaped
-// children's.
+// CPUTimes returns the group's user and system time in ns (live and
+// exited threads) and its reaped children's.
 func (tg *ThreadGroup) CPUTimes() (user, sys, cuser, csys int64) {
 	tg.k.mu.Lock()
 	defer tg.k.mu.Unlock()
+	user, sys = tg.cpuTimesLocked()
+	return user, sys, tg.childUtime, tg.childStime
+}
+
+func (tg *ThreadGroup) cpuTimesLocked() (user, sys int64) {
+	user, sys = tg.deadUtime, tg.deadStime
 	for _, t := range tg.tasks {
 		u, s := t.CPUTimes()
 		user += u
 		sys += s
 	}
-	return user, sys, tg.childUtime, tg.childStime
+	return user, sys
 }
 
 func sortTGs(tgs []*ThreadGroup) {

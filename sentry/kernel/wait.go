@@ -80,11 +80,9 @@ func (tg *ThreadGroup) waitOnceLocked(o WaitOpts) (*WaitResult, bool) {
 			}
 			if o.Options&linux.WNOWAIT == 0 {
 				delete(tg.children, c)
-				for _, tt := range []*Task{c.leader} {
-					u, s := tt.CPUTimes()
-					tg.childUtime += u + c.childUtime
-					tg.childStime += s + c.childStime
-				}
+				u, s := c.cpuTimesLocked()
+				tg.childUtime += u + c.childUtime
+				tg.childStime += s + c.childStime
 				c.reapLocked()
 			}
 			return r, true

@@ -15,7 +15,7 @@ func Syscalls() map[uintptr]kernel.Syscall {
 	return map[uintptr]kernel.Syscall{
 		unix.SYS_CLOCK_GETTIME:    {Name: "clock_gettime", Fn: ClockGettime},
 		unix.SYS_CLOCK_GETRES:     {Name: "clock_getres", Fn: ClockGetres},
-		unix.SYS_CLOCK_SETTIME:    {Name: "clock_settime", Fn: eperm, Partial: "always EPERM: the sandbox cannot set the host's clocks"},
+		unix.SYS_CLOCK_SETTIME:    {Name: "clock_settime", Fn: ClockSettime, Partial: "CLOCK_REALTIME is EPERM: the sandbox cannot set the host's clock"},
 		unix.SYS_SETTIMEOFDAY:     {Name: "settimeofday", Fn: eperm, Partial: "always EPERM: the sandbox cannot set the host's clocks"},
 		unix.SYS_ADJTIMEX:         {Name: "adjtimex", Fn: eperm, Partial: "always EPERM, even for read-only queries (modes 0)"},
 		unix.SYS_GETTIMEOFDAY:     {Name: "gettimeofday", Fn: Gettimeofday},
@@ -39,6 +39,19 @@ func Syscalls() map[uintptr]kernel.Syscall {
 
 func eperm(*kernel.Task, *kernel.SyscallArgs) (uint64, error) { return 0, unix.EPERM }
 
+// ClockSettime implements clock_settime(2): only CLOCK_REALTIME is
+// settable on Linux (others are EINVAL), and the sandbox never changes the
+// host's clock.
+func ClockSettime(t *kernel.Task, a *kernel.SyscallArgs) (uint64, error) {
+	if int32(a[0]) != unix.CLOCK_REALTIME {
+		return 0, unix.EINVAL
+	}
+	if _, err := GetTimespec(t, a[1]); err != nil {
+		return 0, err
+	}
+	return 0, unix.EPERM
+}
+
 // Now reads clock id (validated) from the host.
 func Now(id int32, t *kernel.Task) (unix.Timespec, error) {
 	var ts unix.Timespec
@@ -57,15 +70,57 @@ func Now(id int32, t *kernel.Task) (unix.Timespec, error) {
 		ts = unix.NsecToTimespec(u + s)
 	default:
 		if id < 0 {
-			// Per-process/thread CPU clocks made from a PID: report the
-			// caller's thread clock when the PID is the caller's.
-			u, s := t.CPUTimes()
-			ts = unix.NsecToTimespec(u + s)
-			return ts, nil
+			return cpuClockNow(t, id)
 		}
 		return ts, unix.EINVAL
 	}
 	return ts, nil
+}
+
+// Linux's encoding of the CPU-time clock of a process or thread in a
+// negative clock ID: ^pid<<3 | perThread | which.
+const (
+	cpuClockProf      = 0 // user + system time
+	cpuClockVirt      = 1 // user time
+	cpuClockSched     = 2 // time on CPU
+	cpuClockWhichMask = 3
+	cpuClockPerThread = 4
+)
+
+// decodeCPUClock splits a negative clock ID into its PID, clock type and
+// per-thread bit; ok is false for IDs that name no CPU clock.
+func decodeCPUClock(id int32) (pid, which int32, perThread, ok bool) {
+	pid, which = ^(id >> 3), id&cpuClockWhichMask
+	return pid, which, id&cpuClockPerThread != 0, id < 0 && which <= cpuClockSched
+}
+
+// cpuClockNow reads the CPU-time clock id (from clock_getcpuclockid or
+// pthread_getcpuclockid). PID 0 is the caller; a thread clock must name a
+// thread of the caller's process; a PID that is gone is EINVAL.
+func cpuClockNow(t *kernel.Task, id int32) (unix.Timespec, error) {
+	pid, which, perThread, ok := decodeCPUClock(id)
+	if !ok {
+		return unix.Timespec{}, unix.EINVAL
+	}
+	target := t
+	if pid != 0 {
+		if target = t.Kernel().TaskByTID(pid); target == nil {
+			return unix.Timespec{}, unix.EINVAL
+		}
+	}
+	var user, sys int64
+	if perThread {
+		if target.ThreadGroup() != t.ThreadGroup() {
+			return unix.Timespec{}, unix.EINVAL
+		}
+		user, sys = target.CPUTimes()
+	} else {
+		user, sys, _, _ = target.ThreadGroup().CPUTimes()
+	}
+	if which == cpuClockVirt {
+		sys = 0
+	}
+	return unix.NsecToTimespec(user + sys), nil
 }
 
 func putTimespec(t *kernel.Task, addr uint64, ts unix.Timespec) error {
