@@ -91,6 +91,7 @@ type Socket struct {
 	linger    [8]byte
 	soErr     unix.Errno
 	opts      map[int]int // other SOL_SOCKET ints accepted and stored
+	peekOff   int         // SO_PEEK_OFF; -1: off
 }
 
 // notes collects notifications to deliver after mu is released.
@@ -128,7 +129,7 @@ const (
 )
 
 func newSocket(v *vfs.VFS, stype int) *Socket {
-	return &Socket{v: v, stype: stype, sndbuf: defaultBuf, rcvbuf: defaultBuf}
+	return &Socket{v: v, stype: stype, sndbuf: defaultBuf, rcvbuf: defaultBuf, peekOff: -1}
 }
 
 // New returns an unconnected socket of type stype (SOCK_STREAM, SOCK_DGRAM,
@@ -605,8 +606,9 @@ func (s *Socket) SendMsg(c *socket.Caller, src []byte, to []byte, cm *socket.Con
 }
 
 // RecvMsg implements socket.Socket. MSG_PEEK leaves the data queued (and
-// duplicates passed files); MSG_TRUNC makes datagram receives return the
-// full length. MSG_WAITALL is the caller's (it loops).
+// duplicates passed files), starting at SO_PEEK_OFF when it is set;
+// MSG_TRUNC makes datagram receives return the full length. MSG_WAITALL is
+// the caller's (it loops).
 func (s *Socket) RecvMsg(c *socket.Caller, dst []byte, flags int, controlLen int) (socket.RecvResult, error) {
 	var r socket.RecvResult
 	peek := flags&unix.MSG_PEEK != 0
@@ -618,7 +620,11 @@ func (s *Socket) RecvMsg(c *socket.Caller, dst []byte, flags int, controlLen int
 			return r, unix.EINVAL
 		}
 	}
-	if len(s.recvQ) == 0 {
+	idx, off := 0, 0
+	if peek && s.peekOff > 0 {
+		idx, off = s.peekStartLocked()
+	}
+	if idx == len(s.recvQ) {
 		if s.soErr != 0 {
 			err := s.soErr
 			s.soErr = 0
@@ -629,81 +635,122 @@ func (s *Socket) RecvMsg(c *socket.Caller, dst []byte, flags int, controlLen int
 		}
 		return r, unix.EAGAIN
 	}
-	wantCreds := s.passcred
-	take := func(m *message) {
-		if len(m.rights) > 0 {
-			if peek {
-				for _, f := range m.rights {
-					f.IncRef()
-				}
-				r.Control.Rights = append(r.Control.Rights, m.rights...)
-			} else {
-				r.Control.Rights = append(r.Control.Rights, m.rights...)
-				m.rights = nil
-			}
-		}
-	}
-	first := s.recvQ[0]
+	first := s.recvQ[idx]
 	if first.from != "" {
 		// An unbound sender has no address at all (msg_namelen 0).
 		r.From = encodeAddr(first.from)
 	}
-	if wantCreds {
+	if s.passcred {
 		cr := first.creds
 		r.Control.Creds = &cr
 	}
-	consumed := 0
+	var consumed int
 	if s.stype == unix.SOCK_STREAM {
-		i := 0
-		for i < len(s.recvQ) && r.N < len(dst) {
-			m := s.recvQ[i]
-			// Like Linux: data from different senders is not merged
-			// (with SO_PASSCRED), and a message carrying rights ends
-			// the read (below).
-			if r.N > 0 && wantCreds && m.creds != first.creds {
-				break
-			}
-			n := copy(dst[r.N:], m.data)
-			r.N += n
-			hadRights := len(m.rights) > 0
-			take(m)
-			if !peek {
-				m.data = m.data[n:]
-				consumed += n
-				if len(m.data) == 0 {
-					i++
-				}
-			} else {
+		consumed = s.recvStreamLocked(&r, dst, idx, off, peek)
+	} else {
+		consumed = s.recvRecordLocked(&r, dst, idx, off, peek)
+	}
+	if peek {
+		if s.peekOff >= 0 {
+			s.peekOff += r.N
+		}
+		return r, nil
+	}
+	if s.peekOff >= 0 {
+		s.peekOff = max(s.peekOff-consumed, 0)
+	}
+	s.recvBytes -= consumed
+	if len(s.recvQ) == 0 {
+		s.recvQ = nil
+	}
+	s.wakeWaitersLocked(&ns)
+	return r, nil
+}
+
+// peekStartLocked finds where a peek at SO_PEEK_OFF starts: the index of
+// the message in recvQ (len(recvQ) if the offset is past the data) and the
+// offset in it. Datagrams are skipped whole, as Linux does.
+func (s *Socket) peekStartLocked() (idx, off int) {
+	off = s.peekOff
+	for idx < len(s.recvQ) && off >= len(s.recvQ[idx].data) {
+		if s.stype != unix.SOCK_STREAM && off == 0 {
+			break // an empty datagram at the offset is the next one
+		}
+		off -= len(s.recvQ[idx].data)
+		idx++
+	}
+	return idx, off
+}
+
+// takeRights moves (or, peeking, duplicates) m's passed files into r.
+func takeRights(r *socket.RecvResult, m *message, peek bool) {
+	if len(m.rights) == 0 {
+		return
+	}
+	if peek {
+		for _, f := range m.rights {
+			f.IncRef()
+		}
+	}
+	r.Control.Rights = append(r.Control.Rights, m.rights...)
+	if !peek {
+		m.rights = nil
+	}
+}
+
+// recvStreamLocked copies stream data from recvQ[idx] at offset off into
+// dst and returns the bytes consumed. Like Linux, data from different
+// senders is not merged (with SO_PASSCRED), and a message carrying rights
+// ends the read.
+func (s *Socket) recvStreamLocked(r *socket.RecvResult, dst []byte, idx, off int, peek bool) int {
+	first := s.recvQ[idx]
+	consumed := 0
+	i := idx
+	for i < len(s.recvQ) && r.N < len(dst) {
+		m := s.recvQ[i]
+		if r.N > 0 && s.passcred && m.creds != first.creds {
+			break
+		}
+		n := copy(dst[r.N:], m.data[off:])
+		off = 0
+		r.N += n
+		hadRights := len(m.rights) > 0
+		takeRights(r, m, peek)
+		if !peek {
+			m.data = m.data[n:]
+			consumed += n
+			if len(m.data) == 0 {
 				i++
 			}
-			if hadRights {
-				break
-			}
+		} else {
+			i++
 		}
-		if !peek {
-			s.recvQ = s.recvQ[i:]
-		}
-		r.MsgLen = r.N
-	} else {
-		r.N = copy(dst, first.data)
-		r.MsgLen = len(first.data)
-		if r.N < r.MsgLen {
-			r.Flags |= unix.MSG_TRUNC
-		}
-		take(first)
-		if !peek {
-			s.recvQ = s.recvQ[1:]
-			consumed = len(first.data)
+		if hadRights {
+			break
 		}
 	}
 	if !peek {
-		s.recvBytes -= consumed
-		if len(s.recvQ) == 0 {
-			s.recvQ = nil
-		}
-		s.wakeWaitersLocked(&ns)
+		s.recvQ = s.recvQ[i:]
 	}
-	return r, nil
+	r.MsgLen = r.N
+	return consumed
+}
+
+// recvRecordLocked receives the datagram or record recvQ[idx] (from offset
+// off when peeking) into dst and returns the bytes consumed.
+func (s *Socket) recvRecordLocked(r *socket.RecvResult, dst []byte, idx, off int, peek bool) int {
+	m := s.recvQ[idx]
+	r.N = copy(dst, m.data[off:])
+	r.MsgLen = len(m.data) - off
+	if r.N < r.MsgLen {
+		r.Flags |= unix.MSG_TRUNC
+	}
+	takeRights(r, m, peek)
+	if peek {
+		return 0
+	}
+	s.recvQ = s.recvQ[1:]
+	return len(m.data)
 }
 
 // Readiness implements vfs.Waitable.
@@ -860,6 +907,8 @@ func (s *Socket) GetSockOpt(c *socket.Caller, level, name, optLen int) ([]byte, 
 		return socket.Int32(s.rcvbuf), nil
 	case unix.SO_ACCEPTCONN:
 		return socket.Int32(b2i(s.state == stateListening)), nil
+	case unix.SO_PEEK_OFF:
+		return socket.Int32(s.peekOff), nil
 	case unix.SO_LINGER:
 		return append([]byte(nil), s.linger[:]...), nil
 	case unix.SO_REUSEADDR, unix.SO_REUSEPORT, unix.SO_KEEPALIVE, unix.SO_BROADCAST, unix.SO_PASSSEC, unix.SO_OOBINLINE, unix.SO_DONTROUTE, unix.SO_PRIORITY, unix.SO_SNDLOWAT, unix.SO_RCVLOWAT:
@@ -899,6 +948,8 @@ func (s *Socket) SetSockOpt(c *socket.Caller, level, name int, val []byte) error
 	switch name {
 	case unix.SO_PASSCRED:
 		s.passcred = v != 0
+	case unix.SO_PEEK_OFF:
+		s.peekOff = v // any negative value turns it off
 	case unix.SO_SNDBUF, unix.SO_SNDBUFFORCE:
 		s.sndbuf = clampBuf(v)
 		ns.add(s, evOut)

@@ -493,3 +493,39 @@ func TestLinuxErrnos(t *testing.T) {
 	}
 	d.Release(testCtx)
 }
+
+func TestPeekOffset(t *testing.T) {
+	c := newCaller(1)
+	for _, tc := range []struct {
+		stype int
+		sends []string
+		// peeks of 2 bytes each, then a read of 3, then a peek of 10
+		peeks      []string
+		read, last string
+	}{
+		{unix.SOCK_STREAM, []string{"abc", "def"}, []string{"ab", "cd", "ef"}, "abc", ""}, // offset 3 of "def": nothing yet
+		{unix.SOCK_DGRAM, []string{"abc", "def"}, []string{"ab", "c", "de"}, "abc", "f"},
+	} {
+		a, b := NewPair(nil, tc.stype, c.Creds)
+		if err := b.SetSockOpt(c, unix.SOL_SOCKET, unix.SO_PEEK_OFF, socket.Int32(0)); err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range tc.sends {
+			mustSend(t, a, m)
+		}
+		for _, want := range tc.peeks {
+			if got, _, err := recvString(b, 2, unix.MSG_PEEK); got != want || err != nil {
+				t.Errorf("type %d: peek %q (%v), want %q", tc.stype, got, err, want)
+			}
+		}
+		if got, _, _ := recvString(b, 3, 0); got != tc.read {
+			t.Errorf("type %d: read %q, want %q", tc.stype, got, tc.read)
+		}
+		// The read moved the offset back by what it consumed.
+		if got, _, _ := recvString(b, 10, unix.MSG_PEEK); got != tc.last {
+			t.Errorf("type %d: last peek %q, want %q", tc.stype, got, tc.last)
+		}
+		a.Release(testCtx)
+		b.Release(testCtx)
+	}
+}
