@@ -212,6 +212,10 @@ func createContainer(g *globalFlags, o createOptions) (*container, *sandbox.Sand
 // undo on failure.
 func launchContainer(g *globalFlags, o createOptions, c *container, spec *specs.Spec, cfg *boot.Config, mounts []sandbox.GoferMount, sbp **sandbox.Sandbox, cgp **cgroup) error {
 	var stdio [3]*os.File
+	if spec.Process.Terminal && o.consoleSocket == "" && !o.detach {
+		// runc's habit: a foreground run uses its own terminal.
+		spec.Process.Terminal = false
+	}
 	if spec.Process.Terminal {
 		slave, err := consoleStdio(o.consoleSocket)
 		if err != nil {

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
 )
 
 // ociEnv is a state root, a log file and a busybox bundle for OCI tests.
@@ -346,6 +347,23 @@ func TestOCIDeleteForce(t *testing.T) {
 	}
 	// Docker's cleanup shim deletes again: that must succeed.
 	e.mustCLI("delete", "--force", "c1")
+	e.assertNothingLeft()
+}
+
+// TestOCISandboxDied: state is truthful when the sandbox dies behind the
+// runtime's back, and delete still cleans up.
+func TestOCISandboxDied(t *testing.T) {
+	e := newOCIEnv(t, "sleep", "1000")
+	e.mustCLI("run", "-d", "c1")
+	st := e.waitStatus("c1", "running")
+	if err := unix.Kill(st.Pid, unix.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	e.waitStatus("c1", "stopped")
+	if r := e.mustCLI("wait", "c1"); strings.TrimSpace(r.stdout) != "137" {
+		t.Errorf("wait: %q, want 137", r.stdout)
+	}
+	e.mustCLI("delete", "c1")
 	e.assertNothingLeft()
 }
 
