@@ -105,8 +105,16 @@ func (t *Task) MM() *mm.MM { return t.mm }
 // Creds returns the task's credentials (immutable; replace with SetCreds).
 func (t *Task) Creds() *Credentials { return t.creds.Load() }
 
-// SetCreds installs new credentials.
-func (t *Task) SetCreds(c *Credentials) { t.creds.Store(c) }
+// SetCreds installs new credentials. A change of effective or file-system
+// identity, or a loss of permitted capabilities, makes the process
+// non-dumpable, as Linux's commit_creds does (suid_dumpable 0).
+func (t *Task) SetCreds(c *Credentials) {
+	old := t.creds.Swap(c)
+	if old != nil && t.mm != nil && (old.EffectiveUID != c.EffectiveUID || old.EffectiveGID != c.EffectiveGID ||
+		old.FSUID != c.FSUID || old.FSGID != c.FSGID || c.Permitted&^old.Permitted != 0) {
+		t.mm.SetDumpable(false)
+	}
+}
 
 // Name returns the task's comm.
 func (t *Task) Name() string {

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"sync/atomic"
 
 	"github.com/google/btree"
 	"golang.org/x/sys/unix"
@@ -72,6 +73,10 @@ type MM struct {
 	// lockFuture is mlockall(MCL_FUTURE): new mappings are locked.
 	lockFuture bool
 
+	// dumpable is prctl's PR_SET_DUMPABLE, which Linux keeps with the
+	// address space: fork copies it and exec starts a new one set.
+	dumpable atomic.Bool
+
 	// Layout, set by the loader and brk.
 	brkStart, brk uint64
 	mmapTop       uint64
@@ -99,14 +104,22 @@ func New(mf *memfile.File, p platform.Platform) (*MM, error) {
 // the old image's platform address space.
 func NewDetached(mf *memfile.File, p platform.Platform) *MM {
 	max := uint64(p.MaxUserAddress())
-	return &MM{
+	m := &MM{
 		mf:      mf,
 		max:     max,
 		vmas:    btree.NewG(8, (*vma).Less),
 		pages:   make(map[uint64]*pte),
 		mmapTop: max - (256 << 20), // room for the stack below the top
 	}
+	m.dumpable.Store(true)
+	return m
 }
+
+// Dumpable reports PR_GET_DUMPABLE.
+func (m *MM) Dumpable() bool { return m.dumpable.Load() }
+
+// SetDumpable sets PR_SET_DUMPABLE.
+func (m *MM) SetDumpable(on bool) { m.dumpable.Store(on) }
 
 // Attach gives a detached address space its platform address space.
 func (m *MM) Attach(as platform.AddressSpace) {
@@ -292,6 +305,9 @@ type MapOpts struct {
 	Name         string
 	Dev, Ino     uint64
 	Populate     bool
+	// MaxVirtual is RLIMIT_AS: the address space may not grow past it
+	// (0: no limit).
+	MaxVirtual uint64
 }
 
 // Map creates a mapping and returns its address.
@@ -320,8 +336,15 @@ func (m *MM) Map(o MapOpts) (uint64, error) {
 		if o.NoReplace && m.overlapsLocked(addr, addr+length) {
 			return 0, unix.EEXIST
 		}
+		// What is replaced does not count against the limit.
+		if o.MaxVirtual != 0 && m.virtualSizeLocked()-m.mappedBytesLocked(addr, addr+length)+length > o.MaxVirtual {
+			return 0, unix.ENOMEM
+		}
 		m.removeRangeLocked(addr, addr+length)
 	default:
+		if o.MaxVirtual != 0 && m.virtualSizeLocked()+length > o.MaxVirtual {
+			return 0, unix.ENOMEM
+		}
 		var ok bool
 		addr, ok = m.findGapLocked(addr, length)
 		if !ok {
@@ -687,25 +710,11 @@ func (m *MM) LockAll(lock, current, future, onFault bool, limit uint64) error {
 
 // lockedBytesLocked is the size of the locked vmas within [start, end).
 func (m *MM) lockedBytesLocked(start, end uint64) uint64 {
-	var n uint64
-	m.vmas.Ascend(func(v *vma) bool {
-		if v.locked && v.start < end && v.end > start {
-			n += min(v.end, end) - max(v.start, start)
-		}
-		return true
-	})
-	return n
+	return m.bytesInLocked(start, end, func(v *vma) bool { return v.locked })
 }
 
 func (m *MM) unlockedBytesLocked() uint64 {
-	var n uint64
-	m.vmas.Ascend(func(v *vma) bool {
-		if !v.locked {
-			n += v.end - v.start
-		}
-		return true
-	})
-	return n
+	return m.bytesInLocked(0, m.max, func(v *vma) bool { return !v.locked })
 }
 
 // setLockedLocked marks the vmas in [start, end) locked or not, and makes
@@ -859,6 +868,7 @@ func (m *MM) Fork(p platform.Platform, via platform.Context) (*MM, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	c.brkStart, c.brk, c.mmapTop = m.brkStart, m.brk, m.mmapTop
+	c.dumpable.Store(m.dumpable.Load())
 	c.ArgStart, c.ArgEnd, c.EnvStart, c.EnvEnd = m.ArgStart, m.ArgEnd, m.EnvStart, m.EnvEnd
 	c.Auxv = append([]uint64(nil), m.Auxv...)
 	special := false // some vma is not copied as is
@@ -1360,6 +1370,27 @@ func (m *MM) RSS() int {
 func (m *MM) VirtualSize() uint64 {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	return m.virtualSizeLocked()
+}
+
+// mappedBytesLocked is how much of [start, end) is mapped.
+func (m *MM) mappedBytesLocked(start, end uint64) uint64 {
+	return m.bytesInLocked(start, end, func(*vma) bool { return true })
+}
+
+// bytesInLocked is how much of [start, end) lies in vmas that match.
+func (m *MM) bytesInLocked(start, end uint64, match func(*vma) bool) uint64 {
+	var n uint64
+	m.vmas.Ascend(func(v *vma) bool {
+		if v.start < end && v.end > start && match(v) {
+			n += min(v.end, end) - max(v.start, start)
+		}
+		return v.start < end
+	})
+	return n
+}
+
+func (m *MM) virtualSizeLocked() uint64 {
 	var n uint64
 	m.vmas.Ascend(func(v *vma) bool { n += v.end - v.start; return true })
 	return n

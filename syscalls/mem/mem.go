@@ -70,6 +70,9 @@ func Mmap(t *kernel.Task, a *kernel.SyscallArgs) (uint64, error) {
 		Populate:  flags&linux.MAP_POPULATE != 0 && flags&linux.MAP_NONBLOCK == 0,
 		Offset:    off,
 	}
+	if lim := t.ThreadGroup().GetLimit(unix.RLIMIT_AS).Cur; lim != unix.RLIM_INFINITY {
+		o.MaxVirtual = lim
+	}
 	if anon {
 		o.Offset = 0
 		nameSharedAnon(t, &o)

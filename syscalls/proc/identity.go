@@ -220,6 +220,13 @@ func Setfsgid(t *kernel.Task, a *kernel.SyscallArgs) (uint64, error) {
 	return uint64(setfs(t, uint32(a[0]), true)), nil
 }
 
+// capFSSet are the capabilities that follow the fsuid (Linux's CAP_FS_SET):
+// CHOWN, DAC_OVERRIDE, DAC_READ_SEARCH, FOWNER, FSETID, LINUX_IMMUTABLE,
+// MKNOD and MAC_OVERRIDE.
+const capFSSet = 1<<unix.CAP_CHOWN | 1<<unix.CAP_DAC_OVERRIDE | 1<<unix.CAP_DAC_READ_SEARCH |
+	1<<unix.CAP_FOWNER | 1<<unix.CAP_FSETID | 1<<unix.CAP_LINUX_IMMUTABLE | 1<<unix.CAP_MKNOD |
+	1<<unix.CAP_MAC_OVERRIDE
+
 // setfs changes the fsuid (or fsgid) to v when allowed and returns the old
 // value.
 func setfs(t *kernel.Task, v uint32, gid bool) uint32 {
@@ -239,6 +246,14 @@ func setfs(t *kernel.Task, v uint32, gid bool) uint32 {
 		n.FSGID = v
 	} else {
 		n.FSUID = v
+		// Leaving fsuid 0 drops the file-system capabilities from the
+		// effective set; returning to it raises the permitted ones.
+		switch {
+		case old == 0 && v != 0:
+			n.Effective &^= capFSSet
+		case old != 0 && v == 0:
+			n.Effective |= n.Permitted & capFSSet
+		}
 	}
 	n.Finish()
 	t.SetCreds(n)

@@ -63,9 +63,13 @@ func Prctl(t *kernel.Task, a *kernel.SyscallArgs) (uint64, error) {
 		if a[1] > 1 {
 			return 0, unix.EINVAL
 		}
+		t.MM().SetDumpable(a[1] == 1)
 		return 0, nil
 	case unix.PR_GET_DUMPABLE:
-		return 1, nil
+		if t.MM().Dumpable() {
+			return 1, nil
+		}
+		return 0, nil
 	case unix.PR_SET_KEEPCAPS:
 		if a[1] > 1 {
 			return 0, unix.EINVAL

@@ -183,6 +183,9 @@ func Prlimit64(t *kernel.Task, a *kernel.SyscallArgs) (uint64, error) {
 			return 0, unix.ESRCH
 		}
 		tg = target.ThreadGroup()
+		if tg != t.ThreadGroup() && !mayPrlimit(t.Creds(), target.Creds()) {
+			return 0, unix.EPERM
+		}
 	}
 	old := tg.GetLimit(int(res))
 	if newAddr != 0 {
@@ -200,6 +203,15 @@ func Prlimit64(t *kernel.Task, a *kernel.SyscallArgs) (uint64, error) {
 		return 0, putRlimit(t, oldAddr, old)
 	}
 	return 0, nil
+}
+
+// mayPrlimit reports whether c may read or change the limits of a process
+// with credentials tc: its real, effective and saved IDs must all be c's
+// real ID, unless c has CAP_SYS_RESOURCE.
+func mayPrlimit(c, tc *kernel.Credentials) bool {
+	same := c.RealUID == tc.RealUID && c.RealUID == tc.EffectiveUID && c.RealUID == tc.SavedUID &&
+		c.RealGID == tc.RealGID && c.RealGID == tc.EffectiveGID && c.RealGID == tc.SavedGID
+	return same || c.HasCap(unix.CAP_SYS_RESOURCE)
 }
 
 // Getrusage implements getrusage(2) with CPU times.
