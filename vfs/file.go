@@ -191,6 +191,8 @@ type File struct {
 	isDir    bool
 	readable bool
 	writable bool
+	// writer: the file counts as a writer of its inode (see writeAccess).
+	writer bool
 
 	flagsMu sync.Mutex
 	flags   uint32
@@ -218,6 +220,10 @@ func (v *VFS) NewFile(loc Location, impl FileImpl, flags uint32) *File {
 	f.isDir = loc.Dentry.IsDir()
 	if f.impl != nil {
 		loc.Dentry.opens.Add(1)
+	}
+	if f.writable && loc.Dentry.ftype == unix.S_IFREG {
+		f.writer = true
+		v.writers.add(loc.Dentry.inode, 1)
 	}
 	return f
 }
@@ -259,6 +265,9 @@ func (f *File) DecRef(ctx Context) {
 		if f.impl != nil {
 			f.vfs.notifyClosed(ctx, f)
 			f.impl.Release(ctx)
+		}
+		if f.writer {
+			f.vfs.writers.add(f.loc.Dentry.inode, -1)
 		}
 		f.loc.DecRef()
 	case r < 0:

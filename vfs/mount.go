@@ -22,7 +22,8 @@ type VFS struct {
 	devMu   sync.RWMutex
 	devices map[devKey]Device
 
-	locks lockTable
+	locks   lockTable
+	writers writeAccess
 
 	anonOnce sync.Once
 	anonMnt  *Mount

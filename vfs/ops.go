@@ -160,6 +160,14 @@ func (v *VFS) openLoc(ctx Context, loc Location, flags uint32, created bool) (*F
 			return nil, err
 		}
 	}
+	if ats&MayWrite != 0 && d.ftype == unix.S_IFREG {
+		// Hold write access (ETXTBSY if the file is running) through
+		// the open; the new File takes its own.
+		if err := v.writers.get(d.inode); err != nil {
+			return nil, err
+		}
+		defer v.writers.add(d.inode, -1)
+	}
 	if flags&unix.O_NOATIME != 0 {
 		st, err := d.inode.Stat(ctx)
 		if err != nil {
@@ -962,6 +970,9 @@ func (v *VFS) setStatLoc(ctx Context, l Location, in *SetStatOptions, fdWritable
 	}
 	if l.Mount.ReadOnly() {
 		return unix.EROFS
+	}
+	if mask&unix.STATX_SIZE != 0 && !fdWritable && v.writers.denied(d.inode) {
+		return unix.ETXTBSY // truncate(2) of a running program
 	}
 	if mask&unix.STATX_MODE != 0 {
 		if d.IsSymlink() {

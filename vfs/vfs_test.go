@@ -774,3 +774,39 @@ func TestInternalMountPath(t *testing.T) {
 		t.Errorf("PathOf = %q, %v; want \"/memfd:x (deleted)\"", got, err)
 	}
 }
+
+func TestDenyWrite(t *testing.T) {
+	e := newEnv(t)
+	e.write("/prog", "#!")
+	open := func(flags uint32) error {
+		f, err := e.v.OpenAt(e.ctx, e.root, e.root, "/prog", flags, 0)
+		if f != nil {
+			f.DecRef(e.ctx)
+		}
+		return err
+	}
+	w, err := e.v.OpenAt(e.ctx, e.root, e.root, "/prog", unix.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = e.v.DenyWrite(w)
+	wantErr(t, "deny while open for writing", err, unix.ETXTBSY)
+	w.DecRef(e.ctx)
+
+	r, err := e.v.OpenAt(e.ctx, e.root, e.root, "/prog", unix.O_RDONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.DecRef(e.ctx)
+	allow, err := e.v.DenyWrite(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantErr(t, "open for writing while denied", open(unix.O_RDWR), unix.ETXTBSY)
+	wantErr(t, "O_TRUNC while denied", open(unix.O_RDONLY|unix.O_TRUNC), unix.ETXTBSY)
+	wantErr(t, "truncate while denied", e.v.SetStat(e.ctx, e.root, e.root, "/prog", 0, &vfs.SetStatOptions{Mask: unix.STATX_SIZE}), unix.ETXTBSY)
+	wantErr(t, "read-only open while denied", open(unix.O_RDONLY), nil)
+	allow()
+	allow() // idempotent
+	wantErr(t, "open for writing once allowed", open(unix.O_WRONLY), nil)
+}

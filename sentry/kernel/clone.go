@@ -104,6 +104,7 @@ func (k *Kernel) mmUsersLocked(m *mm.MM, delta int) {
 	k.mmUsers[m] += delta
 	if k.mmUsers[m] <= 0 {
 		delete(k.mmUsers, m)
+		m.ReleaseExe() // now, not in the background: see MM.ReleaseExe
 		go m.Release()
 	}
 }

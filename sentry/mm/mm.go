@@ -85,6 +85,32 @@ type MM struct {
 	ArgStart, ArgEnd, EnvStart, EnvEnd uint64
 	// Auxv as written on the stack, for /proc/PID/auxv.
 	Auxv []uint64
+
+	// exeMu guards exeRelease, which ends the executable's denial of
+	// write access (Linux's mm->exe_file) when the last task leaves.
+	exeMu      sync.Mutex
+	exeRelease func()
+}
+
+// SetExeRelease records what to do (once) when the last task stops using
+// the address space: give the executable back its write access.
+func (m *MM) SetExeRelease(release func()) {
+	m.exeMu.Lock()
+	defer m.exeMu.Unlock()
+	m.exeRelease = release
+}
+
+// ReleaseExe runs the function given to SetExeRelease, if any, once. The
+// kernel calls it synchronously when the last task leaves, so that a
+// parent that has waited for its child may write the child's program.
+func (m *MM) ReleaseExe() {
+	m.exeMu.Lock()
+	f := m.exeRelease
+	m.exeRelease = nil
+	m.exeMu.Unlock()
+	if f != nil {
+		f()
+	}
 }
 
 // New creates an empty address space.
@@ -159,6 +185,7 @@ func (m *MM) MaxAddress() uint64 { return m.max }
 
 // Release frees every page and the platform address space.
 func (m *MM) Release() {
+	m.ReleaseExe()
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	for _, p := range m.pages {

@@ -170,6 +170,12 @@ func Load(k *kernel.Kernel, ctx vfs.Context, root, start vfs.Location, p string,
 		return nil, err
 	}
 	defer res.Exe.Release()
+	if ef, ok := res.Exe.(*execFile); ok {
+		if err := ef.denyWriteWhileRunning(m); err != nil {
+			m.Release()
+			return nil, err
+		}
+	}
 	img := &Image{MM: m, Entry: res.Entry, Stack: res.Stack, Name: path.Base(res.ExecPath), Exe: res.Exe.Name()}
 	if len(argv) == 0 {
 		img.Name = path.Base(p)
@@ -184,12 +190,13 @@ var hwcap = cpuid1EDX()
 
 // execFile is an opened executable.
 type execFile struct {
-	f    *vfs.File
-	k    *kernel.Kernel
-	ctx  vfs.Context
-	mp   mm.Mappable
-	st   vfs.Statx
-	name string
+	f     *vfs.File
+	k     *kernel.Kernel
+	ctx   vfs.Context
+	mp    mm.Mappable
+	st    vfs.Statx
+	name  string
+	allow func() // ends the denial of write access taken by OpenExec
 }
 
 // OpenExec opens name for execution relative to start.
@@ -216,13 +223,32 @@ func OpenExec(k *kernel.Kernel, ctx vfs.Context, root, start vfs.Location, name 
 		f.DecRef(ctx)
 		return nil, unix.EACCES
 	}
-	mp, err := mem.FileMappable(k, f)
+	// Like Linux's open_exec: ETXTBSY if the file is open for writing,
+	// and no opening it for writing while it is being loaded.
+	allow, err := v.DenyWrite(f)
 	if err != nil {
 		f.DecRef(ctx)
 		return nil, err
 	}
+	mp, err := mem.FileMappable(k, f)
+	if err != nil {
+		allow()
+		f.DecRef(ctx)
+		return nil, err
+	}
 	full, _ := v.PathOf(root, f.Location())
-	return &execFile{f: f, k: k, ctx: ctx, mp: mp, st: st, name: full}, nil
+	return &execFile{f: f, k: k, ctx: ctx, mp: mp, st: st, name: full, allow: allow}, nil
+}
+
+// denyWriteWhileRunning denies write access to the executable for as long
+// as m is in use (Linux's mm->exe_file).
+func (e *execFile) denyWriteWhileRunning(m *mm.MM) error {
+	allow, err := e.k.VFS().DenyWrite(e.f)
+	if err != nil {
+		return err
+	}
+	m.SetExeRelease(allow)
+	return nil
 }
 
 func (e *execFile) ReadAt(p []byte, off int64) (int, error) {
@@ -246,6 +272,7 @@ func (e *execFile) DevIno() (uint64, uint64) {
 }
 
 func (e *execFile) Release() {
+	e.allow()
 	e.mp.DecRef()
 	e.f.DecRef(e.ctx)
 }

@@ -111,10 +111,9 @@ TEST(creat_dots)
 	CHECK_ERR(open("/", O_RDONLY | O_CREAT | O_EXCL, 0600), EEXIST);
 }
 
-TEST(write_to_running_executable_etxtbsy)
+/* copy_sleep copies /bin/sleep to lt_path("sl"), executable. */
+static void copy_sleep(void)
 {
-	ONLY_NATIVE("runsc-lite gap: no ETXTBSY (executables are not denied write access while they run)");
-	/* Copy /bin/sleep, run it, and try to open it for writing. */
 	int in = REQUIRE_OK(open("/bin/sleep", O_RDONLY));
 	int out = lt_file(lt_path("sl"), "");
 	char buf[65536];
@@ -123,22 +122,58 @@ TEST(write_to_running_executable_etxtbsy)
 		REQUIRE_EQ(write(out, buf, n), n);
 	REQUIRE_OK(fchmod(out, 0755));
 	REQUIRE_OK(close(out));
+	REQUIRE_OK(close(in));
+}
+
+/* run_sleep starts lt_path("sl") and returns once the exec has happened. */
+static pid_t run_sleep(void)
+{
 	int p[2];
 	REQUIRE_OK(pipe2(p, O_CLOEXEC));
 	pid_t pid = REQUIRE_OK(fork());
 	if (pid == 0) {
-		execl(lt_path("sl"), "sl", "5", (char *)NULL);
+		execl(lt_path("sl"), "sl", "10", (char *)NULL);
 		_exit(127);
 	}
 	REQUIRE_OK(close(p[1]));
-	/* EOF on the CLOEXEC pipe: the exec happened. */
+	/* EOF on the close-on-exec pipe: the exec happened. */
 	char c;
 	REQUIRE_EQ(read(p[0], &c, 1), 0);
+	close(p[0]);
+	return pid;
+}
+
+TEST(write_to_running_executable_etxtbsy)
+{
+	copy_sleep();
+	pid_t pid = run_sleep();
 	CHECK_ERR(open(lt_path("sl"), O_WRONLY), ETXTBSY);
+	CHECK_ERR(open(lt_path("sl"), O_RDONLY | O_TRUNC), ETXTBSY);
+	CHECK_ERR(truncate(lt_path("sl"), 0), ETXTBSY);
 	CHECK_OK(open(lt_path("sl"), O_RDONLY));
 	kill(pid, SIGKILL);
-	lt_wait_exit(pid);
+	CHECK_EQ(lt_wait_exit(pid), 128 + SIGKILL);
+	/* Once the process is gone (and reaped), writing is allowed again. */
 	CHECK_OK(open(lt_path("sl"), O_WRONLY));
+}
+
+TEST(exec_of_file_open_for_writing_etxtbsy)
+{
+	copy_sleep();
+	int w = REQUIRE_OK(open(lt_path("sl"), O_WRONLY));
+	pid_t pid = REQUIRE_OK(fork());
+	if (pid == 0) {
+		execl(lt_path("sl"), "sl", "0", (char *)NULL);
+		_exit(errno == ETXTBSY ? 0 : 1);
+	}
+	CHECK_EQ(lt_wait_exit(pid), 0);
+	REQUIRE_OK(close(w));
+	pid = REQUIRE_OK(fork());
+	if (pid == 0) {
+		execl(lt_path("sl"), "sl", "0", (char *)NULL);
+		_exit(127);
+	}
+	CHECK_EQ(lt_wait_exit(pid), 0);
 }
 
 TEST(proc_fd_reopen_modes)
