@@ -215,6 +215,8 @@ type Namespace struct {
 	msgs registry[*msgQueue]
 	// undo holds each process's SEM_UNDO adjustments, by TGID.
 	undo map[int32]map[int32][]int32 // tgid -> semid -> per-semaphore adjustment
+	// mqs are the POSIX message queues by name.
+	mqs map[string]*MQueue
 }
 
 // NewNamespace returns an empty IPC namespace.
@@ -223,6 +225,7 @@ func NewNamespace() *Namespace {
 		sems: newRegistry[*semSet](semMNI),
 		msgs: newRegistry[*msgQueue](msgMNI),
 		undo: map[int32]map[int32][]int32{},
+		mqs:  map[string]*MQueue{},
 	}
 }
 

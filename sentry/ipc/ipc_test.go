@@ -127,3 +127,64 @@ func TestPermissions(t *testing.T) {
 		t.Errorf("IPC_RMID by a non-owner = %v, want EPERM", err)
 	}
 }
+
+func TestMQueue(t *testing.T) {
+	ns := NewNamespace()
+	q, err := ns.MQOpen(root, "q", true, true, 0o600, &MQAttr{MaxMsg: 3, MsgSize: 4}, true, true, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ns.MQOpen(root, "q", true, true, 0o600, nil, true, true, false); err != unix.EEXIST {
+		t.Errorf("second exclusive create: %v, want EEXIST", err)
+	}
+	var fired []MQSender
+	if err := q.SetNotify(7, &MQNotification{TGID: 7, Signo: 10, Fire: func(s MQSender) { fired = append(fired, s) }}); err != nil {
+		t.Fatal(err)
+	}
+	if err := q.SetNotify(8, &MQNotification{TGID: 8}); err != unix.EBUSY {
+		t.Errorf("second registration: %v, want EBUSY", err)
+	}
+	send := func(s string, prio uint32) error {
+		return q.Send([]byte(s), prio, true, time.Time{}, noBlock, MQSender{TGID: 5, UID: 1})
+	}
+	for _, m := range []struct {
+		s    string
+		prio uint32
+	}{{"a", 1}, {"b", 3}, {"c", 1}} {
+		if err := send(m.s, m.prio); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := send("d", 0); err != unix.EAGAIN {
+		t.Errorf("send to a full queue: %v, want EAGAIN", err)
+	}
+	if err := q.Send([]byte("toolong"), 0, true, time.Time{}, noBlock, MQSender{}); err != unix.EMSGSIZE {
+		t.Errorf("long message: %v, want EMSGSIZE", err)
+	}
+	if len(fired) != 1 || fired[0].TGID != 5 {
+		t.Errorf("notifications %v, want one from TGID 5", fired)
+	}
+	if _, _, err := q.Receive(3, true, time.Time{}, noBlock); err != unix.EMSGSIZE {
+		t.Errorf("short receive buffer: %v, want EMSGSIZE", err)
+	}
+	var got string
+	for range 3 {
+		d, _, err := q.Receive(4, true, time.Time{}, noBlock)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got += string(d)
+	}
+	if got != "bac" {
+		t.Errorf("received %q, want priority then arrival order %q", got, "bac")
+	}
+	if err := ns.MQUnlink(&Creds{UID: 9}, "q"); err != unix.EACCES {
+		t.Errorf("unlink by another user: %v, want EACCES", err)
+	}
+	if err := ns.MQUnlink(root, "q"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ns.MQOpen(root, "q", false, false, 0, nil, true, false, false); err != unix.ENOENT {
+		t.Errorf("open after unlink: %v, want ENOENT", err)
+	}
+}

@@ -1,6 +1,6 @@
-// Package ipc implements the System V IPC system calls: semget, semop,
-// semtimedop, semctl, msgget, msgsnd, msgrcv and msgctl, over the sandbox's
-// IPC namespace (sentry/ipc).
+// Package ipc implements the System V IPC system calls (semget, semop,
+// semtimedop, semctl, msgget, msgsnd, msgrcv, msgctl) and POSIX message
+// queues (mq_*), over the sandbox's IPC namespace (sentry/ipc).
 package ipc
 
 import (
@@ -26,6 +26,13 @@ func Syscalls() map[uintptr]kernel.Syscall {
 		unix.SYS_MSGSND:     {Name: "msgsnd", Fn: Msgsnd},
 		unix.SYS_MSGRCV:     {Name: "msgrcv", Fn: Msgrcv, Partial: "MSG_COPY: ENOSYS"},
 		unix.SYS_MSGCTL:     {Name: "msgctl", Fn: Msgctl},
+
+		unix.SYS_MQ_OPEN:         {Name: "mq_open", Fn: MqOpen},
+		unix.SYS_MQ_UNLINK:       {Name: "mq_unlink", Fn: MqUnlink},
+		unix.SYS_MQ_TIMEDSEND:    {Name: "mq_timedsend", Fn: MqTimedsend},
+		unix.SYS_MQ_TIMEDRECEIVE: {Name: "mq_timedreceive", Fn: MqTimedreceive},
+		unix.SYS_MQ_NOTIFY:       {Name: "mq_notify", Fn: MqNotify, Partial: "SIGEV_THREAD: EINVAL"},
+		unix.SYS_MQ_GETSETATTR:   {Name: "mq_getsetattr", Fn: MqGetsetattr},
 	}
 }
 

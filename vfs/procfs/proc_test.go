@@ -435,6 +435,7 @@ func TestSystemFiles(t *testing.T) {
 		{"/proc/sys/kernel/cap_last_cap", "40\n"},
 		{"/proc/sys/kernel/pid_max", "4194304\n"},
 		{"/proc/sys/fs/pipe-max-size", "1048576\n"},
+		{"/proc/sys/fs/mqueue/msgsize_max", "8192\n"},
 		{"/proc/sys/kernel/ngroups_max", "65536\n"},
 		{"/proc/sys/kernel/hostname", "runsc-lite\n"},
 		{"/proc/sys/vm/overcommit_memory", "0\n"},

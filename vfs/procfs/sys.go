@@ -290,10 +290,20 @@ func (fs *FS) newSysDir(parentIno uint64) *dirNode {
 				file(key+"/max_user_watches", "8192\n"),
 			}
 		})
+		mqueue := dir(key+"/mqueue", ino, func(key string, ino uint64) []child {
+			return []child{
+				file(key+"/msg_default", "10\n"),
+				file(key+"/msg_max", "10\n"),
+				file(key+"/msgsize_default", "8192\n"),
+				file(key+"/msgsize_max", "8192\n"),
+				file(key+"/queues_max", "256\n"),
+			}
+		})
 		return []child{
 			file(key+"/file-max", "9223372036854775807\n"),
 			file(key+"/file-nr", "0\t0\t9223372036854775807\n"),
 			childOf("inotify", inotify),
+			childOf("mqueue", mqueue),
 			file(key+"/nr_open", "1048576\n"),
 			file(key+"/pipe-max-size", strconv.Itoa(pipe.MaxSize)+"\n"),
 			file(key+"/pipe-user-pages-hard", "0\n"),
