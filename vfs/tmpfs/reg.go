@@ -315,7 +315,9 @@ func (f *regFile) Allocate(_ vfs.Context, mode uint32, off, length int64) error 
 		if mode == 0 && end > r.size {
 			r.size = end
 		}
-		r.ctime = vfs.NowTimestamp()
+		// Like shmem_fallocate's file_modified: both times change.
+		now := vfs.NowTimestamp()
+		r.mtime, r.ctime = now, now
 		return nil
 	case unix.FALLOC_FL_PUNCH_HOLE | unix.FALLOC_FL_KEEP_SIZE:
 		var hit []page

@@ -163,3 +163,18 @@ TEST(socket_enodev)
 	REQUIRE_OK(socketpair(AF_UNIX, SOCK_STREAM, 0, sv));
 	CHECK_ERR(fallocate(sv[0], 0, 0, 10), ENODEV);
 }
+
+TEST(updates_mtime_tmpfs)
+{
+	int fd = make(lt_shm_path("f"), 4096);
+	struct timespec old[2] = {{100, 0}, {100, 0}};
+	int modes[] = {0, FALLOC_FL_KEEP_SIZE, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE};
+	for (int i = 0; i < 3; i++) {
+		REQUIRE_OK(futimens(fd, old));
+		REQUIRE_OK(fallocate(fd, modes[i], 0, 8192));
+		struct stat st;
+		REQUIRE_OK(fstat(fd, &st));
+		if (st.st_mtime == 100)
+			FAIL("mode %#x: mtime not updated", modes[i]);
+	}
+}
