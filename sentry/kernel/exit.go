@@ -90,7 +90,9 @@ func (tg *ThreadGroup) becomeZombieLocked(last *Task) {
 			break
 		}
 	}
+	formerChildren := make([]*ThreadGroup, 0, len(tg.children))
 	for c := range tg.children {
+		formerChildren = append(formerChildren, c)
 		delete(tg.children, c)
 		if c.leader.pdeathSig != 0 {
 			c.sendLocked(&SigInfo{Signo: c.leader.pdeathSig, Code: linux.SI_USER}, nil)
@@ -114,6 +116,7 @@ func (tg *ThreadGroup) becomeZombieLocked(last *Task) {
 			reaper.sendLocked(c.childSigInfoLocked(), nil)
 		}
 	}
+	k.hangUpOrphanedLocked(tg, formerChildren)
 	if tg == k.init {
 		// The sandbox ends with its init: everything else is killed.
 		k.exitStatus = hostStatus(tg.exitStatus)

@@ -203,6 +203,45 @@ func (k *Kernel) orphanedPgrpLocked(pgid int32) bool {
 	return true
 }
 
+// hangUpOrphanedLocked is Linux's kill_orphaned_pgrp, run when tg exits:
+// a process group that tg's exit leaves orphaned (tg, or tg as the parent
+// of a member, was its last link to another group of the session) and that
+// has stopped members gets SIGHUP and SIGCONT, since no shell could ever
+// continue it.
+func (k *Kernel) hangUpOrphanedLocked(tg *ThreadGroup, formerChildren []*ThreadGroup) {
+	var pgids []int32
+	if p := tg.parent; p != nil && p.pgid != tg.pgid && p.sid == tg.sid {
+		pgids = append(pgids, tg.pgid)
+	}
+	for _, c := range formerChildren {
+		if c.pgid != tg.pgid && c.sid == tg.sid {
+			pgids = append(pgids, c.pgid)
+		}
+	}
+	for _, pgid := range pgids {
+		if !k.orphanedPgrpLocked(pgid) || !k.pgrpHasStoppedLocked(pgid) {
+			continue
+		}
+		for _, sig := range []unix.Signal{unix.SIGHUP, unix.SIGCONT} {
+			for _, o := range k.tasks {
+				if m := o.tg; m.leader == o && m.pgid == pgid && !m.zombie {
+					m.sendLocked(&SigInfo{Signo: int32(sig), Code: linux.SI_KERNEL}, nil)
+				}
+			}
+		}
+	}
+}
+
+// pgrpHasStoppedLocked reports whether a process of group pgid is stopped.
+func (k *Kernel) pgrpHasStoppedLocked(pgid int32) bool {
+	for _, o := range k.tasks {
+		if m := o.tg; m.leader == o && m.pgid == pgid && !m.zombie && (m.groupStopped || m.stopPending) {
+			return true
+		}
+	}
+	return false
+}
+
 // InstallFD implements jobctl.Process.
 func (m taskMemory) InstallFD(f *vfs.File, cloexec bool) (int32, error) {
 	return m.t.NewFD(f, cloexec)

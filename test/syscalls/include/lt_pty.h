@@ -58,6 +58,17 @@ static int pty_read_all(int fd, char *buf, int size)
 	return n;
 }
 
+/* pty_raw puts fd in raw mode (cfmakeraw) with VMIN and VTIME. */
+static void pty_raw(int fd, int vmin, int vtime)
+{
+	struct termios t;
+	REQUIRE_OK(tcgetattr(fd, &t));
+	cfmakeraw(&t);
+	t.c_cc[VMIN] = vmin;
+	t.c_cc[VTIME] = vtime;
+	REQUIRE_OK(tcsetattr(fd, TCSANOW, &t));
+}
+
 /* pty_lflag turns the c_lflag bits on (on != 0) or off. */
 static void pty_lflag(int fd, tcflag_t bits, int on)
 {

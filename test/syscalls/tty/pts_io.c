@@ -23,11 +23,7 @@ TEST(raw_nonblocking_ignores_vmin)
 {
 	int s;
 	int m = pty_open(&s);
-	struct termios t;
-	REQUIRE_OK(tcgetattr(s, &t));
-	cfmakeraw(&t);
-	t.c_cc[VMIN] = 5;
-	REQUIRE_OK(tcsetattr(s, TCSANOW, &t));
+	pty_raw(s, 5, 0);
 	REQUIRE_OK(fcntl(s, F_SETFL, O_NONBLOCK));
 	pty_put(m, "ab");
 	/* poll waits for VMIN bytes... */
@@ -45,10 +41,7 @@ TEST(large_output_to_master)
 {
 	int s;
 	int m = pty_open(&s);
-	struct termios t;
-	REQUIRE_OK(tcgetattr(s, &t));
-	cfmakeraw(&t);
-	REQUIRE_OK(tcsetattr(s, TCSANOW, &t));
+	pty_raw(s, 1, 0);
 	const int total = 256 * 1024;
 	pid_t pid = REQUIRE_OK(fork());
 	if (pid == 0) {
@@ -84,10 +77,7 @@ TEST(slave_output_fills_then_eagain)
 {
 	int s;
 	int m = pty_open(&s);
-	struct termios t;
-	REQUIRE_OK(tcgetattr(s, &t));
-	cfmakeraw(&t);
-	REQUIRE_OK(tcsetattr(s, TCSANOW, &t));
+	pty_raw(s, 1, 0);
 	REQUIRE_OK(fcntl(s, F_SETFL, O_NONBLOCK));
 	static char b[4096];
 	long total = 0;
@@ -112,10 +102,7 @@ TEST(master_input_fills_then_eagain)
 {
 	int s;
 	int m = pty_open(&s);
-	struct termios t;
-	REQUIRE_OK(tcgetattr(s, &t));
-	cfmakeraw(&t);
-	REQUIRE_OK(tcsetattr(s, TCSANOW, &t));
+	pty_raw(s, 1, 0);
 	REQUIRE_OK(fcntl(m, F_SETFL, O_NONBLOCK));
 	static char b[1024];
 	long total = 0;

@@ -9,12 +9,7 @@
 static int raw_pty(int *s, int vmin, int vtime)
 {
 	int m = pty_open(s);
-	struct termios t;
-	REQUIRE_OK(tcgetattr(*s, &t));
-	cfmakeraw(&t);
-	t.c_cc[VMIN] = vmin;
-	t.c_cc[VTIME] = vtime;
-	REQUIRE_OK(tcsetattr(*s, TCSANOW, &t));
+	pty_raw(*s, vmin, vtime);
 	return m;
 }
 
