@@ -400,7 +400,8 @@ func (s *Socket) Connect(c *socket.Caller, addr []byte) error {
 	case stateConnected:
 		return unix.EISCONN
 	}
-	if t.state != stateListening {
+	if t.state != stateListening || t.rcvShut {
+		// Like Linux, a listener shut down for reading refuses.
 		return unix.ECONNREFUSED
 	}
 	if len(t.acceptQ) > t.backlog {

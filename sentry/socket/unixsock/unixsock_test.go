@@ -529,3 +529,24 @@ func TestPeekOffset(t *testing.T) {
 		b.Release(testCtx)
 	}
 }
+
+func TestShutdownListenerRefuses(t *testing.T) {
+	c := newCaller(1)
+	name := abstractName()
+	l := New(nil, unix.SOCK_STREAM)
+	defer l.Release(testCtx)
+	if err := l.Bind(c, addr(name)); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Listen(c, 4); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Shutdown(c, unix.SHUT_RD); err != nil {
+		t.Fatal(err)
+	}
+	s := New(nil, unix.SOCK_STREAM)
+	defer s.Release(testCtx)
+	if err := s.Connect(c, addr(name)); err != unix.ECONNREFUSED {
+		t.Errorf("connect to a listener shut down for reading: %v, want ECONNREFUSED", err)
+	}
+}

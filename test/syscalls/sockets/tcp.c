@@ -306,3 +306,47 @@ TEST(fionread_and_siocoutq)
 	REQUIRE_OK(ioctl(a, FIONREAD, &n));
 	CHECK_EQ(n, 5);
 }
+
+TEST(tcp_info_state)
+{
+	int a;
+	int c = tcp_pair(&a);
+	struct tcp_info ti;
+	socklen_t l = sizeof(ti);
+	REQUIRE_OK(getsockopt(c, IPPROTO_TCP, TCP_INFO, &ti, &l));
+	CHECK_EQ(ti.tcpi_state, TCP_ESTABLISHED);
+	CHECK_GT(l, 0);
+	/* TCP_INFO is read-only. */
+	CHECK_ERR(setsockopt(c, IPPROTO_TCP, TCP_INFO, &ti, l), ENOPROTOOPT);
+}
+
+TEST(urgent_data)
+{
+	int a;
+	int c = tcp_pair(&a);
+	REQUIRE_EQ(send(c, "o", 1, MSG_OOB), 1);
+	struct pollfd p = {.fd = a, .events = POLLPRI};
+	REQUIRE_EQ(poll(&p, 1, 5000), 1);
+	CHECK(p.revents & POLLPRI);
+	char b;
+	CHECK_EQ(recv(a, &b, 1, MSG_OOB), 1);
+	CHECK_EQ(b, 'o');
+	int at = -1;
+	/* No ordinary data came before the urgent byte: at the mark. */
+	REQUIRE_OK(ioctl(a, SIOCATMARK, &at));
+	CHECK_EQ(at, 1);
+	CHECK_ERR(recv(a, &b, 1, MSG_OOB), EINVAL);
+}
+
+TEST(sendto_connected_ignores_address)
+{
+	int a;
+	int c = tcp_pair(&a);
+	struct sockaddr_storage ss;
+	socklen_t len = in_loopback(&ss, AF_INET, 9);
+	CHECK_EQ(sendto(c, "s", 1, 0, (struct sockaddr *)&ss, len), 1);
+	char b;
+	CHECK_EQ(read(a, &b, 1), 1);
+	int u = REQUIRE_OK(socket(AF_INET, SOCK_STREAM, 0));
+	CHECK_ERR(send(u, "x", 1, MSG_NOSIGNAL), EPIPE);
+}

@@ -207,3 +207,42 @@ TEST(shutdown_udp)
 	CHECK_OK(shutdown(c, SHUT_WR));
 	CHECK_ERR(send(c, "x", 1, MSG_NOSIGNAL), EPIPE);
 }
+
+TEST(reuseport_shares_port)
+{
+	int one = 1;
+	struct sockaddr_storage ss;
+	socklen_t len = in_loopback(&ss, AF_INET, 0);
+	int a = REQUIRE_OK(socket(AF_INET, SOCK_DGRAM, 0));
+	REQUIRE_OK(setsockopt(a, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)));
+	REQUIRE_OK(bind(a, (struct sockaddr *)&ss, len));
+	len = in_loopback(&ss, AF_INET, in_port(a));
+	int b = REQUIRE_OK(socket(AF_INET, SOCK_DGRAM, 0));
+	REQUIRE_OK(setsockopt(b, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)));
+	CHECK_OK(bind(b, (struct sockaddr *)&ss, len));
+	int c = REQUIRE_OK(socket(AF_INET, SOCK_DGRAM, 0));
+	CHECK_ERR(bind(c, (struct sockaddr *)&ss, len), EADDRINUSE);
+}
+
+TEST(ip_pktinfo_control_message)
+{
+	int port;
+	int s = in_bound(AF_INET, SOCK_DGRAM, &port);
+	int one = 1;
+	REQUIRE_OK(setsockopt(s, IPPROTO_IP, IP_PKTINFO, &one, sizeof(one)));
+	int c = in_connect(AF_INET, SOCK_DGRAM, port);
+	REQUIRE_EQ(send(c, "k", 1, 0), 1);
+	char b[4], cbuf[256];
+	struct iovec iov = {b, sizeof(b)};
+	struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof(cbuf)};
+	REQUIRE(readable(s, 5000));
+	CHECK_EQ(recvmsg(s, &m, 0), 1);
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&m);
+	REQUIRE(cm != NULL);
+	CHECK_EQ(cm->cmsg_level, IPPROTO_IP);
+	CHECK_EQ(cm->cmsg_type, IP_PKTINFO);
+	struct in_pktinfo pi;
+	memcpy(&pi, CMSG_DATA(cm), sizeof(pi));
+	CHECK_EQ(pi.ipi_addr.s_addr, htonl(INADDR_LOOPBACK));
+	CHECK_EQ(pi.ipi_ifindex, 1);
+}

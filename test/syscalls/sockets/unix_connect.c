@@ -232,3 +232,15 @@ TEST(seqpacket_connect_accept)
 	CHECK_EQ(recv(a, buf, sizeof(buf), 0), 2);
 	CHECK_EQ(recv(a, buf, sizeof(buf), 0), 3);
 }
+
+TEST(shut_down_listener_refuses)
+{
+	int l = un_listener(SOCK_STREAM, "srv", 5);
+	REQUIRE_OK(shutdown(l, SHUT_RD));
+	struct sockaddr_un a;
+	socklen_t len = un_path(&a, "srv");
+	int c = REQUIRE_OK(socket(AF_UNIX, SOCK_STREAM, 0));
+	CHECK_ERR(connect(c, (struct sockaddr *)&a, len), ECONNREFUSED);
+	REQUIRE_OK(fcntl(l, F_SETFL, O_NONBLOCK));
+	CHECK_ERR(accept(l, NULL, NULL), EAGAIN);
+}

@@ -315,3 +315,27 @@ TEST(so_sndtimeo_applies_to_write)
 	CHECK_EQ(n, -1);
 	CHECK_EQ(errno, EAGAIN);
 }
+
+TEST(zero_length_recv_waits_for_data)
+{
+	int p[2];
+	pair(SOCK_STREAM, p);
+	char b[4];
+	/* Linux: a zero-length receive still wants one byte to be there. */
+	CHECK_ERR(recv(p[0], b, 0, MSG_DONTWAIT), EAGAIN);
+	REQUIRE_EQ(write(p[1], "d", 1), 1);
+	CHECK_EQ(recv(p[0], b, 0, MSG_DONTWAIT), 0);
+	CHECK_EQ(recv(p[0], b, sizeof(b), 0), 1);
+}
+
+TEST(so_rcvlowat_stored)
+{
+	int p[2];
+	pair(SOCK_STREAM, p);
+	int v = 5;
+	REQUIRE_OK(setsockopt(p[0], SOL_SOCKET, SO_RCVLOWAT, &v, sizeof(v)));
+	v = 0;
+	socklen_t l = sizeof(v);
+	REQUIRE_OK(getsockopt(p[0], SOL_SOCKET, SO_RCVLOWAT, &v, &l));
+	CHECK_EQ(v, 5);
+}
