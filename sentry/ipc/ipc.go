@@ -1,6 +1,6 @@
-// Package ipc implements System V semaphores and message queues for one IPC
-// namespace: identifiers and keys, permissions, blocking operations woken by
-// state changes, SEM_UNDO adjustments applied when a process exits. It knows
+// Package ipc implements System V semaphores, message queues and shared
+// memory for one IPC namespace: identifiers and keys, permissions, blocking
+// operations woken by state changes, SEM_UNDO adjustments applied when a process exits. It knows
 // nothing of tasks: callers pass credentials and a function that blocks.
 package ipc
 
@@ -29,6 +29,7 @@ const (
 
 // Capabilities an IPC operation may need.
 const (
+	capIPCLock     = 14 // CAP_IPC_LOCK
 	capIPCOwner    = 15 // CAP_IPC_OWNER
 	capSysAdmin    = 21 // CAP_SYS_ADMIN
 	capSysResource = 24 // CAP_SYS_RESOURCE
@@ -213,6 +214,7 @@ type Namespace struct {
 	mu   sync.Mutex
 	sems registry[*semSet]
 	msgs registry[*msgQueue]
+	shms registry[*shmSeg]
 	// undo holds each process's SEM_UNDO adjustments, by TGID.
 	undo map[int32]map[int32][]int32 // tgid -> semid -> per-semaphore adjustment
 	// mqs are the POSIX message queues by name.
@@ -224,6 +226,7 @@ func NewNamespace() *Namespace {
 	return &Namespace{
 		sems: newRegistry[*semSet](semMNI),
 		msgs: newRegistry[*msgQueue](msgMNI),
+		shms: newRegistry[*shmSeg](shmMNI),
 		undo: map[int32]map[int32][]int32{},
 		mqs:  map[string]*MQueue{},
 	}

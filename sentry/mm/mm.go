@@ -456,6 +456,41 @@ func (m *MM) Unmap(addr, length uint64) error {
 	return nil
 }
 
+// ObjectAt returns the Mappable of the mapping that starts at addr with
+// offset 0, or nil (shmdt finds its attachment so).
+func (m *MM) ObjectAt(addr uint64) Mappable {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if v := m.findLocked(addr); v != nil && v.start == addr && v.fileOff == 0 {
+		return v.file
+	}
+	return nil
+}
+
+// UnmapObject implements shmdt: the mapping of f that starts at addr with
+// offset 0, and every other mapping of f in the size bytes from addr, are
+// removed. EINVAL when no such mapping starts at addr.
+func (m *MM) UnmapObject(addr uint64, f Mappable, size uint64) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	v := m.findLocked(addr)
+	if v == nil || v.start != addr || v.file != f || v.fileOff != 0 {
+		return unix.EINVAL
+	}
+	end := min(addr+((size+pageSize-1)&^(pageSize-1)), m.max)
+	var doomed [][2]uint64
+	m.vmas.AscendRange(&vma{start: addr}, &vma{start: end}, func(v *vma) bool {
+		if v.file == f {
+			doomed = append(doomed, [2]uint64{v.start, min(v.end, end)})
+		}
+		return true
+	})
+	for _, r := range doomed {
+		m.removeRangeLocked(r[0], r[1])
+	}
+	return nil
+}
+
 // Protect changes the permissions of [addr, addr+length).
 func (m *MM) Protect(addr, length uint64, perm platform.Access) error {
 	if addr&(pageSize-1) != 0 {

@@ -21,6 +21,10 @@ type sharedAnon struct {
 	pages map[int64]int64 // page index -> memory-file offset, one reference each
 }
 
+// NewSharedMemory returns memory that every mapping of it shares (System V
+// shared memory), with no references: each user takes its own.
+func NewSharedMemory(mf *memfile.File) Mappable { return newSharedAnon(mf) }
+
 func newSharedAnon(mf *memfile.File) *sharedAnon {
 	return &sharedAnon{mf: mf, pages: make(map[int64]int64)}
 }

@@ -1,6 +1,7 @@
 // Package ipc implements the System V IPC system calls (semget, semop,
-// semtimedop, semctl, msgget, msgsnd, msgrcv, msgctl) and POSIX message
-// queues (mq_*), over the sandbox's IPC namespace (sentry/ipc).
+// semtimedop, semctl, msgget, msgsnd, msgrcv, msgctl, shmget, shmat, shmdt,
+// shmctl) and POSIX message queues (mq_*), over the sandbox's IPC namespace
+// (sentry/ipc).
 package ipc
 
 import (
@@ -26,6 +27,10 @@ func Syscalls() map[uintptr]kernel.Syscall {
 		unix.SYS_MSGSND:     {Name: "msgsnd", Fn: Msgsnd},
 		unix.SYS_MSGRCV:     {Name: "msgrcv", Fn: Msgrcv, Partial: "MSG_COPY: ENOSYS"},
 		unix.SYS_MSGCTL:     {Name: "msgctl", Fn: Msgctl},
+		unix.SYS_SHMGET:     {Name: "shmget", Fn: Shmget},
+		unix.SYS_SHMAT:      {Name: "shmat", Fn: Shmat},
+		unix.SYS_SHMDT:      {Name: "shmdt", Fn: Shmdt},
+		unix.SYS_SHMCTL:     {Name: "shmctl", Fn: Shmctl},
 
 		unix.SYS_MQ_OPEN:         {Name: "mq_open", Fn: MqOpen},
 		unix.SYS_MQ_UNLINK:       {Name: "mq_unlink", Fn: MqUnlink},
