@@ -7,6 +7,7 @@ import (
 	"github.com/runsc-lite/runsc-lite/sentry/kernel"
 	"github.com/runsc-lite/runsc-lite/sentry/socket"
 	"github.com/runsc-lite/runsc-lite/vfs"
+	"github.com/runsc-lite/runsc-lite/vfs/waiter"
 )
 
 const (
@@ -282,13 +283,27 @@ func recvmsg(t *kernel.Task, f *vfs.File, s socket.Socket, seq ioSeq, total int,
 	}
 	buf := make([]byte, size)
 	got := 0
+	// Linux's MSG_PEEK|MSG_WAITALL on a blocking TCP socket waits until
+	// all of it can be peeked (or no more can come); AF_UNIX peeks return
+	// what is there.
+	peekAll := stream && !isUnix(s) && !nonblock && flags&(unix.MSG_PEEK|unix.MSG_WAITALL) == unix.MSG_PEEK|unix.MSG_WAITALL
 	for {
 		var r socket.RecvResult
+		peeked := 0
 		err := block(t, f, readable, rcv, nonblock, func() error {
 			var err error
 			r, err = s.RecvMsg(c, buf[:min(size, total-got)], flags, controlLen)
+			if err == nil && peekAll && r.N > 0 && r.N < size && f.Readiness(waiter.EventRdHUp|waiter.EventHUp) == 0 {
+				peeked = r.N
+				r.Control.Release(ctx(t))
+				return unix.EAGAIN
+			}
 			return err
 		})
+		if err != nil && peeked > 0 {
+			// A timeout or a signal ends the wait with what is there.
+			r, err = s.RecvMsg(c, buf[:min(size, total-got)], flags, controlLen)
+		}
 		if err != nil {
 			if got > 0 {
 				return res, nil

@@ -8,6 +8,7 @@
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <sys/ioctl.h>
+#include <sys/time.h>
 
 /* tcp_pair returns a connected client and (in *srv) the accepted socket. */
 static int tcp_pair(int *srv)
@@ -349,4 +350,42 @@ TEST(sendto_connected_ignores_address)
 	CHECK_EQ(read(a, &b, 1), 1);
 	int u = REQUIRE_OK(socket(AF_INET, SOCK_STREAM, 0));
 	CHECK_ERR(send(u, "x", 1, MSG_NOSIGNAL), EPIPE);
+}
+
+TEST(peek_waitall_waits_for_everything)
+{
+	int a;
+	int c = tcp_pair(&a);
+	pid_t pid = REQUIRE_OK(fork());
+	if (pid == 0) {
+		for (int i = 0; i < 3; i++) {
+			usleep(20000);
+			if (write(c, "xy", 2) != 2)
+				_exit(1);
+		}
+		_exit(0);
+	}
+	char buf[8];
+	CHECK_EQ(recv(a, buf, 6, MSG_PEEK | MSG_WAITALL), 6);
+	CHECK_EQ(recv(a, buf, sizeof(buf), 0), 6);
+	CHECK_EQ(lt_wait_exit(pid), 0);
+}
+
+TEST(peek_waitall_ends_at_fin_or_timeout)
+{
+	int a;
+	int c = tcp_pair(&a);
+	REQUIRE_EQ(write(c, "abc", 3), 3);
+	struct timeval tv = {.tv_sec = 0, .tv_usec = 100000};
+	REQUIRE_OK(setsockopt(a, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)));
+	char buf[8];
+	/* The timeout ends the wait with what can be peeked. */
+	CHECK_EQ(recv(a, buf, 8, MSG_PEEK | MSG_WAITALL), 3);
+	tv.tv_usec = 0;
+	tv.tv_sec = 0;
+	REQUIRE_OK(setsockopt(a, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)));
+	/* So does the peer's FIN. */
+	REQUIRE_OK(shutdown(c, SHUT_WR));
+	CHECK_EQ(recv(a, buf, 8, MSG_PEEK | MSG_WAITALL), 3);
+	CHECK_EQ(recv(a, buf, 8, MSG_WAITALL), 3);
 }

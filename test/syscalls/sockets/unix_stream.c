@@ -339,3 +339,38 @@ TEST(so_rcvlowat_stored)
 	REQUIRE_OK(getsockopt(p[0], SOL_SOCKET, SO_RCVLOWAT, &v, &l));
 	CHECK_EQ(v, 5);
 }
+
+TEST(peek_waitall_does_not_wait)
+{
+	int p[2];
+	pair(SOCK_STREAM, p);
+	REQUIRE_EQ(write(p[0], "ab", 2), 2);
+	REQUIRE_EQ(write(p[0], "cd", 2), 2);
+	char buf[8];
+	/* Unlike TCP, an AF_UNIX peek returns what is queued (all of it,
+	 * across writes) without waiting for more. */
+	CHECK_EQ(recv(p[1], buf, 8, MSG_PEEK | MSG_WAITALL), 4);
+	CHECK_MEMEQ(buf, "abcd", 4);
+	CHECK_EQ(recv(p[1], buf, sizeof(buf), MSG_DONTWAIT), 4);
+}
+
+TEST(peek_waitall_stops_at_eof)
+{
+	int p[2];
+	pair(SOCK_STREAM, p);
+	REQUIRE_EQ(write(p[0], "abc", 3), 3);
+	close(p[0]);
+	char buf[8];
+	CHECK_EQ(recv(p[1], buf, 8, MSG_PEEK | MSG_WAITALL), 3);
+}
+
+TEST(peek_waitall_timeout_returns_partial)
+{
+	int p[2];
+	pair(SOCK_STREAM, p);
+	struct timeval tv = {.tv_sec = 0, .tv_usec = 100000};
+	REQUIRE_OK(setsockopt(p[1], SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)));
+	REQUIRE_EQ(write(p[0], "abc", 3), 3);
+	char buf[8];
+	CHECK_EQ(recv(p[1], buf, 8, MSG_PEEK | MSG_WAITALL), 3);
+}
