@@ -17,6 +17,130 @@ type tgTimers struct {
 	realIntv time.Duration
 	posix    map[int32]*PosixTimer
 	nextID   int32
+
+	// ITIMER_VIRTUAL and ITIMER_PROF, checked by a poller goroutine that
+	// runs while either is armed; closing pollStop ends it.
+	virt, prof cpuTimer
+	pollStop   chan struct{}
+}
+
+// cpuTimer is an interval timer on the process's CPU time: it expires
+// when user time (ITIMER_VIRTUAL) or user plus system time (ITIMER_PROF)
+// reaches expiry.
+type cpuTimer struct {
+	expiry   int64 // CPU time in ns; 0 when disarmed
+	interval int64
+}
+
+// cpuTimerTick is how often armed CPU timers are checked: their
+// resolution, like a scheduler tick.
+const cpuTimerTick = 4 * time.Millisecond
+
+// expireLocked reports whether the timer fires at CPU time now, and
+// re-arms or disarms it.
+func (c *cpuTimer) expireLocked(now int64) bool {
+	if c.expiry == 0 || now < c.expiry {
+		return false
+	}
+	c.expiry = 0
+	if c.interval > 0 {
+		c.expiry = now + c.interval
+	}
+	return true
+}
+
+func (c *cpuTimer) remainingLocked(now int64) time.Duration {
+	if c.expiry == 0 {
+		return 0
+	}
+	return time.Duration(max(c.expiry-now, 1))
+}
+
+// cpuTimesFor returns the CPU time ITIMER_PROF (prof) or ITIMER_VIRTUAL
+// counts. It takes the kernel lock, so callers must not hold tt.mu.
+func (tg *ThreadGroup) cpuTimesFor(prof bool) int64 {
+	u, s, _, _ := tg.CPUTimes()
+	if prof {
+		return u + s
+	}
+	return u
+}
+
+// SetCPUTimer arms ITIMER_PROF (prof) or ITIMER_VIRTUAL; a zero value
+// disarms it. It returns the previous value and interval.
+func (tg *ThreadGroup) SetCPUTimer(prof bool, value, interval time.Duration) (time.Duration, time.Duration) {
+	now := tg.cpuTimesFor(prof)
+	tt := tg.timers
+	tt.mu.Lock()
+	defer tt.mu.Unlock()
+	c := &tt.virt
+	if prof {
+		c = &tt.prof
+	}
+	oldV, oldI := c.remainingLocked(now), time.Duration(c.interval)
+	*c = cpuTimer{interval: int64(interval)}
+	if value > 0 {
+		c.expiry = now + int64(value)
+		tt.startPollerLocked(tg)
+	}
+	return oldV, oldI
+}
+
+// CPUTimer returns ITIMER_PROF's (prof) or ITIMER_VIRTUAL's remaining
+// value and interval.
+func (tg *ThreadGroup) CPUTimer(prof bool) (time.Duration, time.Duration) {
+	now := tg.cpuTimesFor(prof)
+	tt := tg.timers
+	tt.mu.Lock()
+	defer tt.mu.Unlock()
+	c := &tt.virt
+	if prof {
+		c = &tt.prof
+	}
+	return c.remainingLocked(now), time.Duration(c.interval)
+}
+
+func (tt *tgTimers) startPollerLocked(tg *ThreadGroup) {
+	if tt.pollStop != nil {
+		return
+	}
+	stop := make(chan struct{})
+	tt.pollStop = stop
+	go tt.pollCPUTimers(tg, stop)
+}
+
+// pollCPUTimers fires the CPU timers as the process's CPU time passes
+// their expiry, until both are disarmed or stop is closed.
+func (tt *tgTimers) pollCPUTimers(tg *ThreadGroup, stop chan struct{}) {
+	tick := time.NewTicker(cpuTimerTick)
+	defer tick.Stop()
+	for {
+		select {
+		case <-stop:
+			return
+		case <-tick.C:
+		}
+		u, s, _, _ := tg.CPUTimes()
+		var fire []unix.Signal
+		tt.mu.Lock()
+		if tt.virt.expireLocked(u) {
+			fire = append(fire, unix.SIGVTALRM)
+		}
+		if tt.prof.expireLocked(u + s) {
+			fire = append(fire, unix.SIGPROF)
+		}
+		done := tt.virt.expiry == 0 && tt.prof.expiry == 0 && tt.pollStop == stop
+		if done {
+			tt.pollStop = nil
+		}
+		tt.mu.Unlock()
+		for _, sig := range fire {
+			tg.SendSignal(&SigInfo{Signo: int32(sig), Code: linux.SI_KERNEL})
+		}
+		if done {
+			return
+		}
+	}
 }
 
 func newTGTimers() *tgTimers { return &tgTimers{posix: map[int32]*PosixTimer{}} }
@@ -27,6 +151,11 @@ func (tt *tgTimers) stopAll() {
 	if tt.real != nil {
 		tt.real.Stop()
 		tt.real = nil
+	}
+	tt.virt, tt.prof = cpuTimer{}, cpuTimer{}
+	if tt.pollStop != nil {
+		close(tt.pollStop)
+		tt.pollStop = nil
 	}
 	for id, p := range tt.posix {
 		p.stopLocked()

@@ -21,7 +21,7 @@ func Syscalls() map[uintptr]kernel.Syscall {
 		unix.SYS_GETTIMEOFDAY:     {Name: "gettimeofday", Fn: Gettimeofday},
 		unix.SYS_TIME:             {Name: "time", Fn: Time},
 		unix.SYS_NANOSLEEP:        {Name: "nanosleep", Fn: Nanosleep},
-		unix.SYS_CLOCK_NANOSLEEP:  {Name: "clock_nanosleep", Fn: ClockNanosleep, Partial: "CPU-time clocks: EOPNOTSUPP"},
+		unix.SYS_CLOCK_NANOSLEEP:  {Name: "clock_nanosleep", Fn: ClockNanosleep},
 		unix.SYS_ALARM:            {Name: "alarm", Fn: Alarm},
 		unix.SYS_SETITIMER:        {Name: "setitimer", Fn: Setitimer},
 		unix.SYS_GETITIMER:        {Name: "getitimer", Fn: Getitimer},
@@ -241,9 +241,14 @@ func ClockNanosleep(t *kernel.Task, a *kernel.SyscallArgs) (uint64, error) {
 	case unix.CLOCK_REALTIME, unix.CLOCK_MONOTONIC, unix.CLOCK_BOOTTIME, unix.CLOCK_TAI:
 	case unix.CLOCK_THREAD_CPUTIME_ID:
 		return 0, unix.EINVAL
+	case unix.CLOCK_PROCESS_CPUTIME_ID:
+		return cpuNanosleep(t, id, flags, a[2], a[3])
 	default:
 		if _, err := Now(id, t); err != nil {
 			return 0, err
+		}
+		if id < 0 {
+			return cpuNanosleep(t, id, flags, a[2], a[3])
 		}
 		return 0, unix.EOPNOTSUPP
 	}
@@ -263,6 +268,59 @@ func ClockNanosleep(t *kernel.Task, a *kernel.SyscallArgs) (uint64, error) {
 	}
 	d := time.Duration(ts.Sec)*time.Second + time.Duration(ts.Nsec)
 	return sleepUntil(t, time.Now().Add(d), a[3])
+}
+
+// cpuNanosleep is clock_nanosleep on a CPU-time clock (already validated).
+// A thread cannot wait for its own CPU time to pass.
+func cpuNanosleep(t *kernel.Task, id int32, flags, tsAddr, rem uint64) (uint64, error) {
+	if pid, _, perThread, _ := decodeCPUClock(id); id < 0 && perThread && (pid == 0 || pid == t.TID()) {
+		return 0, unix.EINVAL
+	}
+	ts, err := GetTimespec(t, tsAddr)
+	if err != nil {
+		return 0, err
+	}
+	target := ts.Nano()
+	if flags&unix.TIMER_ABSTIME == 0 {
+		now, err := Now(id, t)
+		if err != nil {
+			return 0, err
+		}
+		target += now.Nano()
+	} else {
+		rem = 0 // only relative sleeps report what is left
+	}
+	return cpuSleep(t, id, target, rem, flags&unix.TIMER_ABSTIME != 0)
+}
+
+// cpuSleep waits until CPU-time clock id reads target (ns). CPU time moves
+// only while threads run, so it polls, waiting at most the time still
+// missing (no thread uses CPU faster than the wall clock).
+func cpuSleep(t *kernel.Task, id int32, target int64, rem uint64, abs bool) (uint64, error) {
+	for {
+		now, err := Now(id, t)
+		if err != nil {
+			return 0, err // the process has gone
+		}
+		left := target - now.Nano()
+		if left <= 0 {
+			return 0, nil
+		}
+		wait := min(time.Duration(left), 10*time.Millisecond)
+		if err := t.Block(nil, time.Now().Add(wait)); err == unix.ETIMEDOUT {
+			continue
+		}
+		if abs {
+			return 0, kernel.ErrRestartNoHand
+		}
+		if rem != 0 {
+			if err := putTimespec(t, rem, unix.NsecToTimespec(left)); err != nil {
+				return 0, err
+			}
+		}
+		t.SetRestartBlock(func(t *kernel.Task) (uint64, error) { return cpuSleep(t, id, target, rem, abs) })
+		return 0, kernel.ErrRestartBlock
+	}
 }
 
 // Alarm implements alarm(2).
@@ -288,8 +346,7 @@ func putTimeval(b []byte, d time.Duration) {
 	binary.LittleEndian.PutUint64(b[8:], uint64((d%time.Second)/time.Microsecond))
 }
 
-// Setitimer implements setitimer(2) for ITIMER_REAL; the CPU-time timers
-// are accepted and report zero.
+// Setitimer implements setitimer(2).
 func Setitimer(t *kernel.Task, a *kernel.SyscallArgs) (uint64, error) {
 	which := a[0]
 	var in [32]byte
@@ -313,6 +370,9 @@ func Setitimer(t *kernel.Task, a *kernel.SyscallArgs) (uint64, error) {
 		putTimeval(out[0:], oldI)
 		putTimeval(out[16:], oldV)
 	case unix.ITIMER_VIRTUAL, unix.ITIMER_PROF:
+		oldV, oldI := t.ThreadGroup().SetCPUTimer(which == unix.ITIMER_PROF, val, intv)
+		putTimeval(out[0:], oldI)
+		putTimeval(out[16:], oldV)
 	default:
 		return 0, unix.EINVAL
 	}
@@ -333,6 +393,9 @@ func Getitimer(t *kernel.Task, a *kernel.SyscallArgs) (uint64, error) {
 		putTimeval(out[0:], i)
 		putTimeval(out[16:], v)
 	case unix.ITIMER_VIRTUAL, unix.ITIMER_PROF:
+		v, i := t.ThreadGroup().CPUTimer(a[0] == unix.ITIMER_PROF)
+		putTimeval(out[0:], i)
+		putTimeval(out[16:], v)
 	default:
 		return 0, unix.EINVAL
 	}
