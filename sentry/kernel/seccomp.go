@@ -35,6 +35,15 @@ func (t *Task) SeccompMode() int {
 	return SeccompModeDisabled
 }
 
+// SeccompFilters returns the number of filters the task runs per system
+// call.
+func (t *Task) SeccompFilters() int {
+	if s := t.seccomp.Load(); s != nil {
+		return s.filter.Count()
+	}
+	return 0
+}
+
 // SetSeccompStrict enters SECCOMP_MODE_STRICT; a task with filters cannot.
 func (t *Task) SetSeccompStrict() error {
 	t.k.mu.Lock()

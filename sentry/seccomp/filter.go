@@ -72,6 +72,15 @@ func (f *Filter) Evaluate(d *Data) uint32 {
 	return ret
 }
 
+// Count returns the number of filters in the chain.
+func (f *Filter) Count() int {
+	n := 0
+	for ; f != nil; f = f.prev {
+		n++
+	}
+	return n
+}
+
 // Descends reports whether f is anc or was built on top of it; a nil anc
 // is everyone's ancestor.
 func (f *Filter) Descends(anc *Filter) bool {

@@ -182,6 +182,9 @@ func TestAttachLimit(t *testing.T) {
 	if n != 3 {
 		t.Errorf("attached %d full-size programs, want 3", n)
 	}
+	if f.Count() != 3 || (*Filter)(nil).Count() != 0 {
+		t.Errorf("Count = %d, want 3", f.Count())
+	}
 	if !f.Descends(f.prev.prev) || !f.Descends(nil) || f.prev.Descends(f) {
 		t.Error("Descends is wrong")
 	}

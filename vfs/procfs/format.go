@@ -133,6 +133,8 @@ type statusInfo struct {
 	CapInh, CapPrm, CapEff uint64
 	CapBnd, CapAmb         uint64
 	NoNewPrivs             bool
+	Seccomp                int // mode: 0 none, 1 strict, 2 filter
+	SeccompFilters         int
 	CPUs                   int
 }
 
@@ -241,8 +243,8 @@ func formatStatus(s *statusInfo) string {
 		nnp = "1"
 	}
 	p("NoNewPrivs", nnp)
-	p("Seccomp", "0")
-	p("Seccomp_filters", "0")
+	p("Seccomp", strconv.Itoa(s.Seccomp))
+	p("Seccomp_filters", strconv.Itoa(s.SeccompFilters))
 	p("Speculation_Store_Bypass", "thread vulnerable")
 	p("SpeculationIndirectBranch", "conditional enabled")
 	p("Cpus_allowed", cpuMask(s.CPUs))

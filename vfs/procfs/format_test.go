@@ -107,7 +107,7 @@ func TestFormatStatusFields(t *testing.T) {
 		Groups: []uint32{4, 27}, HaveMM: true, Mem: memStats{Size: 8192 * 1024, RSS: 1024 * 1024, Data: 4096,
 			Stack: 132 * 1024, Exe: 20 * 1024, Lib: 1600 * 1024}, Threads: 3, SigQueued: 1, SigLimit: 63541,
 		SigPnd: 1 << 9, SigBlk: 1 << 1, CapPrm: 0x1ffffffffff, CapEff: 0x1ffffffffff, CapBnd: 0x1ffffffffff,
-		NoNewPrivs: true, CPUs: 4}
+		NoNewPrivs: true, Seccomp: 2, SeccompFilters: 3, CPUs: 4}
 	out := formatStatus(s)
 	for _, want := range []string{
 		"Name:\ta\\nb\n", "Umask:\t0022\n", "State:\tS (sleeping)\n", "Tgid:\t5\n", "Ngid:\t0\n", "Pid:\t6\n",
@@ -115,7 +115,7 @@ func TestFormatStatusFields(t *testing.T) {
 		"FDSize:\t64\n", "Groups:\t4 27 \n", "NSpgid:\t5\n", "VmSize:\t    8192 kB\n", "VmRSS:\t    1024 kB\n",
 		"VmStk:\t     132 kB\n", "VmExe:\t      20 kB\n", "VmLib:\t    1600 kB\n", "Threads:\t3\n",
 		"SigQ:\t1/63541\n", "SigPnd:\t0000000000000200\n", "SigBlk:\t0000000000000002\n",
-		"CapEff:\t000001ffffffffff\n", "NoNewPrivs:\t1\n", "Cpus_allowed:\tf\n", "Cpus_allowed_list:\t0-3\n",
+		"CapEff:\t000001ffffffffff\n", "NoNewPrivs:\t1\n", "Seccomp:\t2\n", "Seccomp_filters:\t3\n", "Cpus_allowed:\tf\n", "Cpus_allowed_list:\t0-3\n",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("missing %q in\n%s", want, out)

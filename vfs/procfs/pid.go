@@ -501,6 +501,7 @@ func (fs *FS) statusInfo(ctx vfs.Context, t *kernel.Task) *statusInfo {
 	s.SigPnd, s.ShdPnd = uint64(sig.Pending), uint64(sig.SharedPending)
 	s.SigBlk, s.SigIgn, s.SigCgt = uint64(sig.Blocked), uint64(sig.Ignored), uint64(sig.Caught)
 	s.NoNewPrivs = t.NoNewPrivs()
+	s.Seccomp, s.SeccompFilters = t.SeccompMode(), t.SeccompFilters()
 	return s
 }
 
