@@ -59,6 +59,14 @@ type CreateOptions struct {
 	Rdev uint64
 }
 
+// NoCreateDir is implemented by directories whose missing names are not
+// there to be created: Linux's procfs fails the lookup itself with ENOENT,
+// so mkdir, mknod, symlink, link and O_CREAT of a new name in them are
+// ENOENT, before any permission check.
+type NoCreateDir interface {
+	NoCreate()
+}
+
 // DirInode is implemented by directory inodes. The VFS guarantees that the
 // name is a valid single component (not "", "." or ".."), that it does not
 // already exist for creations (it looked it up first), that the child passed

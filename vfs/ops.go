@@ -68,6 +68,9 @@ func (v *VFS) OpenAt(ctx Context, root, start Location, path string, flags uint3
 			return nil, unix.ENAMETOOLONG
 		}
 		c, err := parent.Dentry.lookup(ctx, last)
+		if _, ok := parent.Dentry.inode.(NoCreateDir); ok && err == unix.ENOENT {
+			return nil, unix.ENOENT
+		}
 		if err == unix.ENOENT {
 			if flags&unix.O_PATH == 0 {
 				if co, ok := parent.Dentry.inode.(CreateOpener); ok {
@@ -423,6 +426,9 @@ func (v *VFS) prepareCreate(ctx Context, r *resolver, start Location, path strin
 	}
 	if err != unix.ENOENT {
 		return Location{}, "", err
+	}
+	if _, ok := parent.Dentry.inode.(NoCreateDir); ok {
+		return Location{}, "", unix.ENOENT
 	}
 	if trailing && !isDir {
 		return Location{}, "", unix.ENOENT

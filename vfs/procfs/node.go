@@ -155,6 +155,9 @@ func (d *dirNode) Lookup(ctx vfs.Context, name string) (vfs.Inode, error) {
 	return nil, unix.ENOENT
 }
 
+// NoCreate implements vfs.NoCreateDir.
+func (d *dirNode) NoCreate() {}
+
 // Create implements vfs.DirInode.
 func (d *dirNode) Create(vfs.Context, string, vfs.CreateOptions) (vfs.Inode, error) {
 	return nil, unix.EACCES
@@ -196,6 +199,10 @@ func (f *dirFile) IterDirents(ctx vfs.Context, off int64, cb func(vfs.Dirent) bo
 	d := f.d
 	if d.fs.onReaddir != nil && d.ino == d.fs.rootIno {
 		d.fs.onReaddir()
+	}
+	// A directory whose task is gone lists nothing, not even "." (ENOENT).
+	if err := d.check(ctx); err != nil {
+		return err
 	}
 	if off == 0 {
 		if !cb(vfs.Dirent{Name: ".", Ino: d.ino, Type: unix.DT_DIR, NextOff: 1}) {

@@ -577,3 +577,21 @@ func TestMountinfoBindRoot(t *testing.T) {
 		t.Errorf("mountinfo:\n%s", mi)
 	}
 }
+
+// Names missing from procfs directories cannot be created: ENOENT, as
+// Linux's lookup fails (not EACCES or EPERM from a create).
+func TestNoCreate(t *testing.T) {
+	h := newHarness(t)
+	ctx := h.init.VFSContext()
+	for _, p := range []string{"/proc/new", "/proc/self/new", "/proc/self/fd/99"} {
+		if err := h.v.Mkdir(ctx, h.root, h.root, p, 0o755); err != unix.ENOENT {
+			t.Errorf("mkdir %s: %v, want ENOENT", p, err)
+		}
+		if _, err := h.open(h.init, p, unix.O_CREAT|unix.O_WRONLY); err != unix.ENOENT {
+			t.Errorf("creat %s: %v, want ENOENT", p, err)
+		}
+	}
+	if err := h.v.Mkdir(ctx, h.root, h.root, "/proc/self", 0o755); err != unix.EEXIST {
+		t.Errorf("mkdir of an existing name: %v, want EEXIST", err)
+	}
+}
