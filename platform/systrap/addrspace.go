@@ -26,11 +26,13 @@ type addressSpace struct {
 	cond     sync.Cond // signalled when users drops to zero
 	users    int       // goroutines inside Switch, MapFile... on this AS
 	released bool
-	dead     atomic.Bool // the process is gone or about to be
-	threads  map[*thread]struct{}
-	parked   []*thread // threads of released contexts, waiting in their handler for reuse
-	slots    []int     // free slots (beyond nextSlot, all free)
-	nextSlot int
+	// releaseDone is closed once Release has recycled the regions.
+	releaseDone chan struct{}
+	dead        atomic.Bool // the process is gone or about to be
+	threads     map[*thread]struct{}
+	parked      []*thread // threads of released contexts, waiting in their handler for reuse
+	slots       []int     // free slots (beyond nextSlot, all free)
+	nextSlot    int
 }
 
 var _ platform.AddressSpace = (*addressSpace)(nil)
@@ -132,7 +134,7 @@ func (p *Platform) newAddressSpace() (*addressSpace, error) {
 		p.freeRegion(off)
 		return nil, fmt.Errorf("systrap: pidfd_open: %w", err)
 	}
-	as := &addressSpace{p: p, proc: pr, threads: map[*thread]struct{}{}, nextSlot: 1}
+	as := &addressSpace{p: p, proc: pr, threads: map[*thread]struct{}{}, nextSlot: 1, releaseDone: make(chan struct{})}
 	as.cond.L = &as.mu
 	as.exec = &thread{as: as, c: c, off: off}
 	if c.waitPost(false, pr.deadline(startTimeout)) != waitPosted {
@@ -454,8 +456,12 @@ func (as *addressSpace) Release() {
 	as.mu.Lock()
 	if as.released {
 		as.mu.Unlock()
+		// Another Release is under way: it is over only when the
+		// regions are recycled (Platform.Close relies on that).
+		<-as.releaseDone
 		return
 	}
+	defer close(as.releaseDone)
 	as.released = true
 	as.dead.Store(true)
 	as.proc.kill()

@@ -26,6 +26,15 @@
 // thread traps once (ud2) so that it always sits in its signal handler
 // with a frame to rt_sigreturn through.
 //
+// Fast paths for fork and exec: a context is a platform.LocalMapper, so a
+// page fault's mappings (and fork's mprotects, exec's munmap) are made by
+// the very stub thread that reported the event, which is still spinning in
+// its handler, instead of waking the sleeping executor. A context's thread
+// is parked when the context is released and taken over by the next
+// context that runs in that address space. The platform keeps one spare
+// address space, with a thread already parked in it, made in the
+// background, so fork and exec need not wait for the master.
+//
 // # Events
 //
 // A guest syscall raises SIGSYS (seccomp RET_TRAP); faults raise SIGSEGV,

@@ -1,6 +1,7 @@
 package systrap
 
 import (
+	"bytes"
 	"errors"
 	"os"
 	"strconv"
@@ -8,6 +9,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/runsc-lite/runsc-lite/platform"
 )
@@ -248,5 +251,48 @@ func TestReleaseLeavesNothing(t *testing.T) {
 		if procExists(pid) {
 			t.Fatalf("process %d still exists after Close", pid)
 		}
+	}
+}
+
+// An address space released by another goroutine while the platform
+// closes is finished when Close returns, and nothing touches the stub
+// memfd's descriptor number afterwards: in a process that goes on (tests,
+// several sandboxes), the number is soon another file's, e.g. the next
+// sandbox's memory file, whose pages a late hole punch would zero.
+func TestCloseWaitsForReleases(t *testing.T) {
+	e := newEnv(t)
+	var spaces []*addressSpace
+	for i := 0; i < 4; i++ {
+		spaces = append(spaces, e.newAS())
+	}
+	for _, as := range spaces {
+		go as.Release()
+	}
+	stubFD := e.p.stubFD
+	e.p.Close()
+	for i, as := range spaces {
+		select {
+		case <-as.releaseDone:
+		default:
+			t.Errorf("address space %d still being released after Close", i)
+		}
+	}
+	// The next file likely gets the stub memfd's number.
+	fd, err := unix.MemfdCreate("next", unix.MFD_CLOEXEC)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(fd)
+	data := bytes.Repeat([]byte{0xa5}, 2*regionSize)
+	if _, err := unix.Pwrite(fd, data, 0); err != nil {
+		t.Fatal(err)
+	}
+	e.p.freeRegion(0) // a late release
+	got := make([]byte, len(data))
+	if _, err := unix.Pread(fd, got, 0); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, data) {
+		t.Errorf("a region freed after Close punched a hole in another file (fd %d, the stub memfd was %d)", fd, stubFD)
 	}
 }

@@ -258,10 +258,14 @@ func (p *Platform) allocRegion() (int64, error) {
 // freeRegion returns a region no stub process maps any more. Punching a
 // hole both frees its memory and zeroes it for the next user.
 func (p *Platform) freeRegion(off int64) {
-	unix.Fallocate(p.stubFD, unix.FALLOC_FL_PUNCH_HOLE|unix.FALLOC_FL_KEEP_SIZE, off, regionSize)
 	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.stubFD < 0 {
+		// Closed: the descriptor number may belong to another file now.
+		return
+	}
+	unix.Fallocate(p.stubFD, unix.FALLOC_FL_PUNCH_HOLE|unix.FALLOC_FL_KEEP_SIZE, off, regionSize)
 	p.free = append(p.free, off)
-	p.mu.Unlock()
 }
 
 func (p *Platform) regionCtl(off int64, addr uintptr) ctl {
@@ -324,10 +328,13 @@ func (p *Platform) Close() error {
 		unix.Munmap(p.masterMem)
 		p.masterMem = nil
 	}
+	p.mu.Lock()
 	for _, fd := range []int{p.stubFD, p.masterFD} {
 		if fd >= 0 {
 			unix.Close(fd)
 		}
 	}
+	p.stubFD, p.masterFD = -1, -1
+	p.mu.Unlock()
 	return nil
 }

@@ -226,9 +226,11 @@ func (t *Task) run() {
 					// Out of memory or an I/O error on a file page.
 					signo, code = int32(unix.SIGBUS), 2 // BUS_ADRERR
 				}
+				t.k.Log.Printf("task %d: %s at %#x (%+v) rip %#x: %v", t.tid, unix.SignalName(unix.Signal(signo)), ev.Addr, ev.Access, t.State.Regs.Rip, ferr)
 				t.forceSignal(&SigInfo{Signo: signo, Code: code, Addr: uint64(ev.Addr)}, ev)
 			}
 		case platform.EventSignal:
+			t.k.Log.Printf("task %d: %s (code %d) at %#x rip %#x", t.tid, unix.SignalName(unix.Signal(ev.Signo)), ev.Code, ev.Addr, t.State.Regs.Rip)
 			t.forceSignal(&SigInfo{Signo: ev.Signo, Code: ev.Code, Addr: uint64(ev.Addr)}, ev)
 		case platform.EventInterrupted:
 		}
