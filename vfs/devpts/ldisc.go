@@ -78,7 +78,9 @@ func (t *Termios) l(f uint32) bool { return t.Lflag&f != 0 }
 // is reports whether c is the (enabled) control character at index v.
 func (t *Termios) is(c byte, v int) bool { return t.CC[v] != 0 && t.CC[v] == c }
 
-// maxInput is the size of the input queue (N_TTY_BUF_SIZE - 1).
+// maxInput is the room of the input queue (N_TTY_BUF_SIZE - 1). A
+// canonical line filling it takes one more character, which later ones
+// overwrite, so that a newline can always end it (Linux's overflow slot).
 const maxInput = 4095
 
 // ldisc is the line discipline of one terminal (Linux's n_tty): input
@@ -91,6 +93,9 @@ type ldisc struct {
 	eol   []bool // line ends in the input queue (parallel to in)
 	canon int    // in[:canon] are complete lines (canonical mode)
 	lnext bool   // the next character is literal (VLNEXT)
+	// erasing: an ECHOPRT erase sequence ("\" and erased characters) is
+	// open; the next echoed character closes it with "/".
+	erasing bool
 
 	col          int // output column
 	lineStartCol int // output column where the current input line's echo began
@@ -124,7 +129,7 @@ func (l *ldisc) setTermios(nt Termios) {
 
 // flushInput discards the input queue (TCIFLUSH, signals).
 func (l *ldisc) flushInput() {
-	l.in, l.eol, l.canon, l.lnext = l.in[:0], l.eol[:0], 0, false
+	l.in, l.eol, l.canon, l.lnext, l.erasing = l.in[:0], l.eol[:0], 0, false, false
 }
 
 // inputRoom reports whether a character may be received.
@@ -132,9 +137,10 @@ func (l *ldisc) inputRoom() bool {
 	if len(l.in) < maxInput {
 		return true
 	}
-	// A full canonical line without end: later characters overwrite the
-	// last one, so that a newline can still end it.
-	return l.icanon() && l.canon < len(l.in)
+	// A full queue without a complete line in canonical mode: later
+	// characters overwrite the last one, so that a newline can still end
+	// it. With complete lines queued, input waits for a reader.
+	return l.icanon() && l.canon == 0
 }
 
 // readable returns the number of input bytes a reader may take now (for
@@ -221,11 +227,14 @@ type recvResult struct {
 // output-processed) to *echo. The caller checked inputRoom.
 func (l *ldisc) receive(c byte, echo *[]byte) recvResult {
 	t := &l.termios
-	if len(l.in) >= maxInput && l.icanon() && l.canon < len(l.in) {
+	if len(l.in) > maxInput && l.icanon() && l.canon == 0 {
 		l.in, l.eol = l.in[:len(l.in)-1], l.eol[:len(l.eol)-1]
 	}
 	if t.i(unix.ISTRIP) {
 		c &= 0x7f
+	}
+	if t.i(unix.IUCLC) && t.l(unix.IEXTEN) && c >= 'A' && c <= 'Z' {
+		c += 'a' - 'A'
 	}
 	if l.lnext {
 		l.lnext = false
@@ -320,6 +329,7 @@ func (l *ldisc) receive(c byte, echo *[]byte) recvResult {
 
 func (l *ldisc) receiveNormal(c byte, echo *[]byte) {
 	if l.termios.l(unix.ECHO) {
+		l.finishErasing(echo)
 		if c == '\n' {
 			l.echoRaw([]byte{'\n'}, echo)
 		} else {
@@ -408,6 +418,7 @@ func (l *ldisc) erase(c byte, echo *[]byte) {
 			}
 		}
 		ch := l.in[head]
+		erased := append([]byte(nil), l.in[head:]...)
 		if werase {
 			if isAlnum(ch) || ch == '_' {
 				seenAlnum = true
@@ -419,6 +430,13 @@ func (l *ldisc) erase(c byte, echo *[]byte) {
 		l.in, l.eol = l.in[:head], l.eol[:head]
 		if t.l(unix.ECHO) {
 			switch {
+			case t.l(unix.ECHOPRT):
+				if !l.erasing {
+					l.echoRaw([]byte{'\\'}, echo)
+					l.erasing = true
+				}
+				l.echoChar(erased[0], echo)
+				l.echoRaw(erased[1:], echo)
 			case !kill && !werase && !t.l(unix.ECHOE):
 				l.echoChar(t.CC[unix.VERASE], echo)
 			case ch == '\t':
@@ -438,6 +456,17 @@ func (l *ldisc) erase(c byte, echo *[]byte) {
 		if !kill && !werase {
 			break
 		}
+	}
+	if len(l.in) == l.canon && t.l(unix.ECHO) {
+		l.finishErasing(echo)
+	}
+}
+
+// finishErasing closes an ECHOPRT erase sequence.
+func (l *ldisc) finishErasing(echo *[]byte) {
+	if l.erasing {
+		l.echoRaw([]byte{'/'}, echo)
+		l.erasing = false
 	}
 }
 

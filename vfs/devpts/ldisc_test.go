@@ -213,8 +213,9 @@ func TestInputLimit(t *testing.T) {
 		feed(l, "a")
 	}
 	feed(l, "\n")
-	if !l.hasLine() || l.readable() != maxInput {
-		t.Fatalf("readable %d", l.readable())
+	// maxInput characters and the newline in the overflow slot, as Linux.
+	if !l.hasLine() || l.readable() != maxInput+1 {
+		t.Fatalf("readable %d, want %d", l.readable(), maxInput+1)
 	}
 	if l.inputRoom() {
 		t.Fatal("full queue with a complete line accepts input")
@@ -237,5 +238,22 @@ func TestTermiosLayout(t *testing.T) {
 	short.unmarshal(d.marshal(sizeofTermios))
 	if short.Ispeed != 9600 {
 		t.Fatal("TCSETS changed the speeds")
+	}
+}
+
+func TestIuclcAndEchoprt(t *testing.T) {
+	l := newLdisc()
+	l.termios.Iflag |= unix.IUCLC
+	l.termios.Lflag = l.termios.Lflag&^unix.ECHOE | unix.ECHOPRT
+	echo, _ := feed(l, "AbC\x7f\x7fd\x7f\x7f")
+	// Erased characters are echoed between "\\" and "/" (closed by the
+	// next character, or when the line is empty).
+	if want := "abc\\cb/d\\da/"; echo != want {
+		t.Errorf("echo %q, want %q", echo, want)
+	}
+	feed(l, "X\n")
+	buf := make([]byte, 10)
+	if n := l.read(buf); string(buf[:n]) != "x\n" {
+		t.Errorf("read %q, want IUCLC's lower case", buf[:n])
 	}
 }
