@@ -188,6 +188,8 @@ func (t *Task) Clone(a CloneArgs) (int32, error) {
 	c.name = t.name
 	c.sigMask = t.sigMask
 	c.nice.Store(t.nice.Load())
+	c.sched.Store(t.sched.Load())
+	c.personality.Store(t.personality.Load())
 	c.noNewPrivs = t.noNewPrivs
 	c.seccomp.Store(t.seccomp.Load())
 	if f&linux.CLONE_VM == 0 || f&linux.CLONE_VFORK != 0 {

@@ -79,6 +79,10 @@ type Task struct {
 
 	// nice is the task's nice value (-20..19; setpriority(2)).
 	nice atomic.Int32
+	// sched is the policy and affinity the guest set (nil: the defaults).
+	sched atomic.Pointer[SchedState]
+	// personality is personality(2)'s execution domain and flags.
+	personality atomic.Uint32
 
 	// Per-task state owned by the syscall layer.
 	Ext any
@@ -86,6 +90,12 @@ type Task struct {
 
 // Kernel returns the task's kernel.
 func (t *Task) Kernel() *Kernel { return t.k }
+
+// Personality returns the task's personality(2) value.
+func (t *Task) Personality() uint32 { return t.personality.Load() }
+
+// SetPersonality sets it and returns the old value.
+func (t *Task) SetPersonality(p uint32) uint32 { return t.personality.Swap(p) }
 
 // Nice returns the task's nice value.
 func (t *Task) Nice() int32 { return t.nice.Load() }

@@ -40,5 +40,8 @@ func Syscalls() map[uintptr]kernel.Syscall {
 	for nr, s := range systemSyscalls() {
 		m[nr] = s
 	}
+	for nr, s := range schedSyscalls() {
+		m[nr] = s
+	}
 	return m
 }

@@ -22,43 +22,13 @@ func systemSyscalls() map[uintptr]kernel.Syscall {
 		unix.SYS_PRLIMIT64:              {Name: "prlimit64", Fn: Prlimit64},
 		unix.SYS_GETRUSAGE:              {Name: "getrusage", Fn: Getrusage, Partial: "only CPU times and maxrss; the other fields are zero"},
 		unix.SYS_SCHED_YIELD:            {Name: "sched_yield", Fn: func(*kernel.Task, *kernel.SyscallArgs) (uint64, error) { runtime.Gosched(); return 0, nil }},
-		unix.SYS_SCHED_GETAFFINITY:      {Name: "sched_getaffinity", Fn: SchedGetaffinity},
-		unix.SYS_SCHED_SETAFFINITY:      {Name: "sched_setaffinity", Fn: checkPID, Partial: "validates the PID only; the setting is ignored"},
-		unix.SYS_SCHED_GETPARAM:         {Name: "sched_getparam", Fn: SchedGetparam},
-		unix.SYS_SCHED_SETPARAM:         {Name: "sched_setparam", Fn: checkPID, Partial: "validates the PID only; the setting is ignored"},
-		unix.SYS_SCHED_GETSCHEDULER:     {Name: "sched_getscheduler", Fn: checkPID, Partial: "always SCHED_OTHER"},
-		unix.SYS_SCHED_SETSCHEDULER:     {Name: "sched_setscheduler", Fn: checkPID, Partial: "validates the PID only; the setting is ignored"},
-		unix.SYS_SCHED_GET_PRIORITY_MAX: {Name: "sched_get_priority_max", Fn: schedPrio(99)},
-		unix.SYS_SCHED_GET_PRIORITY_MIN: {Name: "sched_get_priority_min", Fn: schedPrio(1)},
 		unix.SYS_GETPRIORITY:            {Name: "getpriority", Fn: Getpriority},
 		unix.SYS_SETPRIORITY:            {Name: "setpriority", Fn: Setpriority},
-		unix.SYS_GETCPU:                 {Name: "getcpu", Fn: Getcpu},
-		unix.SYS_PERSONALITY:            {Name: "personality", Fn: Personality},
+		unix.SYS_PERSONALITY:            {Name: "personality", Fn: Personality, Partial: "kept and inherited; no flag (ADDR_NO_RANDOMIZE, READ_IMPLIES_EXEC...) has an effect"},
 		unix.SYS_UMASK:                  {Name: "umask", Fn: Umask},
 	}
 }
 
-func checkPID(t *kernel.Task, a *kernel.SyscallArgs) (uint64, error) {
-	if int32(a[0]) < 0 {
-		return 0, unix.EINVAL
-	}
-	if a[0] != 0 && t.Kernel().TaskByTID(int32(a[0])) == nil {
-		return 0, unix.ESRCH
-	}
-	return 0, nil
-}
-
-func schedPrio(v uint64) kernel.SyscallFn {
-	return func(t *kernel.Task, a *kernel.SyscallArgs) (uint64, error) {
-		switch a[0] {
-		case 1, 2: // SCHED_FIFO, SCHED_RR
-			return v, nil
-		case 0, 3, 5: // SCHED_OTHER, BATCH, IDLE
-			return 0, nil
-		}
-		return 0, unix.EINVAL
-	}
-}
 
 func utsField(s string) []byte {
 	b := make([]byte, 65)
@@ -239,57 +209,16 @@ func Getrusage(t *kernel.Task, a *kernel.SyscallArgs) (uint64, error) {
 	return 0, nil
 }
 
-// SchedGetaffinity implements sched_getaffinity(2).
-func SchedGetaffinity(t *kernel.Task, a *kernel.SyscallArgs) (uint64, error) {
-	if _, err := checkPID(t, a); err != nil {
-		return 0, err
-	}
-	size := a[1]
-	if size < 8 || size%8 != 0 {
-		return 0, unix.EINVAL
-	}
-	n := runtime.NumCPU()
-	b := make([]byte, 8)
-	for i := 0; i < n && i < 64; i++ {
-		b[i/8] |= 1 << (i % 8)
-	}
-	if _, err := t.CopyOut(a[2], b); err != nil {
-		return 0, unix.EFAULT
-	}
-	return 8, nil
-}
 
-// SchedGetparam implements sched_getparam(2).
-func SchedGetparam(t *kernel.Task, a *kernel.SyscallArgs) (uint64, error) {
-	if _, err := checkPID(t, a); err != nil {
-		return 0, err
-	}
-	var b [4]byte
-	if _, err := t.CopyOut(a[1], b[:]); err != nil {
-		return 0, unix.EFAULT
-	}
-	return 0, nil
-}
 
-// Getcpu implements getcpu(2).
-func Getcpu(t *kernel.Task, a *kernel.SyscallArgs) (uint64, error) {
-	var b [4]byte
-	for _, addr := range []uint64{a[0], a[1]} {
-		if addr != 0 {
-			if _, err := t.CopyOut(addr, b[:]); err != nil {
-				return 0, unix.EFAULT
-			}
-		}
-	}
-	return 0, nil
-}
 
-// Personality implements personality(2): only PER_LINUX is supported.
+// Personality implements personality(2): the value is kept and inherited;
+// the sentry acts on none of its flags.
 func Personality(t *kernel.Task, a *kernel.SyscallArgs) (uint64, error) {
-	if uint32(a[0]) == 0xffffffff || a[0] == 0 {
-		return 0, nil
+	if uint32(a[0]) == 0xffffffff {
+		return uint64(t.Personality()), nil
 	}
-	return 0, unix.EINVAL
+	return uint64(t.SetPersonality(uint32(a[0]))), nil
 }
 
 // Umask implements umask(2).
