@@ -12,23 +12,22 @@ import (
 
 func systemSyscalls() map[uintptr]kernel.Syscall {
 	return map[uintptr]kernel.Syscall{
-		unix.SYS_UNAME:                  {Name: "uname", Fn: Uname},
-		unix.SYS_SETHOSTNAME:            {Name: "sethostname", Fn: Sethostname},
-		unix.SYS_SETDOMAINNAME:          {Name: "setdomainname", Fn: Setdomainname},
-		unix.SYS_SYSINFO:                {Name: "sysinfo", Fn: Sysinfo},
-		unix.SYS_GETRANDOM:              {Name: "getrandom", Fn: Getrandom},
-		unix.SYS_GETRLIMIT:              {Name: "getrlimit", Fn: Getrlimit},
-		unix.SYS_SETRLIMIT:              {Name: "setrlimit", Fn: Setrlimit},
-		unix.SYS_PRLIMIT64:              {Name: "prlimit64", Fn: Prlimit64},
-		unix.SYS_GETRUSAGE:              {Name: "getrusage", Fn: Getrusage, Partial: "only CPU times and maxrss; the other fields are zero"},
-		unix.SYS_SCHED_YIELD:            {Name: "sched_yield", Fn: func(*kernel.Task, *kernel.SyscallArgs) (uint64, error) { runtime.Gosched(); return 0, nil }},
-		unix.SYS_GETPRIORITY:            {Name: "getpriority", Fn: Getpriority},
-		unix.SYS_SETPRIORITY:            {Name: "setpriority", Fn: Setpriority},
-		unix.SYS_PERSONALITY:            {Name: "personality", Fn: Personality, Partial: "kept and inherited; no flag (ADDR_NO_RANDOMIZE, READ_IMPLIES_EXEC...) has an effect"},
-		unix.SYS_UMASK:                  {Name: "umask", Fn: Umask},
+		unix.SYS_UNAME:         {Name: "uname", Fn: Uname},
+		unix.SYS_SETHOSTNAME:   {Name: "sethostname", Fn: Sethostname},
+		unix.SYS_SETDOMAINNAME: {Name: "setdomainname", Fn: Setdomainname},
+		unix.SYS_SYSINFO:       {Name: "sysinfo", Fn: Sysinfo},
+		unix.SYS_GETRANDOM:     {Name: "getrandom", Fn: Getrandom},
+		unix.SYS_GETRLIMIT:     {Name: "getrlimit", Fn: Getrlimit},
+		unix.SYS_SETRLIMIT:     {Name: "setrlimit", Fn: Setrlimit},
+		unix.SYS_PRLIMIT64:     {Name: "prlimit64", Fn: Prlimit64},
+		unix.SYS_GETRUSAGE:     {Name: "getrusage", Fn: Getrusage, Partial: "only CPU times and maxrss; the other fields are zero"},
+		unix.SYS_SCHED_YIELD:   {Name: "sched_yield", Fn: func(*kernel.Task, *kernel.SyscallArgs) (uint64, error) { runtime.Gosched(); return 0, nil }},
+		unix.SYS_GETPRIORITY:   {Name: "getpriority", Fn: Getpriority},
+		unix.SYS_SETPRIORITY:   {Name: "setpriority", Fn: Setpriority},
+		unix.SYS_PERSONALITY:   {Name: "personality", Fn: Personality, Partial: "kept and inherited; no flag (ADDR_NO_RANDOMIZE, READ_IMPLIES_EXEC...) has an effect"},
+		unix.SYS_UMASK:         {Name: "umask", Fn: Umask},
 	}
 }
-
 
 func utsField(s string) []byte {
 	b := make([]byte, 65)
@@ -208,9 +207,6 @@ func Getrusage(t *kernel.Task, a *kernel.SyscallArgs) (uint64, error) {
 	}
 	return 0, nil
 }
-
-
-
 
 // Personality implements personality(2): the value is kept and inherited;
 // the sentry acts on none of its flags.
