@@ -25,6 +25,8 @@ type VFS struct {
 	locks   lockTable
 	writers writeAccess
 
+	invalidator atomic.Pointer[MappingInvalidator]
+
 	anonOnce sync.Once
 	anonMnt  *Mount
 	anonIno  atomic.Uint64

@@ -5,6 +5,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/runsc-lite/runsc-lite/sentry/mm"
 	"github.com/runsc-lite/runsc-lite/vfs"
 	"github.com/runsc-lite/runsc-lite/vfs/waiter"
 )
@@ -13,7 +14,24 @@ import (
 func (k *Kernel) VFS() *vfs.VFS { return k.vfs }
 
 // SetVFS installs the sandbox's virtual file system.
-func (k *Kernel) SetVFS(v *vfs.VFS) { k.vfs = v }
+func (k *Kernel) SetVFS(v *vfs.VFS) {
+	k.vfs = v
+	v.SetMappingInvalidator(k.invalidateMappings)
+}
+
+// invalidateMappings is the VFS's MappingInvalidator: every live address
+// space drops its pages of the file data key in [start, end).
+func (k *Kernel) invalidateMappings(key any, start, end int64) {
+	k.mu.Lock()
+	mms := make([]*mm.MM, 0, len(k.mmUsers))
+	for m := range k.mmUsers {
+		mms = append(mms, m)
+	}
+	k.mu.Unlock()
+	for _, m := range mms {
+		m.InvalidateFile(key, start, end)
+	}
+}
 
 // GetFile returns the open file at fd with a new reference; the caller
 // drops it with f.DecRef(t.VFSContext()).

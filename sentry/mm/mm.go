@@ -318,6 +318,52 @@ func (m *MM) dropPagesLocked(start, end uint64) {
 	}
 }
 
+// Keyed is implemented by Mappables whose file data may shrink or lose
+// pages under the mapping (see InvalidateFile).
+type Keyed interface {
+	MappingKey() any
+}
+
+// InvalidateFile drops the pages mapped from file offsets [start, end) (end
+// < 0: to the end) of the Mappables whose MappingKey is key, after the file
+// removed them (truncation, hole punching): the next access faults them in
+// anew (or gets SIGBUS past the end of file). Like Linux's
+// unmap_mapping_range without even_cows, the private copies of a private
+// mapping are kept.
+func (m *MM) InvalidateFile(key any, start, end int64) {
+	if key == nil {
+		return
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var drop []uint64
+	m.vmas.Ascend(func(v *vma) bool {
+		k, ok := v.file.(Keyed)
+		if !ok || k.MappingKey() != key {
+			return true
+		}
+		vEnd := v.fileOff + int64(v.end-v.start)
+		s, e := max(start, v.fileOff), vEnd
+		if end >= 0 {
+			e = min(end, vEnd)
+		}
+		for off := s &^ (pageSize - 1); off < e; off += pageSize {
+			a := v.start + uint64(off-v.fileOff)
+			if p, ok := m.pages[a]; ok && (v.shared || p.fromFile) {
+				drop = append(drop, a)
+			}
+		}
+		return true
+	})
+	for _, a := range drop {
+		m.mf.DecRef(m.pages[a].off)
+		delete(m.pages, a)
+	}
+	if len(drop) > 0 && m.as != nil {
+		m.unmapPagesLocked(drop)
+	}
+}
+
 // MapOpts describes a new mapping.
 type MapOpts struct {
 	Addr, Length uint64
@@ -837,6 +883,42 @@ func (m *MM) Advise(addr, length uint64, adv Advice) error {
 	if end == addr {
 		return nil
 	}
+	punches, err := m.advise(addr, end, adv)
+	if err != nil || len(punches) == 0 {
+		return err
+	}
+	// MADV_REMOVE punches the files without m.mu: a file system that
+	// frees pages invalidates every address space's mappings of them,
+	// this one's included (see InvalidateFile).
+	var perr error
+	for _, p := range punches {
+		if perr == nil {
+			perr = p.file.Punch(p.off, p.length)
+		}
+		p.ref.DecRef()
+	}
+	if perr != nil {
+		return perr
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, p := range punches {
+		m.dropPagesLocked(p.start, p.end)
+	}
+	return nil
+}
+
+// punch is a hole MADV_REMOVE makes in a mapped file.
+type punch struct {
+	file        Puncher
+	ref         Mappable // the same file, referenced while m.mu is not held
+	off, length int64
+	start, end  uint64 // the mapped range
+}
+
+// advise applies adv to the page-aligned [addr, end) and returns the holes
+// that MADV_REMOVE asks for, to be punched without m.mu.
+func (m *MM) advise(addr, end uint64, adv Advice) ([]punch, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if adv >= AdviceDontFork {
@@ -855,15 +937,28 @@ func (m *MM) Advise(addr, length uint64, adv Advice) error {
 	})
 	covered := addr
 	hole := false
+	var punches []punch
 	for _, v := range vs {
 		hole = hole || v.start > covered
 		covered = v.end
-		if err := m.adviseLocked(v, max(addr, v.start), min(end, v.end), adv); err != nil {
-			return err
+		start, vend := max(addr, v.start), min(end, v.end)
+		if adv == AdviceRemove {
+			p, err := removeHole(v, start, vend)
+			if err != nil {
+				for _, p := range punches {
+					p.ref.DecRef()
+				}
+				return nil, err
+			}
+			punches = append(punches, p)
+			continue
+		}
+		if err := m.adviseLocked(v, start, vend, adv); err != nil {
+			return nil, err
 		}
 	}
 	if hole || covered < end {
-		return unix.ENOMEM
+		return nil, unix.ENOMEM
 	}
 	if adv >= AdviceDontFork {
 		for _, v := range vs {
@@ -871,7 +966,7 @@ func (m *MM) Advise(addr, length uint64, adv Advice) error {
 		}
 		m.mergeLocked(end)
 	}
-	return nil
+	return punches, nil
 }
 
 // adviseLocked applies adv to [start, end), which lies in v.
@@ -887,8 +982,6 @@ func (m *MM) adviseLocked(v *vma, start, end uint64, adv Advice) error {
 			return unix.EINVAL
 		}
 		m.dropPagesLocked(start, end)
-	case AdviceRemove:
-		return m.removeLocked(v, start, end)
 	case AdviceDontFork, AdviceDoFork:
 		v.dontFork = adv == AdviceDontFork
 	case AdviceWipeOnFork, AdviceKeepOnFork:
@@ -900,23 +993,21 @@ func (m *MM) adviseLocked(v *vma, start, end uint64, adv Advice) error {
 	return nil
 }
 
-// removeLocked frees the backing of [start, end) of v (MADV_REMOVE).
-func (m *MM) removeLocked(v *vma, start, end uint64) error {
+// removeHole returns the hole MADV_REMOVE makes in the backing of
+// [start, end) of v.
+func removeHole(v *vma, start, end uint64) (punch, error) {
 	if v.file == nil {
-		return unix.EINVAL
+		return punch{}, unix.EINVAL
 	}
 	if !v.shared || !v.maxPerm.Write {
-		return unix.EACCES
+		return punch{}, unix.EACCES
 	}
 	p, ok := v.file.(Puncher)
 	if !ok {
-		return unix.EOPNOTSUPP
+		return punch{}, unix.EOPNOTSUPP
 	}
-	if err := p.Punch(v.fileOff+int64(start-v.start), int64(end-start)); err != nil {
-		return err
-	}
-	m.dropPagesLocked(start, end)
-	return nil
+	v.file.IncRef()
+	return punch{file: p, ref: v.file, off: v.fileOff + int64(start-v.start), length: int64(end - start), start: start, end: end}, nil
 }
 
 // Fork returns a copy-on-write copy of the address space in a fresh platform

@@ -392,3 +392,64 @@ func TestMappingsNameAtReadTime(t *testing.T) {
 		t.Errorf("references after Mappings: %d, want 1 (the mapping's)", f.refs)
 	}
 }
+
+// keyedFile is a testFile that file systems may take pages from.
+type keyedFile struct {
+	testFile
+	key any
+}
+
+func (f keyedFile) MappingKey() any { return f.key }
+
+// TestInvalidateFile drops the pages of the invalidated range in shared
+// mappings and the uncopied file pages of private ones, and keeps private
+// copies and other files' pages.
+func TestInvalidateFile(t *testing.T) {
+	m := newTestMM(t)
+	f := keyedFile{testFile{mf: m.mf}, "key"}
+	other := keyedFile{testFile{mf: m.mf}, "other"}
+	for i := 0; i < 4; i++ {
+		for _, tf := range []*testFile{&f.testFile, &other.testFile} {
+			p, err := m.mf.Allocate()
+			if err != nil {
+				t.Fatal(err)
+			}
+			tf.pages = append(tf.pages, p)
+		}
+	}
+	const shared, private, third = 0x100000000, 0x200000000, 0x300000000
+	for _, mo := range []MapOpts{
+		{Addr: shared, Length: 4 * pageSize, Shared: true, File: f},
+		{Addr: private, Length: 4 * pageSize, File: f},
+		{Addr: third, Length: 4 * pageSize, Shared: true, File: other},
+	} {
+		mo.Fixed, mo.Perm = true, platform.ReadWrite
+		if _, err := m.Map(mo); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := uint64(0); i < 4; i++ {
+		for _, a := range []uint64{shared, private, third} {
+			if _, err := m.HandleFault(a+i*pageSize, platform.Access{Read: true}, nil); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	// A private copy of page 1.
+	if _, err := m.CopyOut(private+pageSize, []byte{1}); err != nil {
+		t.Fatal(err)
+	}
+	m.InvalidateFile("key", pageSize, -1)
+	for i := uint64(0); i < 4; i++ {
+		present := func(a uint64) bool { return m.pages[a+i*pageSize] != nil }
+		if want := i == 0; present(shared) != want {
+			t.Errorf("shared page %d present %v, want %v", i, present(shared), want)
+		}
+		if want := i <= 1; present(private) != want {
+			t.Errorf("private page %d present %v, want %v (copies stay)", i, present(private), want)
+		}
+		if !present(third) {
+			t.Errorf("page %d of another file dropped", i)
+		}
+	}
+}

@@ -89,6 +89,16 @@ func (m *fileMappable) Page(off int64) (int64, error) {
 	})
 }
 
+// MappingKey implements mm.Keyed: the key under which the file's data is
+// invalidated (see vfs.MappingKeyer), or nil for files that never take
+// pages away from their mappings.
+func (m *fileMappable) MappingKey() any {
+	if k, ok := m.vmp.(vfs.MappingKeyer); ok {
+		return k.MappingKey()
+	}
+	return nil
+}
+
 func (m *fileMappable) IncRef() {
 	m.refs.Add(1)
 	m.f.IncRef()

@@ -1,6 +1,8 @@
 package tmpfs
 
 import (
+	"sync/atomic"
+
 	"github.com/google/btree"
 	"github.com/runsc-lite/runsc-lite/sentry/memfile"
 	"github.com/runsc-lite/runsc-lite/vfs"
@@ -26,6 +28,17 @@ type regInode struct {
 	opens    int                 // in.mu
 	linkable bool                // O_TMPFILE without O_EXCL
 	freed    bool
+	// mapped is set once a page has been mapped: only then must pages
+	// taken away be invalidated in address spaces.
+	mapped atomic.Bool
+}
+
+// invalidate drops the mappings of file offsets [start, end) (end < 0: to
+// the end) after their pages were removed. r.mu must not be held.
+func (r *regInode) invalidate(start, end int64) {
+	if r.mapped.Load() && (end < 0 || start < end) {
+		r.fs.vfsfs.VFS().InvalidateMappings(r, start, end)
+	}
 }
 
 func (r *regInode) tree() *btree.BTreeG[page] {
@@ -54,12 +67,14 @@ func (r *regInode) Stat(vfs.Context) (vfs.Statx, error) {
 // SetStat implements vfs.Inode.
 func (r *regInode) SetStat(_ vfs.Context, o *vfs.SetStatOptions) error {
 	r.mu.Lock()
-	defer r.mu.Unlock()
+	shrunk := false
 	if o.Mask&unix.STATX_SIZE != 0 {
 		if o.Size > maxFileSize {
+			r.mu.Unlock()
 			return unix.EFBIG
 		}
 		if int64(o.Size) != r.size {
+			shrunk = int64(o.Size) < r.size
 			r.truncateLocked(int64(o.Size))
 			if o.Mask&unix.STATX_MTIME == 0 {
 				r.mtime = vfs.NowTimestamp()
@@ -67,8 +82,17 @@ func (r *regInode) SetStat(_ vfs.Context, o *vfs.SetStatOptions) error {
 		}
 	}
 	r.setStatLocked(o)
+	r.mu.Unlock()
+	if shrunk {
+		// Pages wholly past the new end are gone; the partial last page
+		// was zeroed in place.
+		r.invalidate(pageRoundUp(int64(o.Size)), -1)
+	}
 	return nil
 }
+
+// pageRoundUp rounds a file offset up to a page boundary.
+func pageRoundUp(off int64) int64 { return (off + pageSize - 1) &^ (pageSize - 1) }
 
 // truncateLocked sets the size, freeing pages past it and zeroing the tail
 // of the last one.
@@ -280,9 +304,19 @@ func (f *regFile) Seek(_ vfs.Context, off int64, whence int, cur int64) (int64, 
 func (f *regFile) Allocate(_ vfs.Context, mode uint32, off, length int64) error {
 	r := f.r
 	r.mu.Lock()
-	defer r.mu.Unlock()
+	punched, err := r.allocateLocked(mode, off, length)
+	r.mu.Unlock()
+	if err == nil && punched {
+		// Whole pages were freed; partial ones were zeroed in place.
+		r.invalidate(pageRoundUp(off), (off+length)&^(pageSize-1))
+	}
+	return err
+}
+
+// allocateLocked implements Allocate; punched reports a hole punch.
+func (r *regInode) allocateLocked(mode uint32, off, length int64) (punched bool, err error) {
 	if off > maxFileSize-length {
-		return unix.EFBIG
+		return false, unix.EFBIG
 	}
 	end := off + length
 	switch mode {
@@ -292,7 +326,7 @@ func (f *regFile) Allocate(_ vfs.Context, mode uint32, off, length int64) error 
 		// zeroed) page after page up to the size limit under r.mu, unkillable,
 		// before failing.
 		if off >= 0 && length > 0 && (end-1)/pageSize-off/pageSize+1 > r.fs.maxPages {
-			return unix.ENOSPC
+			return false, unix.ENOSPC
 		}
 		var added []int64
 		for idx := off / pageSize; idx*pageSize < end; idx++ {
@@ -307,7 +341,7 @@ func (f *regFile) Allocate(_ vfs.Context, mode uint32, off, length int64) error 
 					pg, _ := r.pages.Delete(page{idx: i})
 					r.fs.freePage(pg.off)
 				}
-				return err
+				return false, err
 			}
 			_ = p
 			added = append(added, idx)
@@ -318,7 +352,7 @@ func (f *regFile) Allocate(_ vfs.Context, mode uint32, off, length int64) error 
 		// Like shmem_fallocate's file_modified: both times change.
 		now := vfs.NowTimestamp()
 		r.mtime, r.ctime = now, now
-		return nil
+		return false, nil
 	case unix.FALLOC_FL_PUNCH_HOLE | unix.FALLOC_FL_KEEP_SIZE:
 		var hit []page
 		r.tree().AscendRange(page{idx: off / pageSize}, page{idx: (end-1)/pageSize + 1}, func(p page) bool {
@@ -336,10 +370,14 @@ func (f *regFile) Allocate(_ vfs.Context, mode uint32, off, length int64) error 
 		}
 		now := vfs.NowTimestamp()
 		r.mtime, r.ctime = now, now
-		return nil
+		return true, nil
 	}
-	return unix.EOPNOTSUPP
+	return false, unix.EOPNOTSUPP
 }
+
+// MappingKey implements vfs.MappingKeyer: the inode, which invalidates
+// with itself as the key.
+func (f *regFile) MappingKey() any { return f.r }
 
 // MemoryFile implements vfs.Mappable.
 func (f *regFile) MemoryFile() *memfile.File { return f.r.fs.mf }
@@ -356,6 +394,7 @@ func (f *regFile) MapPage(_ vfs.Context, pgoff int64, write bool) (int64, error)
 	if err != nil {
 		return 0, err
 	}
+	r.mapped.Store(true)
 	r.fs.mf.IncRef(p)
 	if write {
 		now := vfs.NowTimestamp()
