@@ -488,6 +488,9 @@ func (s *Socket) Write(ctx vfs.Context, src []byte) (int, error) {
 
 // SendMsg implements socket.Socket.
 func (s *Socket) SendMsg(c *socket.Caller, src []byte, to []byte, cm *socket.ControlMessages, flags int) (int, error) {
+	if flags&unix.MSG_OOB != 0 && s.stype != unix.SOCK_STREAM {
+		return 0, unix.EOPNOTSUPP // no urgent data in records
+	}
 	var target *Socket
 	if to != nil {
 		if s.connOriented() {
@@ -612,6 +615,9 @@ func (s *Socket) SendMsg(c *socket.Caller, src []byte, to []byte, cm *socket.Con
 // the caller's (it loops).
 func (s *Socket) RecvMsg(c *socket.Caller, dst []byte, flags int, controlLen int) (socket.RecvResult, error) {
 	var r socket.RecvResult
+	if flags&unix.MSG_OOB != 0 && s.stype != unix.SOCK_STREAM {
+		return r, unix.EOPNOTSUPP
+	}
 	peek := flags&unix.MSG_PEEK != 0
 	var ns notes
 	mu.Lock()

@@ -530,6 +530,21 @@ func TestPeekOffset(t *testing.T) {
 	}
 }
 
+func TestRecordsHaveNoUrgentData(t *testing.T) {
+	c := newCaller(1)
+	for _, stype := range []int{unix.SOCK_DGRAM, unix.SOCK_SEQPACKET} {
+		a, b := NewPair(nil, stype, c.Creds)
+		if _, err := a.SendMsg(c, []byte("x"), nil, nil, unix.MSG_OOB); err != unix.EOPNOTSUPP {
+			t.Errorf("type %d: send MSG_OOB: %v, want EOPNOTSUPP", stype, err)
+		}
+		if _, err := b.RecvMsg(c, make([]byte, 1), unix.MSG_OOB, 0); err != unix.EOPNOTSUPP {
+			t.Errorf("type %d: recv MSG_OOB: %v, want EOPNOTSUPP", stype, err)
+		}
+		a.Release(testCtx)
+		b.Release(testCtx)
+	}
+}
+
 func TestShutdownListenerRefuses(t *testing.T) {
 	c := newCaller(1)
 	name := abstractName()

@@ -215,3 +215,42 @@ TEST(seqpacket_sendto_on_connected)
 	REQUIRE_OK(socketpair(AF_UNIX, SOCK_STREAM, 0, s));
 	CHECK_ERR(sendto(s[0], "x", 1, 0, (struct sockaddr *)&a, len), EISCONN);
 }
+
+TEST(records_have_no_urgent_data)
+{
+	int types[] = {SOCK_DGRAM, SOCK_SEQPACKET};
+	for (int i = 0; i < 2; i++) {
+		int p[2];
+		REQUIRE_OK(socketpair(AF_UNIX, types[i], 0, p));
+		CHECK_ERR(send(p[0], "x", 1, MSG_OOB), EOPNOTSUPP);
+		REQUIRE_EQ(send(p[0], "y", 1, 0), 1);
+		char c;
+		CHECK_ERR(recv(p[1], &c, 1, MSG_OOB), EOPNOTSUPP);
+	}
+}
+
+TEST(seqpacket_empty_record)
+{
+	int p[2];
+	REQUIRE_OK(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, p));
+	/* A zero-length record is delivered (and reads as 0). */
+	CHECK_EQ(send(p[0], "", 0, 0), 0);
+	char b[4];
+	CHECK_EQ(recv(p[1], b, sizeof(b), MSG_DONTWAIT), 0);
+	CHECK_ERR(recv(p[1], b, sizeof(b), MSG_DONTWAIT), EAGAIN);
+}
+
+TEST(bind_name_stops_at_nul)
+{
+	struct sockaddr_un a;
+	un_path(&a, "");
+	memcpy(a.sun_path, "name\0junk", 9);
+	int s = REQUIRE_OK(socket(AF_UNIX, SOCK_DGRAM, 0));
+	REQUIRE_OK(bind(s, (struct sockaddr *)&a, offsetof(struct sockaddr_un, sun_path) + 9));
+	struct sockaddr_un g;
+	socklen_t gl = sizeof(g);
+	REQUIRE_OK(getsockname(s, (struct sockaddr *)&g, &gl));
+	CHECK_EQ(gl, offsetof(struct sockaddr_un, sun_path) + 5);
+	CHECK_STREQ(g.sun_path, "name");
+	CHECK_OK(access("name", F_OK));
+}
