@@ -24,6 +24,18 @@ type futexWaiter struct {
 	woken  chan struct{}
 	done   bool
 	tid    int32 // the waiting task, for PI futexes
+	// group is set for the entries of one futex_waitv, which share it;
+	// index is this entry's position in the caller's array.
+	group *futexGroup
+	index int
+}
+
+// futexGroup is a futex_waitv waiting on several words: the first wake of
+// any of them wakes it.
+type futexGroup struct {
+	woken chan struct{}
+	done  bool
+	index int // the entry that was woken
 }
 
 type futexTable struct {
@@ -132,9 +144,17 @@ func (ft *futexTable) wakeLocked(key futexKey, n int, bitset uint32) int {
 	ws := ft.waiters[key]
 	rest := ws[:0]
 	for _, w := range ws {
+		if g := w.group; g != nil && g.done {
+			continue // its group was woken through another word
+		}
 		if woken < n && w.bitset&bitset != 0 {
 			w.done = true
-			close(w.woken)
+			if g := w.group; g != nil {
+				g.done, g.index = true, w.index
+				close(g.woken)
+			} else {
+				close(w.woken)
+			}
 			woken++
 			continue
 		}

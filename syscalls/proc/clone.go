@@ -227,26 +227,17 @@ func Futex(t *kernel.Task, a *kernel.SyscallArgs) (uint64, error) {
 	}
 	k := t.Kernel()
 	readDeadline := func(abs, realtime bool) (time.Time, error) {
-		if timeout == 0 {
+		switch {
+		case timeout == 0:
 			return time.Time{}, nil
+		case abs:
+			return absDeadline(t, timeout, realtime)
 		}
-		var b [16]byte
-		if _, err := t.CopyIn(timeout, b[:]); err != nil {
-			return time.Time{}, unix.EFAULT
+		sec, nsec, err := readTimespec(t, timeout)
+		if err != nil {
+			return time.Time{}, err
 		}
-		sec, nsec := int64(binary.LittleEndian.Uint64(b[0:])), int64(binary.LittleEndian.Uint64(b[8:]))
-		if sec < 0 || nsec < 0 || nsec >= 1e9 {
-			return time.Time{}, unix.EINVAL
-		}
-		if !abs {
-			return time.Now().Add(time.Duration(sec)*time.Second + time.Duration(nsec)), nil
-		}
-		if realtime {
-			return time.Unix(sec, nsec), nil
-		}
-		var now unix.Timespec
-		unix.ClockGettime(unix.CLOCK_MONOTONIC, &now)
-		return time.Now().Add(time.Duration(sec-now.Sec)*time.Second + time.Duration(nsec-now.Nsec)), nil
+		return time.Now().Add(time.Duration(sec)*time.Second + time.Duration(nsec)), nil
 	}
 	switch cmd {
 	case linux.FUTEX_WAIT, linux.FUTEX_WAIT_BITSET:

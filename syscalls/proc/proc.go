@@ -26,6 +26,7 @@ func Syscalls() map[uintptr]kernel.Syscall {
 		unix.SYS_WAIT4:             {Name: "wait4", Fn: Wait4, Partial: "the rusage result is all zeros"},
 		unix.SYS_WAITID:            {Name: "waitid", Fn: Waitid, Partial: "the rusage result (fifth argument) is all zeros"},
 		unix.SYS_FUTEX:             {Name: "futex", Fn: Futex, Partial: "FUTEX_WAIT_REQUEUE_PI and FUTEX_CMP_REQUEUE_PI: ENOSYS"},
+		unix.SYS_FUTEX_WAITV:       {Name: "futex_waitv", Fn: FutexWaitv},
 		unix.SYS_SET_TID_ADDRESS:   {Name: "set_tid_address", Fn: SetTidAddress},
 		unix.SYS_SET_ROBUST_LIST:   {Name: "set_robust_list", Fn: SetRobustList},
 		unix.SYS_GET_ROBUST_LIST:   {Name: "get_robust_list", Fn: GetRobustList},
