@@ -15,6 +15,7 @@ const (
 	fioasync = 0x5452
 	fioqsize = 0x5460
 	figetbsz = 0x2
+	fionread = 0x541B
 )
 
 // Ioctl implements ioctl(2): the generic commands here, the rest by the
@@ -41,6 +42,10 @@ func Ioctl(t *kernel.Task, a *kernel.SyscallArgs) (uint64, error) {
 		}
 	case figetbsz:
 		return 0, ioctlBlockSize(t, f, arg)
+	case fionread:
+		if isRegular(f) {
+			return 0, ioctlFileNread(t, f, arg)
+		}
 	}
 	r, err := f.Ioctl(ctx(t), cmd, uintptr(arg))
 	return uint64(r), err
@@ -90,8 +95,21 @@ func ioctlQsize(t *kernel.Task, f *vfs.File, arg uint64) error {
 	if err != nil {
 		return err
 	}
+	// Linux's inode_get_bytes: the bytes allocated, not the size.
 	b := make([]byte, 8)
-	le.PutUint64(b, st.Size)
+	le.PutUint64(b, st.Blocks*512)
+	return copyOut(t, arg, b)
+}
+
+// ioctlFileNread implements FIONREAD of a regular file: the bytes from the
+// file offset to the end, as an int (negative past the end, as in Linux).
+func ioctlFileNread(t *kernel.Task, f *vfs.File, arg uint64) error {
+	st, err := f.Stat(ctx(t))
+	if err != nil {
+		return err
+	}
+	b := make([]byte, 4)
+	le.PutUint32(b, uint32(int64(st.Size)-f.Offset()))
 	return copyOut(t, arg, b)
 }
 
