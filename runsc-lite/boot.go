@@ -89,8 +89,13 @@ func runBoot(g *globalFlags, args []string) int {
 	}
 	if *statusFD >= 0 {
 		// The container's state records how it ended (runsc-lite wait,
-		// state): we are not the parent of whoever asks.
-		unix.Write(*statusFD, []byte(strconv.Itoa(status)))
+		// state): we are not the parent of whoever asks. A failure's
+		// message follows on a second line for create to report.
+		rec := strconv.Itoa(status)
+		if err != nil {
+			rec += "\n" + strings.TrimPrefix(err.Error(), "runsc-lite: ")
+		}
+		unix.Write(*statusFD, []byte(rec))
 	}
 	if err != nil {
 		return fatalf(status, "%s", strings.TrimPrefix(err.Error(), "runsc-lite: "))

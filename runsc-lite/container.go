@@ -200,8 +200,16 @@ func (c *container) exitStatus() (int, bool) {
 	if err != nil {
 		return 0, false
 	}
-	n, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	first, _, _ := strings.Cut(string(b), "\n")
+	n, err := strconv.Atoi(strings.TrimSpace(first))
 	return n, err == nil
+}
+
+// failure returns the error the sentry recorded when it failed.
+func (c *container) failure() string {
+	b, _ := os.ReadFile(filepath.Join(c.dir, exitFile))
+	_, msg, _ := strings.Cut(string(b), "\n")
+	return strings.TrimSpace(msg)
 }
 
 // procStat returns a process's state letter and start time

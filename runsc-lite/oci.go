@@ -292,6 +292,20 @@ func launchContainer(g *globalFlags, o createOptions, c *container, spec *specs.
 		return err
 	}
 	*sbp = sb
+	// Only the sentry may hold the listener now: if it dies, requests
+	// fail instead of waiting for an accept that never comes.
+	listener.Close()
+	if resp, err := control.Call(c.dir, &pb.Request{Req: &pb.Request_Ready{Ready: &pb.ReadyRequest{}}}); err != nil {
+		if resp != nil {
+			return err // the sentry's answer
+		}
+		// The sentry died setting up: it recorded why.
+		sb.Sentry.Wait()
+		if msg := c.failure(); msg != "" {
+			return fmt.Errorf("sandbox: %s", msg)
+		}
+		return fmt.Errorf("sandbox: %w", err)
+	}
 	c.Pid = sb.Sentry.Process.Pid
 	c.GoferPid = sb.Gofer.Process.Pid
 	var alive bool

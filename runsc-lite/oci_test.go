@@ -374,30 +374,40 @@ func TestOCIBadInput(t *testing.T) {
 	noRootfs := t.TempDir()
 	os.WriteFile(filepath.Join(noRootfs, "config.json"), []byte(`{"process":{"args":["true"],"cwd":"/"},"root":{"path":"nowhere"}}`), 0o644)
 	cases := []struct {
-		name string
-		args []string
-		want string // in the error message
+		name   string
+		args   []string
+		want   string            // in the error message
+		mutate func(*specs.Spec) // for a create of e's bundle (args nil)
 	}{
-		{"missing bundle", []string{"create", "--bundle", "/nonexistent/bundle", "x1"}, "not a directory"},
-		{"broken config", []string{"create", "--bundle", brokenBundle, "x2"}, "config.json"},
-		{"missing rootfs", []string{"create", "--bundle", noRootfs, "x3"}, "root file system"},
-		{"bad id", []string{"create", "--bundle", e.bundle, "../x"}, "invalid container id"},
-		{"unknown id start", []string{"start", "nope"}, "container does not exist"},
-		{"unknown id state", []string{"state", "nope"}, "container does not exist"},
-		{"unknown id kill", []string{"kill", "nope", "9"}, "container does not exist"},
-		{"unknown id delete", []string{"delete", "nope"}, "container does not exist"},
-		{"bad signal", []string{"kill", "nope", "SIGNOPE"}, "invalid signal"},
-		{"bad flag", []string{"create", "--bogus", "x4"}, "unknown flag --bogus"},
-		{"terminal without socket", nil, "--console-socket"},
+		{"missing bundle", []string{"create", "--bundle", "/nonexistent/bundle", "x1"}, "not a directory", nil},
+		{"broken config", []string{"create", "--bundle", brokenBundle, "x2"}, "config.json", nil},
+		{"missing rootfs", []string{"create", "--bundle", noRootfs, "x3"}, "root file system", nil},
+		{"bad id", []string{"create", "--bundle", e.bundle, "../x"}, "invalid container id", nil},
+		{"unknown id start", []string{"start", "nope"}, "container does not exist", nil},
+		{"unknown id state", []string{"state", "nope"}, "container does not exist", nil},
+		{"unknown id kill", []string{"kill", "nope", "9"}, "container does not exist", nil},
+		{"unknown id delete", []string{"delete", "nope"}, "container does not exist", nil},
+		{"bad signal", []string{"kill", "nope", "SIGNOPE"}, "invalid signal", nil},
+		{"bad flag", []string{"create", "--bogus", "x4"}, "unknown flag --bogus", nil},
+		{"terminal without socket", nil, "--console-socket", func(s *specs.Spec) { s.Process.Terminal = true }},
+		{"command not found", nil, "executable file not found", func(s *specs.Spec) { s.Process.Args = []string{"nosuchcmd"} }},
+		{"command not executable", nil, "permission denied", func(s *specs.Spec) { s.Process.Args = []string{"/etc/passwd"} }},
+		{"bad cwd", nil, "process.cwd", func(s *specs.Spec) { s.Process.Cwd = "/nonexistent" }},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			os.Remove(e.log)
 			args := c.args
 			if args == nil {
-				e.spec.Process.Terminal = true
+				saved, _ := json.Marshal(e.spec)
+				c.mutate(e.spec)
 				e.writeSpec()
-				defer func() { e.spec.Process.Terminal = false; e.writeSpec() }()
+				defer func() {
+					var orig specs.Spec
+					json.Unmarshal(saved, &orig)
+					*e.spec = orig
+					e.writeSpec()
+				}()
 				args = []string{"create", "--bundle", e.bundle, "x5"}
 			}
 			r := e.cli(nil, args...)

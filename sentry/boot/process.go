@@ -1,6 +1,7 @@
 package boot
 
 import (
+	"errors"
 	"fmt"
 	"sync"
 
@@ -104,9 +105,48 @@ func (c *controller) Start() error {
 		return err
 	}
 	if !started {
-		return fmt.Errorf("exec %q: the command cannot be run (status %d)", c.init.Argv[0], status)
+		return notStarted(c.init.Argv[0], status)
 	}
 	return nil
+}
+
+// notStarted describes a command that could not be executed in the words
+// Docker looks for to pick its exit status (127 "not found", 126
+// "permission denied").
+func notStarted(name string, status int) error {
+	if status == exitNotFound {
+		return fmt.Errorf("exec: %q: executable file not found in $PATH", name)
+	}
+	return fmt.Errorf("exec: %q: permission denied", name)
+}
+
+// Ready checks, once the sandbox is set up, that init's command can be
+// executed, so that create (not start) fails when it cannot.
+func (c *controller) Ready() error {
+	s := c.s
+	ctx := rootCtx()
+	root := s.ns.Root()
+	cwd, err := s.vfs.GetLocation(ctx, root, root, c.init.Cwd, 0)
+	if err != nil {
+		return fmt.Errorf("process.cwd %s: %w", c.init.Cwd, err)
+	}
+	defer cwd.DecRef()
+	creds := c.init.creds()
+	p, err := s.lookPath(creds.VFS(), root, cwd, c.init.Argv, c.init.Env)
+	if err == nil {
+		vctx := vfs.NewContext(creds.VFS())
+		if _, err = s.vfs.Stat(vctx, root, cwd, p, 0); err == nil {
+			err = s.vfs.Access(vctx, root, cwd, p, unix.X_OK, 0)
+		}
+	}
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, unix.ENOENT) || errors.Is(err, unix.ENOTDIR):
+		return notStarted(c.init.Argv[0], exitNotFound)
+	default:
+		return notStarted(c.init.Argv[0], exitNoExec)
+	}
 }
 
 // StartReplied is called once the answer to the start request was sent:
@@ -177,7 +217,7 @@ func (c *controller) Exec(p *pb.Process, fds []int) (int32, func() int, error) {
 		return 0, nil, fmt.Errorf("exec: %w", err)
 	}
 	if !started {
-		return 0, nil, fmt.Errorf("exec %q: the command cannot be run (status %d)", p.Argv[0], status)
+		return 0, nil, notStarted(p.Argv[0], status)
 	}
 	return pid, func() int { return <-done }, nil
 }

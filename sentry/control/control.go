@@ -190,6 +190,8 @@ type Handler interface {
 	// its pid and a function that waits for its exit status.
 	Exec(p *pb.Process, stdio []int) (pid int32, wait func() int, err error)
 	Ps() []int32
+	// Ready reports whether the container's command can be executed.
+	Ready() error
 }
 
 // Serve accepts connections on the listening socket l until it is closed
@@ -234,6 +236,9 @@ func serveConn(c *Conn, h Handler) {
 	case *pb.Request_Ps:
 		closeFDs(fds)
 		reply(&pb.Response{Pids: h.Ps()})
+	case *pb.Request_Ready:
+		closeFDs(fds)
+		reply(errResp(h.Ready()))
 	case *pb.Request_Exec:
 		if len(fds) != 3 || r.Exec.Process == nil {
 			closeFDs(fds)

@@ -421,6 +421,45 @@ func (*PsRequest) Descriptor() ([]byte, []int) {
 	return file_control_proto_rawDescGZIP(), []int{5}
 }
 
+// ReadyRequest is answered once the sandbox is set up (root file system,
+// mounts, confinement), with an error if the container's command cannot
+// be executed.
+type ReadyRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReadyRequest) Reset() {
+	*x = ReadyRequest{}
+	mi := &file_control_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReadyRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReadyRequest) ProtoMessage() {}
+
+func (x *ReadyRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_control_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReadyRequest.ProtoReflect.Descriptor instead.
+func (*ReadyRequest) Descriptor() ([]byte, []int) {
+	return file_control_proto_rawDescGZIP(), []int{6}
+}
+
 type Request struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Types that are valid to be assigned to Req:
@@ -429,6 +468,7 @@ type Request struct {
 	//	*Request_Signal
 	//	*Request_Exec
 	//	*Request_Ps
+	//	*Request_Ready
 	Req           isRequest_Req `protobuf_oneof:"req"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -436,7 +476,7 @@ type Request struct {
 
 func (x *Request) Reset() {
 	*x = Request{}
-	mi := &file_control_proto_msgTypes[6]
+	mi := &file_control_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -448,7 +488,7 @@ func (x *Request) String() string {
 func (*Request) ProtoMessage() {}
 
 func (x *Request) ProtoReflect() protoreflect.Message {
-	mi := &file_control_proto_msgTypes[6]
+	mi := &file_control_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -461,7 +501,7 @@ func (x *Request) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Request.ProtoReflect.Descriptor instead.
 func (*Request) Descriptor() ([]byte, []int) {
-	return file_control_proto_rawDescGZIP(), []int{6}
+	return file_control_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *Request) GetReq() isRequest_Req {
@@ -507,6 +547,15 @@ func (x *Request) GetPs() *PsRequest {
 	return nil
 }
 
+func (x *Request) GetReady() *ReadyRequest {
+	if x != nil {
+		if x, ok := x.Req.(*Request_Ready); ok {
+			return x.Ready
+		}
+	}
+	return nil
+}
+
 type isRequest_Req interface {
 	isRequest_Req()
 }
@@ -527,6 +576,10 @@ type Request_Ps struct {
 	Ps *PsRequest `protobuf:"bytes,4,opt,name=ps,proto3,oneof"`
 }
 
+type Request_Ready struct {
+	Ready *ReadyRequest `protobuf:"bytes,5,opt,name=ready,proto3,oneof"`
+}
+
 func (*Request_Start) isRequest_Req() {}
 
 func (*Request_Signal) isRequest_Req() {}
@@ -534,6 +587,8 @@ func (*Request_Signal) isRequest_Req() {}
 func (*Request_Exec) isRequest_Req() {}
 
 func (*Request_Ps) isRequest_Req() {}
+
+func (*Request_Ready) isRequest_Req() {}
 
 type Response struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -548,7 +603,7 @@ type Response struct {
 
 func (x *Response) Reset() {
 	*x = Response{}
-	mi := &file_control_proto_msgTypes[7]
+	mi := &file_control_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -560,7 +615,7 @@ func (x *Response) String() string {
 func (*Response) ProtoMessage() {}
 
 func (x *Response) ProtoReflect() protoreflect.Message {
-	mi := &file_control_proto_msgTypes[7]
+	mi := &file_control_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -573,7 +628,7 @@ func (x *Response) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Response.ProtoReflect.Descriptor instead.
 func (*Response) Descriptor() ([]byte, []int) {
-	return file_control_proto_rawDescGZIP(), []int{7}
+	return file_control_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *Response) GetError() string {
@@ -644,12 +699,14 @@ const file_control_proto_rawDesc = "" +
 	"\x03all\x18\x03 \x01(\bR\x03all\"9\n" +
 	"\vExecRequest\x12*\n" +
 	"\aprocess\x18\x01 \x01(\v2\x10.control.ProcessR\aprocess\"\v\n" +
-	"\tPsRequest\"\xc3\x01\n" +
+	"\tPsRequest\"\x0e\n" +
+	"\fReadyRequest\"\xf2\x01\n" +
 	"\aRequest\x12-\n" +
 	"\x05start\x18\x01 \x01(\v2\x15.control.StartRequestH\x00R\x05start\x120\n" +
 	"\x06signal\x18\x02 \x01(\v2\x16.control.SignalRequestH\x00R\x06signal\x12*\n" +
 	"\x04exec\x18\x03 \x01(\v2\x14.control.ExecRequestH\x00R\x04exec\x12$\n" +
-	"\x02ps\x18\x04 \x01(\v2\x12.control.PsRequestH\x00R\x02psB\x05\n" +
+	"\x02ps\x18\x04 \x01(\v2\x12.control.PsRequestH\x00R\x02ps\x12-\n" +
+	"\x05ready\x18\x05 \x01(\v2\x15.control.ReadyRequestH\x00R\x05readyB\x05\n" +
 	"\x03req\"v\n" +
 	"\bResponse\x12\x14\n" +
 	"\x05error\x18\x01 \x01(\tR\x05error\x12\x10\n" +
@@ -670,7 +727,7 @@ func file_control_proto_rawDescGZIP() []byte {
 	return file_control_proto_rawDescData
 }
 
-var file_control_proto_msgTypes = make([]protoimpl.MessageInfo, 8)
+var file_control_proto_msgTypes = make([]protoimpl.MessageInfo, 9)
 var file_control_proto_goTypes = []any{
 	(*Rlimit)(nil),        // 0: control.Rlimit
 	(*Process)(nil),       // 1: control.Process
@@ -678,8 +735,9 @@ var file_control_proto_goTypes = []any{
 	(*SignalRequest)(nil), // 3: control.SignalRequest
 	(*ExecRequest)(nil),   // 4: control.ExecRequest
 	(*PsRequest)(nil),     // 5: control.PsRequest
-	(*Request)(nil),       // 6: control.Request
-	(*Response)(nil),      // 7: control.Response
+	(*ReadyRequest)(nil),  // 6: control.ReadyRequest
+	(*Request)(nil),       // 7: control.Request
+	(*Response)(nil),      // 8: control.Response
 }
 var file_control_proto_depIdxs = []int32{
 	0, // 0: control.Process.rlimits:type_name -> control.Rlimit
@@ -688,11 +746,12 @@ var file_control_proto_depIdxs = []int32{
 	3, // 3: control.Request.signal:type_name -> control.SignalRequest
 	4, // 4: control.Request.exec:type_name -> control.ExecRequest
 	5, // 5: control.Request.ps:type_name -> control.PsRequest
-	6, // [6:6] is the sub-list for method output_type
-	6, // [6:6] is the sub-list for method input_type
-	6, // [6:6] is the sub-list for extension type_name
-	6, // [6:6] is the sub-list for extension extendee
-	0, // [0:6] is the sub-list for field type_name
+	6, // 6: control.Request.ready:type_name -> control.ReadyRequest
+	7, // [7:7] is the sub-list for method output_type
+	7, // [7:7] is the sub-list for method input_type
+	7, // [7:7] is the sub-list for extension type_name
+	7, // [7:7] is the sub-list for extension extendee
+	0, // [0:7] is the sub-list for field type_name
 }
 
 func init() { file_control_proto_init() }
@@ -700,11 +759,12 @@ func file_control_proto_init() {
 	if File_control_proto != nil {
 		return
 	}
-	file_control_proto_msgTypes[6].OneofWrappers = []any{
+	file_control_proto_msgTypes[7].OneofWrappers = []any{
 		(*Request_Start)(nil),
 		(*Request_Signal)(nil),
 		(*Request_Exec)(nil),
 		(*Request_Ps)(nil),
+		(*Request_Ready)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
@@ -712,7 +772,7 @@ func file_control_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_control_proto_rawDesc), len(file_control_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   8,
+			NumMessages:   9,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
