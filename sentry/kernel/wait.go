@@ -42,6 +42,15 @@ func (t *Task) Wait(o WaitOpts) (*WaitResult, error) {
 			return nil, nil
 		}
 		if err := t.Block(ch, zeroTime); err != nil {
+			// Like Linux, look once more before giving in to the
+			// signal: a child that exited (and sent the SIGCHLD that
+			// interrupted us) is reported, not EINTR.
+			k.mu.Lock()
+			res, _ := t.tg.waitOnceLocked(o)
+			k.mu.Unlock()
+			if res != nil {
+				return res, nil
+			}
 			return nil, ErrRestartSys
 		}
 	}
