@@ -9,7 +9,7 @@ TEST_TIMEOUT ?= 30m
 TEST_FLAGS ?=
 
 # Debian packages the build and the tests need (tool to look for: package).
-DEB_TOOLS := busybox:busybox-static python3:python3 gcc:gcc make:make git:git
+DEB_TOOLS := busybox:busybox-static python3:python3 gcc:gcc make:make git:git dockerd:docker.io
 
 .PHONY: all build install deps test vet bench clean syscalls syscalls-doc
 

@@ -237,3 +237,4 @@ func closeAll(fds []int) {
 		unix.Close(fd)
 	}
 }
+
