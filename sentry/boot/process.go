@@ -237,4 +237,3 @@ func closeAll(fds []int) {
 		unix.Close(fd)
 	}
 }
-
