@@ -858,6 +858,12 @@ func (v *VFS) statLoc(ctx Context, l Location) (Statx, error) {
 	}
 	st.Mnt_id = l.Mount.id
 	st.Mask |= unix.STATX_MNT_ID
+	// The attributes every file system reports (vfs_getattr_nosec,
+	// vfs_statx_path): whether the file is the root of its mount.
+	st.Attributes_mask |= unix.STATX_ATTR_AUTOMOUNT | unix.STATX_ATTR_DAX | unix.STATX_ATTR_MOUNT_ROOT
+	if l.Dentry == l.Mount.root {
+		st.Attributes |= unix.STATX_ATTR_MOUNT_ROOT
+	}
 	return st, nil
 }
 

@@ -169,6 +169,8 @@ func (in *inode) statLocked() vfs.Statx {
 		Mtime:      in.mtime,
 		Rdev_major: unix.Major(in.rdev),
 		Rdev_minor: unix.Minor(in.rdev),
+		// The file attributes tmpfs supports (shmem_getattr).
+		Attributes_mask: unix.STATX_ATTR_APPEND | unix.STATX_ATTR_IMMUTABLE | unix.STATX_ATTR_NODUMP,
 	}
 }
 

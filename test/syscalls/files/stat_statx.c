@@ -153,3 +153,27 @@ TEST(null_path_with_empty_path)
 	REQUIRE_OK(syscall(SYS_statx, fd, NULL, AT_EMPTY_PATH, STATX_SIZE, &sx));
 	CHECK_EQ(sx.stx_size, 2);
 }
+
+TEST(mount_root_attribute)
+{
+	struct statx sx;
+	REQUIRE_OK(statx(AT_FDCWD, "/proc", 0, STATX_BASIC_STATS, &sx));
+	CHECK_NE(sx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT, 0);
+	CHECK_NE(sx.stx_attributes & STATX_ATTR_MOUNT_ROOT, 0);
+	REQUIRE_OK(statx(AT_FDCWD, "/proc/self", 0, STATX_BASIC_STATS, &sx));
+	CHECK_EQ(sx.stx_attributes & STATX_ATTR_MOUNT_ROOT, 0);
+	REQUIRE_OK(statx(AT_FDCWD, lt_tmpdir(), 0, STATX_BASIC_STATS, &sx));
+	CHECK_EQ(sx.stx_attributes & STATX_ATTR_MOUNT_ROOT, 0);
+}
+
+TEST(tmpfs_attributes_mask)
+{
+	int fd = lt_file(lt_shm_path("f"), "");
+	struct statx sx;
+	REQUIRE_OK(statx(fd, "", AT_EMPTY_PATH, STATX_BASIC_STATS, &sx));
+	unsigned long long want = STATX_ATTR_APPEND | STATX_ATTR_IMMUTABLE | STATX_ATTR_NODUMP | STATX_ATTR_MOUNT_ROOT;
+	CHECK_EQ(sx.stx_attributes_mask & want, want);
+	CHECK_EQ(sx.stx_attributes, 0);
+	REQUIRE_OK(statx(AT_FDCWD, "/dev/shm", 0, STATX_BASIC_STATS, &sx));
+	CHECK_NE(sx.stx_attributes & STATX_ATTR_MOUNT_ROOT, 0);
+}
