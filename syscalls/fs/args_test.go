@@ -6,6 +6,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/runsc-lite/runsc-lite/abi/linux"
+	"github.com/runsc-lite/runsc-lite/vfs"
 )
 
 func iovBytes(v ...uint64) []byte {
@@ -282,6 +283,26 @@ func TestSyscallTable(t *testing.T) {
 	for _, nr := range []uintptr{unix.SYS_READ, unix.SYS_OPENAT, unix.SYS_FCNTL, unix.SYS_GETDENTS64, unix.SYS_STATX} {
 		if _, ok := tab[nr]; !ok {
 			t.Errorf("syscall %d missing", nr)
+		}
+	}
+}
+
+func TestAdjustStatxMask(t *testing.T) {
+	full := unix.STATX_BASIC_STATS | unix.STATX_BTIME | unix.STATX_MNT_ID
+	for _, c := range []struct {
+		req, want uint32
+	}{
+		{unix.STATX_BASIC_STATS, unix.STATX_BASIC_STATS | unix.STATX_MNT_ID},
+		{unix.STATX_BTIME, uint32(full)},
+		{statxMntIDUnique, unix.STATX_BASIC_STATS | statxMntIDUnique},
+	} {
+		st := vfs.Statx{Mask: uint32(full), Btime: unix.StatxTimestamp{Sec: 5}}
+		adjustStatxMask(&st, c.req)
+		if st.Mask != c.want {
+			t.Errorf("request %#x: mask %#x, want %#x", c.req, st.Mask, c.want)
+		}
+		if st.Mask&unix.STATX_BTIME == 0 && st.Btime.Sec != 0 {
+			t.Errorf("request %#x: btime left in place without STATX_BTIME", c.req)
 		}
 	}
 }

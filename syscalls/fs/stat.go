@@ -175,7 +175,25 @@ func Statx(t *kernel.Task, a *kernel.SyscallArgs) (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
+	adjustStatxMask(&st, mask)
 	return 0, copyOut(t, a[4], encodeStatx(&st))
+}
+
+// statxMntIDUnique is STATX_MNT_ID_UNIQUE: the 64-bit mount ID that is
+// never reused (ours are never reused, so it is the same number).
+const statxMntIDUnique = 0x4000
+
+// adjustStatxMask reports what Linux reports for the request mask: the
+// birth time only when asked for (file systems fill it only then), and the
+// unique mount ID instead of the old one when asked for.
+func adjustStatxMask(st *vfs.Statx, mask uint32) {
+	if mask&unix.STATX_BTIME == 0 {
+		st.Mask &^= unix.STATX_BTIME
+		st.Btime = unix.StatxTimestamp{}
+	}
+	if mask&statxMntIDUnique != 0 && st.Mask&unix.STATX_MNT_ID != 0 {
+		st.Mask = st.Mask&^unix.STATX_MNT_ID | statxMntIDUnique
+	}
 }
 
 // statfsSize is sizeof(struct statfs) on x86-64.

@@ -177,3 +177,27 @@ TEST(tmpfs_attributes_mask)
 	REQUIRE_OK(statx(AT_FDCWD, "/dev/shm", 0, STATX_BASIC_STATS, &sx));
 	CHECK_NE(sx.stx_attributes & STATX_ATTR_MOUNT_ROOT, 0);
 }
+
+TEST(btime_only_when_requested_tmpfs)
+{
+	int fd = lt_file(lt_shm_path("f"), "");
+	struct statx sx;
+	memset(&sx, 0xff, sizeof(sx));
+	REQUIRE_OK(statx(fd, "", AT_EMPTY_PATH, STATX_BASIC_STATS, &sx));
+	CHECK_EQ(sx.stx_mask & STATX_BTIME, 0);
+	CHECK_EQ(sx.stx_btime.tv_sec, 0);
+	REQUIRE_OK(statx(fd, "", AT_EMPTY_PATH, STATX_BASIC_STATS | STATX_BTIME, &sx));
+	CHECK_NE(sx.stx_mask & STATX_BTIME, 0);
+	CHECK_GT(sx.stx_btime.tv_sec, 0);
+}
+
+TEST(mnt_id_unique_on_request)
+{
+	struct statx a, b;
+	REQUIRE_OK(statx(AT_FDCWD, "/proc", 0, STATX_BASIC_STATS | 0x4000 /* STATX_MNT_ID_UNIQUE */, &a));
+	CHECK_EQ(a.stx_mask & (0x4000 | STATX_MNT_ID), 0x4000);
+	REQUIRE_OK(statx(AT_FDCWD, "/proc/self", 0, STATX_BASIC_STATS | 0x4000, &b));
+	CHECK_EQ(a.stx_mnt_id, b.stx_mnt_id);
+	REQUIRE_OK(statx(AT_FDCWD, "/", 0, STATX_BASIC_STATS | 0x4000, &b));
+	CHECK_NE(a.stx_mnt_id, b.stx_mnt_id);
+}
