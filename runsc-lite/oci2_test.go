@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -196,39 +197,7 @@ func TestOCIConsoleSocket(t *testing.T) {
 	e := newOCIEnv(t, "sh", "-c", `[ -t 0 ] && [ -t 1 ] && echo is-a-tty; read x; echo got-$x; exit 2`)
 	e.spec.Process.Terminal = true
 	e.writeSpec()
-	sock := filepath.Join(t.TempDir(), "console.sock")
-	l, err := net.ListenUnix("unix", &net.UnixAddr{Name: sock, Net: "unix"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	got := make(chan *os.File, 1)
-	go func() {
-		c, err := l.AcceptUnix()
-		if err != nil {
-			got <- nil
-			return
-		}
-		defer c.Close()
-		buf := make([]byte, 64)
-		oob := make([]byte, unix.CmsgSpace(4*4))
-		n, oobn, _, _, err := c.ReadMsgUnix(buf, oob)
-		if err != nil || string(buf[:n]) != "/dev/ptmx" {
-			t.Errorf("console message %q, %v", buf[:n], err)
-		}
-		msgs, _ := unix.ParseSocketControlMessage(oob[:oobn])
-		var fds []int
-		for i := range msgs {
-			f, _ := unix.ParseUnixRights(&msgs[i])
-			fds = append(fds, f...)
-		}
-		if len(fds) != 1 {
-			t.Errorf("got %d fds, want 1", len(fds))
-			got <- nil
-			return
-		}
-		got <- os.NewFile(uintptr(fds[0]), "ptmx")
-	}()
+	sock, got := consoleListener(t)
 	e.mustCLI("create", "--console-socket", sock, "c1")
 	master := <-got
 	if master == nil {
@@ -413,4 +382,116 @@ func TestOCIInstall(t *testing.T) {
 	if r := e.cli(nil, "uninstall", "--config-file", cfg, "--runtime", "rl"); r.code == 0 {
 		t.Errorf("uninstall of a missing runtime succeeded")
 	}
+}
+
+// consoleListener accepts one console-socket connection and returns the
+// pty master it carried.
+func consoleListener(t *testing.T) (string, <-chan *os.File) {
+	t.Helper()
+	sock := filepath.Join(t.TempDir(), "console.sock")
+	l, err := net.ListenUnix("unix", &net.UnixAddr{Name: sock, Net: "unix"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	got := make(chan *os.File, 1)
+	go func() {
+		c, err := l.AcceptUnix()
+		if err != nil {
+			got <- nil
+			return
+		}
+		defer c.Close()
+		buf := make([]byte, 64)
+		oob := make([]byte, unix.CmsgSpace(4*4))
+		n, oobn, _, _, err := c.ReadMsgUnix(buf, oob)
+		if err != nil || string(buf[:n]) != "/dev/ptmx" {
+			t.Errorf("console message %q, %v", buf[:n], err)
+		}
+		msgs, _ := unix.ParseSocketControlMessage(oob[:oobn])
+		var fds []int
+		for i := range msgs {
+			f, _ := unix.ParseUnixRights(&msgs[i])
+			fds = append(fds, f...)
+		}
+		if len(fds) != 1 {
+			t.Errorf("got %d fds, want 1", len(fds))
+			got <- nil
+			return
+		}
+		got <- os.NewFile(uintptr(fds[0]), "ptmx")
+	}()
+	return sock, got
+}
+
+func TestOCIExecTTY(t *testing.T) {
+	e := newOCIEnv(t, "sleep", "1000")
+	e.mustCLI("run", "-d", "c1")
+	e.waitStatus("c1", "running")
+	sock, got := consoleListener(t)
+	pidFile := filepath.Join(t.TempDir(), "exec.pid")
+	e.mustCLI("exec", "--tty", "--detach", "--console-socket", sock, "--pid-file", pidFile, "c1",
+		"sh", "-c", `[ -t 0 ] && echo tty-ok; read x; echo got-$x`)
+	master := <-got
+	if master == nil {
+		t.Fatal("no pty master")
+	}
+	defer master.Close()
+	master.SetReadDeadline(time.Now().Add(20 * time.Second))
+	var out bytes.Buffer
+	buf := make([]byte, 256)
+	readUntil := func(s string) {
+		for !strings.Contains(out.String(), s) {
+			n, err := master.Read(buf)
+			out.Write(buf[:n])
+			if err != nil {
+				break
+			}
+		}
+	}
+	readUntil("tty-ok")
+	master.Write([]byte("typed\n"))
+	readUntil("got-typed")
+	if !strings.Contains(out.String(), "got-typed") {
+		t.Errorf("terminal output %q", out.String())
+	}
+	data, _ := os.ReadFile(pidFile)
+	pid, _ := strconv.Atoi(string(data))
+	waitPidGone(t, pid)
+	e.mustCLI("delete", "--force", "c1")
+}
+
+// TestOCIInheritedFD: an FD the caller leaks (containerd's shim leaks its
+// ttrpc socket as FD 3) reaches no process of the sandbox.
+func TestOCIInheritedFD(t *testing.T) {
+	e := newOCIEnv(t, "sleep", "1000")
+	leak, err := os.Create(filepath.Join(t.TempDir(), "leaked"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer leak.Close()
+	out, _ := os.Create(filepath.Join(t.TempDir(), "out"))
+	defer out.Close()
+	cmd := exec.Command(realBin, "--root", e.root, "create", "--bundle", e.bundle, "c1")
+	cmd.Stdout, cmd.Stderr = out, out
+	cmd.ExtraFiles = []*os.File{leak} // FD 3
+	if err := cmd.Run(); err != nil {
+		b, _ := os.ReadFile(out.Name())
+		t.Fatalf("create: %v %s", err, b)
+	}
+	st := e.state("c1")
+	pids := []int{st.Pid}
+	var ps []int
+	json.Unmarshal([]byte(e.mustCLI("ps", "--format", "json", "c1").stdout), &ps)
+	pids = append(pids, ps...)
+	for _, pid := range pids {
+		ents, _ := os.ReadDir(fmt.Sprintf("/proc/%d/fd", pid))
+		for _, ent := range ents {
+			if l, _ := os.Readlink(fmt.Sprintf("/proc/%d/fd/%s", pid, ent.Name())); l == leak.Name() {
+				t.Errorf("pid %d has the leaked FD as %s", pid, ent.Name())
+			}
+		}
+	}
+	e.mustCLI("delete", "--force", "c1")
+	e.assertNothingLeft()
 }

@@ -258,6 +258,11 @@ func (s *sandbox) startProcess(p *process, stdio [3]*vfs.File, onExit func(int))
 			opts := kernel.InitOpts{MM: img.MM, Entry: img.Entry, Stack: img.Stack,
 				Files: files, FS: fsc, Creds: creds, Name: img.Name, Limits: p.limits(),
 				NoNewPrivs: p.NoNewPrivileges}
+			if onExit != nil {
+				// It leads a new session (sid = its pid) that owns its
+				// terminal from its first instruction.
+				opts.BeforeStart = func(pid int32) { s.setSessionTTY(pid, stdio) }
+			}
 			var t *kernel.Task
 			var cerr error
 			if onExit == nil {
@@ -268,9 +273,6 @@ func (s *sandbox) startProcess(p *process, stdio [3]*vfs.File, onExit func(int))
 			if cerr != nil {
 				img.MM.Release()
 				return 0, 0, false, cerr
-			}
-			if onExit != nil {
-				s.setSessionTTY(t.ThreadGroup().SID(), stdio)
 			}
 			t.ThreadGroup().Ext = &proc.ProcessInfo{Exe: img.Exe}
 			return t.ThreadGroup().ID(), 0, true, nil
@@ -288,9 +290,14 @@ func (s *sandbox) startProcess(p *process, stdio [3]*vfs.File, onExit func(int))
 
 // setSessionTTY makes the host terminal among stdio, if any, the
 // controlling terminal of session sid (a new process leads its session).
+// A process started from outside (exec) is also made its foreground
+// group: a terminal starts with init's (host.DefaultForeground).
 func (s *sandbox) setSessionTTY(sid int32, stdio [3]*vfs.File) {
 	for _, f := range stdio {
 		if tty := host.TTY(f); tty != nil {
+			if sid != host.DefaultForeground {
+				tty.SetForeground(sid, sid)
+			}
 			s.k.SetSessionTTY(sid, tty)
 			return
 		}

@@ -26,6 +26,10 @@ type InitOpts struct {
 	Limits *Limits
 	// NoNewPrivs sets the no_new_privs bit before the process runs.
 	NoNewPrivs bool
+	// BeforeStart, if set, is called with the new process's pid just
+	// before it first runs (with the kernel locked: it must not call
+	// back into the kernel's locked paths).
+	BeforeStart func(pid int32)
 }
 
 // CreateInit creates PID 1 and starts it.
@@ -76,6 +80,9 @@ func (k *Kernel) createProcess(o InitOpts, init bool, onExit func(int)) (*Task, 
 	t.State.Regs.Rsp = o.Stack
 	t.State.Regs.Eflags = 0x202
 	t.State.Regs.OrigRax = ^uint64(0)
+	if o.BeforeStart != nil {
+		o.BeforeStart(t.tid)
+	}
 	t.start()
 	return t, nil
 }
