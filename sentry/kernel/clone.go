@@ -62,7 +62,7 @@ func (k *Kernel) createProcess(o InitOpts, init bool, onExit func(int)) (*Task, 
 	t.Files, t.FS = o.Files, o.FS
 	t.creds.Store(o.Creds)
 	t.name = truncName(o.Name)
-	t.noNewPrivs = o.NoNewPrivs
+	t.noNewPrivs.Store(o.NoNewPrivs)
 	limits := o.Limits
 	if limits == nil {
 		limits = DefaultLimits()
@@ -197,7 +197,7 @@ func (t *Task) Clone(a CloneArgs) (int32, error) {
 	c.nice.Store(t.nice.Load())
 	c.sched.Store(t.sched.Load())
 	c.personality.Store(t.personality.Load())
-	c.noNewPrivs = t.noNewPrivs
+	c.noNewPrivs.Store(t.noNewPrivs.Load())
 	c.seccomp.Store(t.seccomp.Load())
 	if f&linux.CLONE_VM == 0 || f&linux.CLONE_VFORK != 0 {
 		c.altStack = t.altStack

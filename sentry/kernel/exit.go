@@ -256,7 +256,7 @@ func (t *Task) PdeathSig() int32 {
 }
 
 // SetNoNewPrivs sets the no_new_privs bit (one-way).
-func (t *Task) SetNoNewPrivs() { t.noNewPrivs = true }
+func (t *Task) SetNoNewPrivs() { t.noNewPrivs.Store(true) }
 
 // NoNewPrivs returns the no_new_privs bit.
-func (t *Task) NoNewPrivs() bool { return t.noNewPrivs }
+func (t *Task) NoNewPrivs() bool { return t.noNewPrivs.Load() }

@@ -88,9 +88,14 @@ func (t *Task) AddSeccompFilter(p *seccomp.Program, tsync bool) (failed int32, e
 	s := &seccompState{mode: SeccompModeFilter, filter: f}
 	t.seccomp.Store(s)
 	if tsync {
+		nnp := t.NoNewPrivs()
 		for _, o := range t.tg.tasks {
 			if !o.exiting {
 				o.seccomp.Store(s)
+				if nnp {
+					// Synchronized threads also get no_new_privs, as in Linux.
+					o.noNewPrivs.Store(true)
+				}
 			}
 		}
 	}

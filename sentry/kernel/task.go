@@ -52,7 +52,8 @@ type Task struct {
 	vforkDone     chan struct{}
 	pdeathSig     int32
 	faultEvent    platform.Event // hardware details of a forced fault signal
-	noNewPrivs    bool
+	// noNewPrivs is read by /proc and set by other threads (TSYNC).
+	noNewPrivs atomic.Bool
 
 	// seccomp is the task's seccomp mode and filters (nil: none). Only k.mu
 	// holders change it; the task reads it on every system call.

@@ -154,10 +154,13 @@ TEST(per_thread_and_tsync)
 	CHECK_EQ(task_field(gettid(), "Seccomp_filters"), 1);
 	CHECK_EQ(task_field(other_tid, "Seccomp_filters"), 0);
 	CHECK_EQ(task_field(other_tid, "Seccomp"), 0);
-	/* ...with it, it gets the caller's chain. */
+	/* no_new_privs was set for the calling thread only. */
+	CHECK_EQ(task_field(other_tid, "NoNewPrivs"), 0);
+	/* ...with it, it gets the caller's chain and no_new_privs. */
 	CHECK_EQ(lt_filter_flags(allow_all, 1, SECCOMP_FILTER_FLAG_TSYNC), 0);
 	CHECK_EQ(task_field(other_tid, "Seccomp_filters"), 2);
 	CHECK_EQ(task_field(other_tid, "Seccomp"), 2);
+	CHECK_EQ(task_field(other_tid, "NoNewPrivs"), 1);
 	other_stop = 1;
 	pthread_join(th, NULL);
 }
