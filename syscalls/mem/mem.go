@@ -179,11 +179,30 @@ func Mremap(t *kernel.Task, a *kernel.SyscallArgs) (uint64, error) {
 	if flags&linux.MREMAP_DONTUNMAP != 0 && (flags&linux.MREMAP_MAYMOVE == 0 || pageUp(a[1]) != pageUp(a[2])) {
 		return 0, unix.EINVAL
 	}
+	grow := pageUp(a[2])
+	if flags&linux.MREMAP_DONTUNMAP == 0 {
+		grow -= min(grow, pageUp(a[1]))
+	}
+	if !asRoom(t, grow) {
+		return 0, unix.ENOMEM
+	}
 	return t.MM().Remap(a[0], a[1], a[2], flags, a[4])
 }
 
-// Brk implements brk(2).
+// asRoom reports whether the address space may grow by n bytes under
+// RLIMIT_AS.
+func asRoom(t *kernel.Task, n uint64) bool {
+	lim := t.ThreadGroup().GetLimit(unix.RLIMIT_AS).Cur
+	return n == 0 || lim == unix.RLIM_INFINITY || t.MM().VirtualSize()+n <= lim
+}
+
+// Brk implements brk(2); growing past RLIMIT_AS leaves the break as it is.
 func Brk(t *kernel.Task, a *kernel.SyscallArgs) (uint64, error) {
+	cur := t.MM().Brk(0)
+	pageUp := func(n uint64) uint64 { return (n + linux.PageSize - 1) &^ (linux.PageSize - 1) }
+	if a[0] > cur && !asRoom(t, pageUp(a[0])-pageUp(cur)) {
+		return cur, nil
+	}
 	return t.MM().Brk(a[0]), nil
 }
 

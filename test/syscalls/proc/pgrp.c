@@ -103,7 +103,7 @@ TEST(setpgid_after_exec_eacces)
 	/* Wait until the child has exec'd: its /proc comm becomes "sh". */
 	char path[64], comm[32] = "";
 	snprintf(path, sizeof(path), "/proc/%d/comm", pid);
-	for (int i = 0; i < 2000 && strcmp(comm, "sh\n") != 0; i++) {
+	for (int i = 0; i < 10000 && strcmp(comm, "sh\n") != 0; i++) {
 		FILE *f = fopen(path, "r");
 		if (f) {
 			if (!fgets(comm, sizeof(comm), f))
@@ -160,7 +160,7 @@ TEST(other_session_rules)
 	int w;
 	pid_t pid = child_waiting(&w, setsid_then_wait);
 	release(w);
-	for (int i = 0; i < 2000 && getsid(pid) != pid; i++)
+	for (int i = 0; i < 10000 && getsid(pid) != pid; i++)
 		usleep(1000);
 	REQUIRE_EQ(getsid(pid), pid);
 	CHECK_NE(getsid(0), pid);
@@ -190,7 +190,7 @@ TEST(join_group_of_other_session_eperm)
 	int w1, w2;
 	other_leader = child_waiting(&w1, setsid_then_wait);
 	release(w1);
-	for (int i = 0; i < 2000 && getsid(other_leader) != other_leader; i++)
+	for (int i = 0; i < 10000 && getsid(other_leader) != other_leader; i++)
 		usleep(1000);
 	REQUIRE_EQ(getsid(other_leader), other_leader);
 	pid_t pid = child_waiting(&w2, join_other_session_group);

@@ -133,6 +133,26 @@ TEST(as_limits_mmap)
 	      MAP_FAILED);
 }
 
+TEST(as_limits_brk_and_mremap)
+{
+	char *p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	REQUIRE(p != MAP_FAILED);
+	FILE *f = fopen("/proc/self/status", "r");
+	REQUIRE(f != NULL);
+	char line[256];
+	long vm_kb = -1;
+	while (fgets(line, sizeof(line), f))
+		sscanf(line, "VmSize: %ld kB", &vm_kb);
+	fclose(f);
+	struct rlimit rl;
+	rl.rlim_cur = rl.rlim_max = vm_kb * 1024 + (8 << 20);
+	REQUIRE_OK(setrlimit(RLIMIT_AS, &rl));
+	CHECK_ERR(mremap(p, 4096, 64 << 20, MREMAP_MAYMOVE), ENOMEM);
+	char *b = (char *)syscall(SYS_brk, 0);
+	CHECK_EQ((char *)syscall(SYS_brk, b + (64 << 20)), b);
+	CHECK_EQ((char *)syscall(SYS_brk, b + 4096), b + 4096);
+}
+
 TEST(cur_above_max_einval)
 {
 	struct rlimit rl = {100, 50};
