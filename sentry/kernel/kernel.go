@@ -11,6 +11,8 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/runsc-lite/runsc-lite/platform"
 	"github.com/runsc-lite/runsc-lite/sentry/ipc"
 	"github.com/runsc-lite/runsc-lite/sentry/memfile"
@@ -65,6 +67,7 @@ type Kernel struct {
 	domainname string
 
 	bootTime time.Time
+	memTotal uint64 // bytes of "RAM": /proc/meminfo's MemTotal, sysinfo's totalram
 
 	vfs *vfs.VFS
 
@@ -103,7 +106,8 @@ func New(mf *memfile.File, p platform.Platform, table []Syscall, logw io.Writer)
 		tasks:    make(map[int32]*Task),
 		nextTID:  1,
 		hostname: "runsc-lite",
-		bootTime: time.Now(),
+		bootTime: hostBootTime(),
+		memTotal: memTotal(mf),
 		done:     make(chan struct{}),
 		IPC:      ipc.NewNamespace(),
 	}
@@ -130,7 +134,49 @@ func (k *Kernel) SetDomainname(d string) {
 	k.hostnameMu.Unlock()
 }
 
-// BootTime returns when the kernel started.
+// The kernel's identity, as uname(2) and /proc report it.
+const (
+	OSType    = "Linux"
+	OSRelease = "6.12.0"
+	OSVersion = "#1 SMP PREEMPT_DYNAMIC Sun Jan 1 00:00:00 UTC 2023"
+)
+
+// hostBootTime returns when the host booted: guests read CLOCK_BOOTTIME
+// from the vDSO, so /proc/uptime, /proc/stat's btime and process start
+// times count from the same instant (Linux: uptime is CLOCK_BOOTTIME).
+// It falls back to now if the clock cannot be read.
+func hostBootTime() time.Time {
+	now := time.Now()
+	var ts unix.Timespec
+	if err := unix.ClockGettime(unix.CLOCK_BOOTTIME, &ts); err != nil {
+		return now
+	}
+	return now.Add(-time.Duration(ts.Nano()))
+}
+
+// memTotal returns the memory the guest is told it has: the host's RAM,
+// or the memory file if that is smaller (1 GiB if neither is known).
+func memTotal(mf *memfile.File) uint64 {
+	var total uint64
+	var si unix.Sysinfo_t
+	if err := unix.Sysinfo(&si); err == nil {
+		total = si.Totalram * uint64(si.Unit)
+	}
+	if mf != nil {
+		if sz := uint64(mf.Size()); sz > 0 && (total == 0 || sz < total) {
+			total = sz
+		}
+	}
+	if total == 0 {
+		total = 1 << 30
+	}
+	return total
+}
+
+// MemTotal returns the guest's total memory in bytes (meminfo, sysinfo).
+func (k *Kernel) MemTotal() uint64 { return k.memTotal }
+
+// BootTime returns when the (host) system booted.
 func (k *Kernel) BootTime() time.Time { return k.bootTime }
 
 // Wait blocks until the init process has exited and every task is gone, and

@@ -39,7 +39,7 @@ func utsField(s string) []byte {
 func Uname(t *kernel.Task, a *kernel.SyscallArgs) (uint64, error) {
 	host, domain := t.Kernel().Hostname()
 	var out []byte
-	for _, f := range []string{"Linux", host, "6.6.0", "#1 SMP runsc-lite", "x86_64", domain} {
+	for _, f := range []string{kernel.OSType, host, kernel.OSRelease, kernel.OSVersion, "x86_64", domain} {
 		out = append(out, utsField(f)...)
 	}
 	if _, err := t.CopyOut(a[0], out); err != nil {
@@ -88,8 +88,8 @@ func Sysinfo(t *kernel.Task, a *kernel.SyscallArgs) (uint64, error) {
 	b := make([]byte, 112)
 	le := binary.LittleEndian
 	le.PutUint64(b[0:], uint64(k.Uptime().Seconds()))
-	total := uint64(k.MemFile.Size())
-	used := uint64(k.MemFile.InUse()) * 4096
+	total := k.MemTotal()
+	used := min(uint64(k.MemFile.InUse())*4096, total)
 	le.PutUint64(b[32:], total)
 	le.PutUint64(b[40:], total-used)
 	le.PutUint16(b[80:], uint16(len(k.ThreadGroups())))

@@ -139,6 +139,9 @@ func TestFullENOSPC(t *testing.T) {
 	if _, err := f.Write(rootCtx, []byte("x")); err != unix.ENOSPC {
 		t.Fatalf("write: %v, want ENOSPC", err)
 	}
+	if _, err := f.Write(rootCtx, nil); err != unix.ENOSPC {
+		t.Fatalf("write of nothing: %v, want ENOSPC", err)
+	}
 	if _, err := f.PWrite(rootCtx, []byte("x"), 10); err != unix.ENOSPC {
 		t.Fatalf("pwrite: %v, want ENOSPC", err)
 	}

@@ -45,7 +45,8 @@ func (zeroFile) PRead(_ vfs.Context, dst []byte, _ int64) (int, error) {
 func (zeroFile) PWrite(_ vfs.Context, src []byte, _ int64) (int, error) { return len(src), nil }
 func (zeroFile) Seek(vfs.Context, int64, int, int64) (int64, error)     { return 0, nil }
 
-// fullFile is /dev/full: reads give zeros, writes fail with ENOSPC.
+// fullFile is /dev/full: reads give zeros, writes fail with ENOSPC (even
+// of nothing: Linux's write_full does not look at the count).
 type fullFile struct{}
 
 func (fullFile) Release(vfs.Context) {}
@@ -53,12 +54,7 @@ func (fullFile) PRead(_ vfs.Context, dst []byte, _ int64) (int, error) {
 	clear(dst)
 	return len(dst), nil
 }
-func (fullFile) PWrite(_ vfs.Context, src []byte, _ int64) (int, error) {
-	if len(src) == 0 {
-		return 0, nil
-	}
-	return 0, unix.ENOSPC
-}
+func (fullFile) PWrite(vfs.Context, []byte, int64) (int, error)     { return 0, unix.ENOSPC }
 func (fullFile) Seek(vfs.Context, int64, int, int64) (int64, error) { return 0, nil }
 
 // randomFile is /dev/random and /dev/urandom: crypto/rand bytes; writes

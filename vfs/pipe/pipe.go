@@ -55,7 +55,7 @@ func NewPipe(v *vfs.VFS, ctx vfs.Context, flags uint32) (r, w *vfs.File, err err
 	}
 	flags &^= unix.O_CLOEXEC
 	p := New()
-	in := v.NewAnonInode(ctx, unix.S_IFIFO|0o600)
+	in := &pipeInode{AnonInode: v.NewAnonInode(ctx, unix.S_IFIFO|0o600), p: p}
 	loc := v.NewAnonLocation(fmt.Sprintf("pipe:[%d]", in.Ino), in, unix.S_IFIFO)
 	p.mu.Lock()
 	p.readers, p.writers = 1, 1
@@ -64,6 +64,19 @@ func NewPipe(v *vfs.VFS, ctx vfs.Context, flags uint32) (r, w *vfs.File, err err
 	we := &Endpoint{p: p, write: true}
 	p.mu.Unlock()
 	return v.NewFile(loc, re, unix.O_RDONLY|flags), v.NewFile(loc, we, unix.O_WRONLY|flags), nil
+}
+
+// pipeInode is the anonymous inode of a pipe(2) pipe. Opening it again
+// (through /proc/PID/fd/N) opens a new end of the same pipe, as a FIFO
+// open would, like Linux's pipefifo_fops.
+type pipeInode struct {
+	*vfs.AnonInode
+	p *Pipe
+}
+
+// Open implements vfs.Inode.
+func (in *pipeInode) Open(ctx vfs.Context, flags uint32) (vfs.FileImpl, error) {
+	return in.p.Open(ctx, flags)
 }
 
 // Open opens an endpoint of a FIFO (named pipe) with open(2) flags. Like

@@ -248,3 +248,24 @@ func TestFIFOHangup(t *testing.T) {
 	}
 	r.Release(ctx)
 }
+
+// Opening a pipe's inode again (/proc/PID/fd/N) gives a new end of the
+// same pipe.
+func TestPipeReopen(t *testing.T) {
+	ctx, r, w := newPipe(t)
+	defer r.DecRef(ctx)
+	defer w.DecRef(ctx)
+	impl, err := r.Location().Dentry.Inode().Open(ctx, unix.O_WRONLY)
+	if err != nil {
+		t.Fatalf("reopen for writing: %v", err)
+	}
+	w2 := impl.(vfs.StreamFile)
+	if n, err := w2.Write(ctx, []byte("via")); n != 3 || err != nil {
+		t.Fatalf("write through the new end: %d %v", n, err)
+	}
+	buf := make([]byte, 8)
+	if n, err := r.Read(ctx, buf); n != 3 || err != nil || string(buf[:3]) != "via" {
+		t.Errorf("read %q %v", buf[:n], err)
+	}
+	impl.Release(ctx)
+}

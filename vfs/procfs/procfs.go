@@ -72,22 +72,12 @@ type FS struct {
 	cpus     int
 }
 
-// New makes a procfs instance for kernel k, to be mounted at /proc. It
-// reads the host's /proc/meminfo for the memory total, so call it before
-// the sentry confines itself.
+// New makes a procfs instance for kernel k, to be mounted at /proc.
 func New(v *vfs.VFS, k *kernel.Kernel) *vfs.Filesystem {
 	fs := &FS{v: v, k: k, pidNames: make(map[string]struct{}), bootID: newUUID(), cpus: numCPU()}
 	bt := k.BootTime()
 	fs.bootTS = vfs.Timestamp{Sec: bt.Unix(), Nsec: uint32(bt.Nanosecond())}
-	fs.memTotal = hostMemTotal()
-	if k.MemFile != nil {
-		if sz := uint64(k.MemFile.Size()); sz > 0 && (fs.memTotal == 0 || sz < fs.memTotal) {
-			fs.memTotal = sz
-		}
-	}
-	if fs.memTotal == 0 {
-		fs.memTotal = 1 << 30
-	}
+	fs.memTotal = k.MemTotal()
 	root := fs.newRoot()
 	fs.rootIno = root.ino
 	fs.vfsfs = v.NewFilesystem(fs, root)

@@ -1,10 +1,7 @@
 package procfs
 
 import (
-	"bufio"
-	"bytes"
 	"fmt"
-	"os"
 	"runtime"
 	"strconv"
 	"strings"
@@ -17,11 +14,11 @@ import (
 	"github.com/runsc-lite/runsc-lite/vfs/pipe"
 )
 
-// Kernel identity shown by /proc/version and /proc/sys/kernel.
+// Kernel identity shown by /proc/version and /proc/sys/kernel: uname's.
 const (
-	OSType    = "Linux"
-	OSRelease = "6.12.0"
-	OSVersion = "#1 SMP PREEMPT_DYNAMIC Sun Jan 1 00:00:00 UTC 2023"
+	OSType    = kernel.OSType
+	OSRelease = kernel.OSRelease
+	OSVersion = kernel.OSVersion
 )
 
 const filesystemsText = "nodev\tsysfs\nnodev\ttmpfs\nnodev\tbdev\nnodev\tproc\nnodev\tcgroup2\nnodev\tdevtmpfs\n" +
@@ -36,27 +33,6 @@ func numCPU() int {
 		return set.Count()
 	}
 	return runtime.NumCPU()
-}
-
-// hostMemTotal reads MemTotal from the host's /proc/meminfo (bytes).
-func hostMemTotal() uint64 {
-	b, err := os.ReadFile("/proc/meminfo")
-	if err != nil {
-		return 0
-	}
-	return parseMemTotal(b)
-}
-
-func parseMemTotal(b []byte) uint64 {
-	sc := bufio.NewScanner(bytes.NewReader(b))
-	for sc.Scan() {
-		f := strings.Fields(sc.Text())
-		if len(f) >= 2 && f[0] == "MemTotal:" {
-			v, _ := strconv.ParseUint(f[1], 10, 64)
-			return v * 1024
-		}
-	}
-	return 0
 }
 
 func (fs *FS) genMeminfo(vfs.Context) ([]byte, error) {
