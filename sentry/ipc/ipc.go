@@ -217,18 +217,21 @@ type Namespace struct {
 	shms registry[*shmSeg]
 	// undo holds each process's SEM_UNDO adjustments, by TGID.
 	undo map[int32]map[int32][]int32 // tgid -> semid -> per-semaphore adjustment
-	// mqs are the POSIX message queues by name.
-	mqs map[string]*MQueue
+	// mqs are the POSIX message queues by name; mqBytes what each user's
+	// queues are charged (RLIMIT_MSGQUEUE).
+	mqs     map[string]*MQueue
+	mqBytes map[uint32]uint64
 }
 
 // NewNamespace returns an empty IPC namespace.
 func NewNamespace() *Namespace {
 	return &Namespace{
-		sems: newRegistry[*semSet](semMNI),
-		msgs: newRegistry[*msgQueue](msgMNI),
-		shms: newRegistry[*shmSeg](shmMNI),
-		undo: map[int32]map[int32][]int32{},
-		mqs:  map[string]*MQueue{},
+		sems:    newRegistry[*semSet](semMNI),
+		msgs:    newRegistry[*msgQueue](msgMNI),
+		shms:    newRegistry[*shmSeg](shmMNI),
+		undo:    map[int32]map[int32][]int32{},
+		mqs:     map[string]*MQueue{},
+		mqBytes: map[uint32]uint64{},
 	}
 }
 

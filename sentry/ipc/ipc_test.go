@@ -130,11 +130,11 @@ func TestPermissions(t *testing.T) {
 
 func TestMQueue(t *testing.T) {
 	ns := NewNamespace()
-	q, err := ns.MQOpen(root, "q", true, true, 0o600, &MQAttr{MaxMsg: 3, MsgSize: 4}, true, true, false)
+	q, err := ns.MQOpen(root, "q", true, true, 0o600, &MQAttr{MaxMsg: 3, MsgSize: 4}, true, true, false, 819200)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := ns.MQOpen(root, "q", true, true, 0o600, nil, true, true, false); err != unix.EEXIST {
+	if _, err := ns.MQOpen(root, "q", true, true, 0o600, nil, true, true, false, 819200); err != unix.EEXIST {
 		t.Errorf("second exclusive create: %v, want EEXIST", err)
 	}
 	var fired []MQSender
@@ -184,7 +184,41 @@ func TestMQueue(t *testing.T) {
 	if err := ns.MQUnlink(root, "q"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := ns.MQOpen(root, "q", false, false, 0, nil, true, false, false); err != unix.ENOENT {
+	if _, err := ns.MQOpen(root, "q", false, false, 0, nil, true, false, false, 819200); err != unix.ENOENT {
 		t.Errorf("open after unlink: %v, want ENOENT", err)
+	}
+}
+
+// Queues are charged to their creator until unlinked and closed.
+func TestMQueueCharge(t *testing.T) {
+	ns := NewNamespace()
+	const limit = 819200
+	open := func(name string) (*MQueue, error) {
+		return ns.MQOpen(root, name, true, true, 0o600, nil, true, true, false, limit)
+	}
+	var qs []*MQueue
+	for i := 0; ; i++ {
+		q, err := open(string(rune('a' + i)))
+		if err != nil {
+			if err != unix.EMFILE {
+				t.Fatalf("open %d: %v, want EMFILE", i, err)
+			}
+			break
+		}
+		qs = append(qs, q)
+	}
+	// 10 messages of 8192 bytes and 96 bytes of bookkeeping each, as Linux.
+	if len(qs) != 9 {
+		t.Fatalf("opened %d default queues within %d bytes, want 9", len(qs), limit)
+	}
+	if err := ns.MQUnlink(root, "a"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := open("z"); err != unix.EMFILE {
+		t.Errorf("open with an unlinked but open queue: %v, want EMFILE", err)
+	}
+	ns.MQClose(qs[0])
+	if _, err := open("z"); err != nil {
+		t.Errorf("open after unlink and close: %v", err)
 	}
 }

@@ -61,12 +61,30 @@ type MQueue struct {
 	events    waiter.Queue
 	notify    *MQNotification
 	receivers int // tasks blocked in mq_timedreceive
+
+	// Protected by the namespace's mu: open descriptors, whether the name
+	// is gone, and the bytes charged to the creator until both are.
+	refs     int
+	unlinked bool
+	owner    uint32
+	charge   uint64
+}
+
+// mqCost is what a queue charges against its creator's RLIMIT_MSGQUEUE:
+// its messages and, per message, Linux's struct msg_msg pointer array and
+// priority tree node (48 bytes each on x86-64).
+func mqCost(a MQAttr) uint64 {
+	const msgMsg, treeNode = 48, 48
+	return uint64(a.MaxMsg)*(msgMsg+uint64(a.MsgSize)) + uint64(min(a.MaxMsg, MQPrioMax))*treeNode
 }
 
 // MQOpen implements the queue side of mq_open: it finds or creates the
 // queue called name and checks access (read and/or write); badAccess is
 // the access mode 3, refused for an existing queue.
-func (ns *Namespace) MQOpen(c *Creds, name string, create, excl bool, mode uint16, attr *MQAttr, read, write, badAccess bool) (*MQueue, error) {
+// A new queue is charged to its creator, whose queues may hold at most
+// limit bytes (RLIMIT_MSGQUEUE): EMFILE beyond. The caller closes what it
+// opened with MQClose.
+func (ns *Namespace) MQOpen(c *Creds, name string, create, excl bool, mode uint16, attr *MQAttr, read, write, badAccess bool, limit uint64) (*MQueue, error) {
 	if err := checkMQName(name); err != nil {
 		return nil, err
 	}
@@ -89,6 +107,7 @@ func (ns *Namespace) MQOpen(c *Creds, name string, create, excl bool, mode uint1
 		if !q.perm.allowed(c, want) {
 			return nil, unix.EACCES
 		}
+		q.refs++
 		return q, nil
 	}
 	if !create {
@@ -104,10 +123,36 @@ func (ns *Namespace) MQOpen(c *Creds, name string, create, excl bool, mode uint1
 	if len(ns.mqs) >= mqQueuesMax && !c.has(capSysResource) {
 		return nil, unix.ENOSPC
 	}
-	q := &MQueue{name: name, attr: a,
+	cost := mqCost(a)
+	if used := ns.mqBytes[c.UID]; used+cost > limit {
+		return nil, unix.EMFILE
+	}
+	ns.mqBytes[c.UID] += cost
+	q := &MQueue{name: name, attr: a, refs: 1, owner: c.UID, charge: cost,
 		perm: Perm{UID: c.UID, GID: c.GID, CUID: c.UID, CGID: c.GID, Mode: mode & 0o777}}
 	ns.mqs[name] = q
 	return q, nil
+}
+
+// MQClose drops a descriptor's reference to q.
+func (ns *Namespace) MQClose(q *MQueue) {
+	ns.mu.Lock()
+	defer ns.mu.Unlock()
+	q.refs--
+	ns.mqReleaseLocked(q)
+}
+
+// mqReleaseLocked gives back a queue's charge once it has neither a name
+// nor descriptors.
+func (ns *Namespace) mqReleaseLocked(q *MQueue) {
+	if q.refs > 0 || !q.unlinked || q.charge == 0 {
+		return
+	}
+	ns.mqBytes[q.owner] -= q.charge
+	if ns.mqBytes[q.owner] == 0 {
+		delete(ns.mqBytes, q.owner)
+	}
+	q.charge = 0
 }
 
 func checkMQName(name string) error {
@@ -150,6 +195,8 @@ func (ns *Namespace) MQUnlink(c *Creds, name string) error {
 		return unix.EACCES
 	}
 	delete(ns.mqs, name)
+	q.unlinked = true
+	ns.mqReleaseLocked(q)
 	return nil
 }
 

@@ -409,6 +409,10 @@ func (ns *Namespace) setSem(c *Creds, id int32, s *semSet, cmd, num int32, a Sem
 			}
 		}
 	} else {
+		if len(a.Values) != len(s.sems) {
+			// The set the caller sized its array for was replaced.
+			return unix.EIDRM
+		}
 		for _, v := range a.Values {
 			if v > semVMX {
 				return unix.ERANGE

@@ -14,9 +14,10 @@ import (
 // status line; poll and epoll see its messages and room.
 type mqFile struct {
 	*ipc.MQueue // Readiness, EventRegister, EventUnregister
+	ns          *ipc.Namespace
 }
 
-func (m *mqFile) Release(vfs.Context) {}
+func (m *mqFile) Release(vfs.Context) { m.ns.MQClose(m.MQueue) }
 
 func (m *mqFile) PRead(_ vfs.Context, dst []byte, off int64) (int, error) {
 	s := m.Status()
@@ -65,15 +66,17 @@ func MqOpen(t *kernel.Task, a *kernel.SyscallArgs) (uint64, error) {
 	// descriptor can neither read nor write, and cannot open one.
 	acc := flags & unix.O_ACCMODE
 	mode &^= uint16(t.FS.Umask())
-	q, err := t.Kernel().IPC.MQOpen(creds(t), name, flags&unix.O_CREAT != 0, flags&unix.O_EXCL != 0, mode, attr,
-		acc == unix.O_RDONLY || acc == unix.O_RDWR, acc == unix.O_WRONLY || acc == unix.O_RDWR, acc == unix.O_ACCMODE)
+	ns := t.Kernel().IPC
+	q, err := ns.MQOpen(creds(t), name, flags&unix.O_CREAT != 0, flags&unix.O_EXCL != 0, mode, attr,
+		acc == unix.O_RDONLY || acc == unix.O_RDWR, acc == unix.O_WRONLY || acc == unix.O_RDWR, acc == unix.O_ACCMODE,
+		t.ThreadGroup().GetLimit(unix.RLIMIT_MSGQUEUE).Cur)
 	if err != nil {
 		return 0, err
 	}
 	v := t.Kernel().VFS()
 	ctx := t.VFSContext()
 	in := v.NewAnonInode(ctx, unix.S_IFREG|uint32(mode))
-	f := v.NewFile(v.NewAnonLocation("/"+q.Name(), in, unix.S_IFREG), &mqFile{q}, flags&mqOpenFlags&^(unix.O_CREAT|unix.O_EXCL|unix.O_CLOEXEC))
+	f := v.NewFile(v.NewAnonLocation("/"+q.Name(), in, unix.S_IFREG), &mqFile{q, ns}, flags&mqOpenFlags&^(unix.O_CREAT|unix.O_EXCL|unix.O_CLOEXEC))
 	defer f.DecRef(ctx)
 	fd, err := t.NewFD(f, flags&unix.O_CLOEXEC != 0)
 	return uint64(fd), err

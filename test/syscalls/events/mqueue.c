@@ -3,6 +3,7 @@
 
 #include <mqueue.h>
 #include <poll.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <time.h>
 
@@ -213,12 +214,18 @@ TEST(permissions)
 	const char *n = qname();
 	mqd_t q = REQUIRE_OK(mq_open(n, O_CREAT | O_EXCL | O_RDWR, 0644, NULL));
 	(void)q;
-	REQUIRE_OK(setresuid(65534, 65534, 65534));
-	CHECK_ERR(mq_open(n, O_WRONLY), EACCES);
-	mqd_t r = CHECK_OK(mq_open(n, O_RDONLY));
-	(void)r;
-	/* Only the owner unlinks. */
-	CHECK_ERR(mq_unlink(n), EACCES);
+	pid_t pid = REQUIRE_OK(fork());
+	if (pid == 0) {
+		REQUIRE_OK(setresuid(65534, 65534, 65534));
+		CHECK_ERR(mq_open(n, O_WRONLY), EACCES);
+		mqd_t r = CHECK_OK(mq_open(n, O_RDONLY));
+		(void)r;
+		/* Only the owner unlinks. */
+		CHECK_ERR(mq_unlink(n), EACCES);
+		_exit(lt_failed ? 1 : 0);
+	}
+	CHECK_EQ(lt_wait_exit(pid), 0);
+	CHECK_OK(mq_unlink(n));
 }
 
 TEST(not_a_queue_ebadf)
@@ -311,4 +318,36 @@ TEST(notify_unregister)
 	CHECK_ERR(mq_notify(q, &ev), EINVAL);
 	ev.sigev_notify = 99;
 	CHECK_ERR(mq_notify(q, &ev), EINVAL);
+}
+
+TEST(rlimit_msgqueue_emfile)
+{
+	/* Default queues cost 10 * (8192 + 96) bytes of RLIMIT_MSGQUEUE. */
+	struct rlimit rl = {819200, 819200};
+	REQUIRE_OK(setrlimit(RLIMIT_MSGQUEUE, &rl));
+	char name[64];
+	int n = 0;
+	mqd_t q[20];
+	for (; n < 20; n++) {
+		snprintf(name, sizeof(name), "/lt_rl_%d_%d", getpid(), n);
+		q[n] = mq_open(name, O_CREAT | O_EXCL | O_RDWR, 0600, NULL);
+		if (q[n] == (mqd_t)-1)
+			break;
+	}
+	CHECK_EQ(n, 9);
+	CHECK_EQ(errno, EMFILE);
+	/* Unlinked but open, a queue still counts; closed too, it does not. */
+	snprintf(name, sizeof(name), "/lt_rl_%d_%d", getpid(), 0);
+	CHECK_OK(mq_unlink(name));
+	snprintf(name, sizeof(name), "/lt_rl_%d_x", getpid());
+	CHECK_ERR(mq_open(name, O_CREAT | O_EXCL | O_RDWR, 0600, NULL), EMFILE);
+	CHECK_OK(mq_close(q[0]));
+	mqd_t r = CHECK_OK(mq_open(name, O_CREAT | O_EXCL | O_RDWR, 0600, NULL));
+	(void)r;
+	for (int i = 1; i < n; i++) {
+		snprintf(name, sizeof(name), "/lt_rl_%d_%d", getpid(), i);
+		mq_unlink(name);
+	}
+	snprintf(name, sizeof(name), "/lt_rl_%d_x", getpid());
+	mq_unlink(name);
 }
