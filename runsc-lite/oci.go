@@ -566,6 +566,17 @@ func killContainer(c *container, sig unix.Signal, all bool) error {
 		}
 		return signalProcess(c.Pid, c.PidStart, unix.SIGKILL)
 	}
+	if st == statusPaused {
+		// A frozen sentry answers nothing: signal its host process,
+		// which passes the signal on to init once thawed (the forwarded
+		// signals; others must wait for resume).
+		for _, f := range sandbox.ForwardedSignals {
+			if f == sig && !all {
+				return signalProcess(c.Pid, c.PidStart, sig)
+			}
+		}
+		return fmt.Errorf("container %s is paused: resume it first", c.ID)
+	}
 	_, err := control.Call(c.dir, &pb.Request{Req: &pb.Request_Signal{Signal: &pb.SignalRequest{Signo: int32(sig), All: all}}})
 	return err
 }

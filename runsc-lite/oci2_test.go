@@ -495,3 +495,90 @@ func TestOCIInheritedFD(t *testing.T) {
 	e.mustCLI("delete", "--force", "c1")
 	e.assertNothingLeft()
 }
+
+func TestOCIProcessAttributes(t *testing.T) {
+	e := newOCIEnv(t, "sh", "-c", `ulimit -n; id -u; id -G; hostname; grep -E '^(CapEff|CapBnd|NoNewPrivs)' /proc/self/status`)
+	caps := []string{"CAP_KILL", "CAP_NET_BIND_SERVICE"}
+	e.spec.Process.User = specs.User{UID: 1000, GID: 1000, AdditionalGids: []uint32{10, 20}}
+	e.spec.Process.Rlimits = []specs.POSIXRlimit{{Type: "RLIMIT_NOFILE", Soft: 123, Hard: 456}}
+	e.spec.Process.Capabilities = &specs.LinuxCapabilities{Bounding: caps, Effective: caps, Permitted: caps}
+	e.spec.Process.NoNewPrivileges = true
+	e.spec.Hostname = "attrs"
+	adj := 500
+	e.spec.Process.OOMScoreAdj = &adj
+	e.spec.Annotations = map[string]string{"org.example.key": "value"}
+	e.writeSpec()
+	e.mustCLI("create", "c1")
+	st := e.state("c1")
+	if st.Annotations["org.example.key"] != "value" {
+		t.Errorf("annotations %v", st.Annotations)
+	}
+	if b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/oom_score_adj", st.Pid)); strings.TrimSpace(string(b)) != "500" {
+		t.Errorf("sentry oom_score_adj %q", b)
+	}
+	e.mustCLI("delete", "c1")
+	r := e.cli(nil, "run", "c2")
+	want := "123\n1000\n1000 10 20\nattrs\nCapEff:\t0000000000000420\nCapBnd:\t0000000000000420\nNoNewPrivs:\t1\n"
+	if r.code != 0 || r.stdout != want {
+		t.Errorf("exit %d, stdout %q, want %q (stderr %q)", r.code, r.stdout, want, r.stderr)
+	}
+	e.assertNothingLeft()
+}
+
+// TestOCIJoinNetNS: a network namespace path in the bundle is joined.
+func TestOCIJoinNetNS(t *testing.T) {
+	e := newOCIEnv(t, "sleep", "1000")
+	holder := exec.Command("unshare", "--net", "sleep", "1000")
+	if err := holder.Start(); err != nil {
+		t.Skipf("unshare: %v", err)
+	}
+	defer func() { holder.Process.Kill(); holder.Wait() }()
+	nsPath := fmt.Sprintf("/proc/%d/ns/net", holder.Process.Pid)
+	var want string
+	deadline := time.Now().Add(10 * time.Second)
+	self, _ := os.Readlink("/proc/self/ns/net")
+	for {
+		want, _ = os.Readlink(nsPath)
+		if want != "" && want != self {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("unshare did not make a network namespace")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	for i, ns := range e.spec.Linux.Namespaces {
+		if ns.Type == specs.NetworkNamespace {
+			e.spec.Linux.Namespaces[i].Path = nsPath
+		}
+	}
+	e.writeSpec()
+	e.mustCLI("create", "c1")
+	st := e.state("c1")
+	if got, _ := os.Readlink(fmt.Sprintf("/proc/%d/ns/net", st.Pid)); got != want {
+		t.Errorf("sandbox netns %q, want the bundle's %q", got, want)
+	}
+	e.mustCLI("delete", "c1")
+	e.assertNothingLeft()
+}
+
+// TestOCIKillPaused: a signal to a paused container is delivered once it
+// resumes (Docker stops a paused container that way).
+func TestOCIKillPaused(t *testing.T) {
+	e := newOCIEnv(t, "sh", "-c", `trap "exit 7" TERM; echo up > /shared/up; while :; do sleep 0.05; done`)
+	shared := e.bindDir("/shared", false)
+	e.mustCLI("run", "-d", "c1")
+	waitFile(t, filepath.Join(shared, "up"))
+	e.mustCLI("pause", "c1")
+	e.mustCLI("kill", "c1", "15")
+	if s := e.state("c1").Status; s != "paused" {
+		t.Errorf("status %s after kill of a paused container", s)
+	}
+	e.mustCLI("resume", "c1")
+	e.waitStatus("c1", "stopped")
+	if r := e.mustCLI("wait", "c1"); strings.TrimSpace(r.stdout) != "7" {
+		t.Errorf("status %q, want 7", r.stdout)
+	}
+	e.mustCLI("delete", "c1")
+	e.assertNothingLeft()
+}
