@@ -64,6 +64,9 @@ type Credentials struct {
 	Groups []uint32
 	// Caps is the effective capability set: bit 1<<CAP_xxx.
 	Caps uint64
+	// PermittedCaps is the permitted set, which access(2) uses in place
+	// of the effective set when the real user is root.
+	PermittedCaps uint64
 }
 
 // AllCaps is a capability set with every capability.
@@ -87,7 +90,7 @@ func (c *Credentials) InGroup(gid uint32) bool {
 }
 
 // RootCredentials returns credentials of uid 0 with every capability.
-func RootCredentials() *Credentials { return &Credentials{Caps: AllCaps} }
+func RootCredentials() *Credentials { return &Credentials{Caps: AllCaps, PermittedCaps: AllCaps} }
 
 // UserCredentials returns credentials of an unprivileged user.
 func UserCredentials(uid, gid uint32, groups ...uint32) *Credentials {

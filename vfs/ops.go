@@ -882,12 +882,13 @@ func (v *VFS) Access(ctx Context, root, start Location, path string, mode uint32
 		return unix.EINVAL
 	}
 	if flags&unix.AT_EACCESS == 0 {
+		// Linux's access_override_creds: the real IDs, and the
+		// capabilities a real root may have (the permitted set) or none.
 		c := *ctx.Credentials()
-		if c.UID != c.RealUID || c.GID != c.RealGID {
-			c.UID, c.GID = c.RealUID, c.RealGID
-			if c.RealUID != 0 {
-				c.Caps = 0
-			}
+		c.UID, c.GID = c.RealUID, c.RealGID
+		c.Caps = 0
+		if c.RealUID == 0 {
+			c.Caps = c.PermittedCaps
 		}
 		ctx = accessContext{ctx, &c}
 	}

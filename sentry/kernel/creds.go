@@ -44,7 +44,7 @@ func (c *Credentials) Fork() *Credentials {
 // Finish computes derived state after a change.
 func (c *Credentials) finish() {
 	c.vfsCreds = &vfs.Credentials{UID: c.FSUID, GID: c.FSGID, RealUID: c.RealUID, RealGID: c.RealGID,
-		Groups: c.Groups, Caps: c.Effective}
+		Groups: c.Groups, Caps: c.Effective, PermittedCaps: c.Permitted}
 }
 
 // Finish computes derived state after a change.

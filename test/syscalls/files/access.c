@@ -1,6 +1,7 @@
 /* access, faccessat, faccessat2: modes for root and unprivileged users, AT_EACCESS, AT_SYMLINK_NOFOLLOW, AT_EMPTY_PATH, errors. */
 #include "shm.h"
 
+#include <linux/capability.h>
 #include <sys/syscall.h>
 
 static int faccessat2_(int dirfd, const char *path, int mode, int flags)
@@ -140,4 +141,34 @@ TEST(tmpfs_unprivileged)
 	lt_drop_privs();
 	CHECK_OK(access(lt_shm_path("f"), R_OK));
 	CHECK_ERR(access(lt_shm_path("f"), W_OK), EACCES);
+}
+
+/* drop_caps clears caps from the effective (and with perm, the permitted) set. */
+static void drop_caps(const int *caps, int n, int perm)
+{
+	struct __user_cap_header_struct h = {_LINUX_CAPABILITY_VERSION_3, 0};
+	struct __user_cap_data_struct d[2];
+	REQUIRE_OK(syscall(SYS_capget, &h, d));
+	for (int i = 0; i < n; i++) {
+		d[caps[i] / 32].effective &= ~(1u << (caps[i] % 32));
+		if (perm)
+			d[caps[i] / 32].permitted &= ~(1u << (caps[i] % 32));
+	}
+	REQUIRE_OK(syscall(SYS_capset, &h, d));
+}
+
+TEST(real_root_access_uses_permitted_caps)
+{
+	/* access(2) gives a real root its permitted capabilities back; AT_EACCESS does not. */
+	int d = setup();
+	int dac[] = {CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH};
+	drop_caps(dac, 2, 0);
+	CHECK_ERR(openat(d, "none", O_RDONLY), EACCES);
+	CHECK_OK(faccessat(d, "none", R_OK | W_OK, 0));
+	CHECK_ERR(faccessat(d, "none", R_OK, AT_EACCESS), EACCES);
+	CHECK_ERR(faccessat2_(d, "w", R_OK, AT_EACCESS), EACCES);
+	/* Without them in the permitted set either, access fails too. */
+	drop_caps(dac, 2, 1);
+	CHECK_ERR(faccessat(d, "none", R_OK, 0), EACCES);
+	CHECK_OK(faccessat(d, "r", R_OK, 0));
 }

@@ -167,3 +167,43 @@ TEST(rlimit_fsize_sigxfsz)
 	}
 	CHECK_EQ(lt_wait_exit(pid), 128 + SIGXFSZ);
 }
+
+static void check_concurrent_appends(const char *path)
+{
+	/* O_APPEND writes from several processes never overwrite each other. */
+	close(lt_file(path, ""));
+	enum { PROCS = 3, RECS = 300, LEN = 64 };
+	for (int p = 0; p < PROCS; p++) {
+		pid_t pid = REQUIRE_OK(fork());
+		if (pid == 0) {
+			int fd = open(path, O_WRONLY | O_APPEND);
+			char rec[LEN];
+			memset(rec, 'a' + p, LEN - 1);
+			rec[LEN - 1] = '\n';
+			for (int i = 0; i < RECS; i++)
+				if (write(fd, rec, LEN) != LEN)
+					_exit(1);
+			_exit(0);
+		}
+	}
+	for (int p = 0; p < PROCS; p++)
+		CHECK_EQ(wait(NULL) > 0, 1);
+	int fd = REQUIRE_OK(open(path, O_RDONLY));
+	static char buf[PROCS * RECS * LEN + 1];
+	CHECK_EQ(read(fd, buf, sizeof(buf)), PROCS * RECS * LEN);
+	int counts[PROCS] = {0};
+	for (int r = 0; r < PROCS * RECS; r++) {
+		char *rec = buf + r * LEN;
+		int who = rec[0] - 'a';
+		if (who < 0 || who >= PROCS || rec[LEN - 1] != '\n' || memchr(rec, 'a' + (who + 1) % PROCS, LEN - 1)) {
+			FAIL("record %d is mixed", r);
+			return;
+		}
+		counts[who]++;
+	}
+	for (int p = 0; p < PROCS; p++)
+		CHECK_EQ(counts[p], RECS);
+}
+
+TEST(concurrent_appends) { check_concurrent_appends(lt_path("f")); }
+TEST(concurrent_appends_tmpfs) { check_concurrent_appends(lt_shm_path("f")); }
