@@ -94,6 +94,15 @@ func mqName(t *kernel.Task, addr uint64) (string, error) {
 	return name, nil
 }
 
+// restartSys makes an interrupted queue operation restartable: like
+// Linux, a handler with SA_RESTART restarts it (the timeout is absolute).
+func restartSys(err error) error {
+	if err == unix.EINTR {
+		return kernel.ErrRestartSys
+	}
+	return err
+}
+
 // MqUnlink implements mq_unlink(2).
 func MqUnlink(t *kernel.Task, a *kernel.SyscallArgs) (uint64, error) {
 	name, err := mqName(t, a[0])
@@ -163,7 +172,8 @@ func MqTimedsend(t *kernel.Task, a *kernel.SyscallArgs) (uint64, error) {
 		return 0, err
 	}
 	c := t.Creds()
-	return 0, q.Send(data, uint32(prio), nonblock, deadline, block(t), ipc.MQSender{TGID: tgid(t), UID: c.RealUID})
+	err = q.Send(data, uint32(prio), nonblock, deadline, block(t), ipc.MQSender{TGID: tgid(t), UID: c.RealUID})
+	return 0, restartSys(err)
 }
 
 // MqTimedreceive implements mq_timedreceive(2).
@@ -178,7 +188,7 @@ func MqTimedreceive(t *kernel.Task, a *kernel.SyscallArgs) (uint64, error) {
 	}
 	data, prio, err := q.Receive(int64(min(a[2], 1<<62)), nonblock, deadline, block(t))
 	if err != nil {
-		return 0, err
+		return 0, restartSys(err)
 	}
 	if err := copyOut(t, a[1], data); err != nil {
 		return 0, err

@@ -10,6 +10,16 @@ import (
 // msgMax is the largest message (MSGMAX).
 const msgMax = 8192
 
+// restartNoHand gives an interrupted msgsnd/msgrcv Linux's result: EINTR
+// after a signal handler, even with SA_RESTART, but a transparent restart
+// after a stop.
+func restartNoHand(err error) error {
+	if err == unix.EINTR {
+		return kernel.ErrRestartNoHand
+	}
+	return err
+}
+
 // Msgget implements msgget(2).
 func Msgget(t *kernel.Task, a *kernel.SyscallArgs) (uint64, error) {
 	id, err := t.Kernel().IPC.MsgGet(creds(t), int32(a[0]), int32(a[1]))
@@ -33,7 +43,7 @@ func Msgsnd(t *kernel.Task, a *kernel.SyscallArgs) (uint64, error) {
 	if err := copyIn(t, msgp+8, m.Text); err != nil {
 		return 0, err
 	}
-	return 0, t.Kernel().IPC.MsgSnd(creds(t), tgid(t), id, m, flags, block(t))
+	return 0, restartNoHand(t.Kernel().IPC.MsgSnd(creds(t), tgid(t), id, m, flags, block(t)))
 }
 
 // Msgrcv implements msgrcv(2).
@@ -44,7 +54,7 @@ func Msgrcv(t *kernel.Task, a *kernel.SyscallArgs) (uint64, error) {
 	}
 	m, err := t.Kernel().IPC.MsgRcv(creds(t), tgid(t), id, int(min(size, 1<<30)), typ, flags, block(t))
 	if err != nil {
-		return 0, err
+		return 0, restartNoHand(err)
 	}
 	b := make([]byte, 8+len(m.Text))
 	le.PutUint64(b, uint64(m.Type))

@@ -4,6 +4,7 @@
 #include <mqueue.h>
 #include <poll.h>
 #include <sys/resource.h>
+#include <sys/time.h>
 #include <sys/syscall.h>
 #include <time.h>
 
@@ -350,4 +351,45 @@ TEST(rlimit_msgqueue_emfile)
 	}
 	snprintf(name, sizeof(name), "/lt_rl_%d_x", getpid());
 	mq_unlink(name);
+}
+
+static volatile int alarms;
+static void count_alarm(int sig)
+{
+	(void)sig;
+	alarms++;
+}
+
+static void alarm_in_20ms(int flags)
+{
+	struct sigaction sa = {0};
+	sa.sa_handler = count_alarm;
+	sa.sa_flags = flags;
+	REQUIRE_OK(sigaction(SIGALRM, &sa, NULL));
+	struct itimerval it = {{0, 0}, {0, 20000}};
+	REQUIRE_OK(setitimer(ITIMER_REAL, &it, NULL));
+}
+
+TEST(receive_interrupted_eintr)
+{
+	mqd_t q = open_new(0, 2, 8);
+	alarm_in_20ms(0);
+	char buf[8];
+	CHECK_ERR(mq_receive(q, buf, sizeof(buf), NULL), EINTR);
+	CHECK_EQ(alarms, 1);
+}
+
+TEST(receive_restarted_with_sa_restart)
+{
+	mqd_t q = open_new(0, 2, 8);
+	alarm_in_20ms(SA_RESTART);
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_nsec += 200 * 1000 * 1000;
+	ts.tv_sec += ts.tv_nsec / 1000000000;
+	ts.tv_nsec %= 1000000000;
+	char buf[8];
+	/* The handler runs, the wait goes on to its (absolute) timeout. */
+	CHECK_ERR(mq_timedreceive(q, buf, sizeof(buf), NULL, &ts), ETIMEDOUT);
+	CHECK_EQ(alarms, 1);
 }

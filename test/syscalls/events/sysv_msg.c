@@ -3,6 +3,7 @@
 
 #include <sys/ipc.h>
 #include <sys/msg.h>
+#include <sys/time.h>
 
 struct msg {
 	long type;
@@ -256,4 +257,23 @@ TEST(msg_info)
 	CHECK_EQ(mi.msgmax, 8192);
 	CHECK_EQ(mi.msgmnb, 16384);
 	CHECK_EQ(mi.msgmni, 32000);
+}
+
+static void noop(int sig)
+{
+	(void)sig;
+}
+
+TEST(receive_interrupted_even_with_sa_restart)
+{
+	int id = new_queue();
+	struct sigaction sa = {0};
+	sa.sa_handler = noop;
+	sa.sa_flags = SA_RESTART;
+	REQUIRE_OK(sigaction(SIGALRM, &sa, NULL));
+	struct itimerval it = {{0, 0}, {0, 20000}};
+	REQUIRE_OK(setitimer(ITIMER_REAL, &it, NULL));
+	/* System V IPC calls are never restarted after a handler. */
+	struct msg m;
+	CHECK_ERR(msgrcv(id, &m, sizeof(m.text), 0, 0), EINTR);
 }
