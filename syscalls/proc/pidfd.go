@@ -9,6 +9,7 @@ import (
 	"github.com/runsc-lite/runsc-lite/abi/linux"
 	"github.com/runsc-lite/runsc-lite/sentry/kernel"
 	"github.com/runsc-lite/runsc-lite/vfs"
+	"github.com/runsc-lite/runsc-lite/vfs/procfs"
 	"github.com/runsc-lite/runsc-lite/vfs/waiter"
 )
 
@@ -103,6 +104,30 @@ func pidFDGroup(t *kernel.Task, fd int32) (*kernel.ThreadGroup, *vfs.File, error
 	return tg, f, nil
 }
 
+// signalTarget returns the process pidfd_send_signal's fd names: a pidfd
+// or, as on Linux, an open /proc/PID directory.
+func signalTarget(t *kernel.Task, fd int32) (*kernel.ThreadGroup, error) {
+	f, err := t.GetFile(fd)
+	if err != nil {
+		return nil, err
+	}
+	defer f.DecRef(t.VFSContext())
+	if p, ok := f.Impl().(*pidFD); ok {
+		if tg := p.group(); tg != nil {
+			return tg, nil
+		}
+		return nil, unix.ESRCH
+	}
+	pt, ok := procfs.ProcessDirTask(f)
+	switch {
+	case !ok:
+		return nil, unix.EBADF
+	case pt == nil:
+		return nil, unix.ESRCH
+	}
+	return pt.ThreadGroup(), nil
+}
+
 // cloneWithPidFD is clone(2) or clone3(2) with CLONE_PIDFD: the pidfd is
 // installed and its number stored at addr before the child exists, as
 // Linux does, so that neither can fail once the child runs.
@@ -154,11 +179,10 @@ func PidfdSendSignal(t *kernel.Task, a *kernel.SyscallArgs) (uint64, error) {
 	if flags != 0 {
 		return 0, unix.EINVAL
 	}
-	tg, f, err := pidFDGroup(t, fd)
+	tg, err := signalTarget(t, fd)
 	if err != nil {
 		return 0, err
 	}
-	defer f.DecRef(t.VFSContext())
 	if sig < 0 || sig > linux.NSIG {
 		return 0, unix.EINVAL
 	}

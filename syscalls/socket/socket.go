@@ -53,7 +53,7 @@ func Syscalls() map[uintptr]kernel.Syscall {
 
 	// What the handlers leave out, for the syscall table.
 	s := t[unix.SYS_SOCKET]
-	s.Partial = "AF_UNIX, AF_INET and AF_INET6 (TCP, UDP, ICMP datagrams) and AF_NETLINK (NETLINK_ROUTE) only; SOCK_RAW in AF_INET*: EPERM; other families EAFNOSUPPORT"
+	s.Partial = "AF_UNIX, AF_INET and AF_INET6 (TCP, UDP, UDP-Lite, ICMP datagrams) and AF_NETLINK (NETLINK_ROUTE) only; SOCK_RAW in AF_INET*: EPERM; other families EAFNOSUPPORT"
 	t[unix.SYS_SOCKET] = s
 	return t
 }
@@ -191,7 +191,7 @@ func newSocket(v *vfs.VFS, domain, stype, protocol int) (socket.Socket, error) {
 			if domain == unix.AF_INET6 {
 				icmp = unix.IPPROTO_ICMPV6
 			}
-			if protocol != 0 && protocol != unix.IPPROTO_UDP && protocol != icmp {
+			if protocol != 0 && protocol != unix.IPPROTO_UDP && protocol != unix.IPPROTO_UDPLITE && protocol != icmp {
 				return nil, unix.EPROTONOSUPPORT
 			}
 		case unix.SOCK_RAW:

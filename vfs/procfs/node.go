@@ -108,6 +108,8 @@ type dirNode struct {
 	list func(ctx vfs.Context) ([]child, error)
 	// lookup, if set, finds one entry without listing them all.
 	lookup func(ctx vfs.Context, name string) (vfs.Inode, error)
+	// process marks /proc/PID.
+	process bool
 }
 
 func (d *dirNode) entries(ctx vfs.Context) ([]child, error) {

@@ -16,7 +16,20 @@ import (
 
 // newPIDDir builds /proc/TID (a process, or a thread looked up by TID).
 func (fs *FS) newPIDDir(tid int32, parentIno uint64) *dirNode {
-	return fs.newTaskDir(tid, parentIno, fmt.Sprintf("pid/%d", tid), false)
+	d := fs.newTaskDir(tid, parentIno, fmt.Sprintf("pid/%d", tid), false)
+	d.process = true
+	return d
+}
+
+// ProcessDirTask reports whether f is an open /proc/PID directory and
+// returns the task it names (nil once the process is gone):
+// pidfd_send_signal(2) takes such a directory in place of a pidfd.
+func ProcessDirTask(f *vfs.File) (*kernel.Task, bool) {
+	df, ok := f.Impl().(*dirFile)
+	if !ok || !df.d.process {
+		return nil, false
+	}
+	return df.d.owner.task(), true
 }
 
 // newTaskDir builds /proc/PID or /proc/PID/task/TID (thread: true).

@@ -351,6 +351,12 @@ func (s *Socket) SetSockOpt(c *socket.Caller, level, name int, val []byte) error
 	return errOf(e)
 }
 
+// UDP-Lite checksum coverage options (SOL_UDPLITE), which x/sys lacks.
+const (
+	udpliteSendCscov = 10
+	udpliteRecvCscov = 11
+)
+
 // Options passed through to the host socket. get marks read-only ones.
 var (
 	solSocketOpts = map[int]bool{
@@ -388,6 +394,9 @@ var (
 	udpOpts = map[int]bool{
 		unix.UDP_CORK: false, unix.UDP_SEGMENT: false, unix.UDP_GRO: false,
 	}
+	udpliteOpts = map[int]bool{
+		udpliteSendCscov: false, udpliteRecvCscov: false,
+	}
 	netlinkOpts = map[int]bool{
 		unix.NETLINK_PKTINFO: false, unix.NETLINK_NO_ENOBUFS: false, unix.NETLINK_CAP_ACK: false,
 		unix.NETLINK_EXT_ACK: false, unix.NETLINK_GET_STRICT_CHK: false,
@@ -407,6 +416,8 @@ func allowedOpt(level, name int, get bool) bool {
 		m = ipv6Opts
 	case unix.IPPROTO_UDP:
 		m = udpOpts
+	case unix.IPPROTO_UDPLITE:
+		m = udpliteOpts
 	case unix.SOL_NETLINK:
 		m = netlinkOpts
 	default:

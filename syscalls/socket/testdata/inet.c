@@ -145,6 +145,35 @@ static void udp(void) {
 	close(c);
 }
 
+// UDP-Lite (IPPROTO_UDPLITE datagrams) with a checksum coverage option.
+static void udplite(void) {
+	struct sockaddr_in a = {0};
+	a.sin_family = AF_INET;
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	int s = socket(AF_INET, SOCK_DGRAM, IPPROTO_UDPLITE);
+	if (s < 0) {
+		printf("udplite: %s\n", strerror(errno));
+		return;
+	}
+	int cov = 20, got = 0, proto = 0;
+	socklen_t l = sizeof(got);
+	CHECK(setsockopt(s, IPPROTO_UDPLITE, 10 /* UDPLITE_SEND_CSCOV */, &cov, sizeof(cov)) == 0);
+	CHECK(getsockopt(s, IPPROTO_UDPLITE, 10, &got, &l) == 0);
+	l = sizeof(proto);
+	CHECK(getsockopt(s, SOL_SOCKET, SO_PROTOCOL, &proto, &l) == 0);
+	printf("udplite cscov %d protocol %d\n", got, proto);
+	CHECK(bind(s, (struct sockaddr *)&a, sizeof(a)) == 0);
+	socklen_t al = sizeof(a);
+	CHECK(getsockname(s, (struct sockaddr *)&a, &al) == 0);
+	int c = socket(AF_INET, SOCK_DGRAM, IPPROTO_UDPLITE);
+	CHECK(sendto(c, "lite", 4, 0, (struct sockaddr *)&a, sizeof(a)) == 4);
+	char buf[16];
+	int n = recv(s, buf, sizeof(buf), 0);
+	printf("udplite recv %d %.4s\n", n, buf);
+	close(s);
+	close(c);
+}
+
 int main(void) {
 	signal(SIGPIPE, SIG_IGN);
 	tcp(AF_INET);
@@ -159,6 +188,7 @@ int main(void) {
 		printf("no ipv6 loopback\n");
 	}
 	udp();
+	udplite();
 	// Errors.
 	printf("bad family %d\n", socket(12345, SOCK_STREAM, 0) < 0 && errno == EAFNOSUPPORT);
 	printf("bad type %d\n", socket(AF_INET, SOCK_SEQPACKET, 0) < 0 && errno == ESOCKTNOSUPPORT);

@@ -245,3 +245,26 @@ TEST(clone3_pidfd) {
 	ca.parent_tid = ca.pidfd;
 	CHECK_ERR(syscall(SYS_clone3, &ca, sizeof(ca)), EINVAL);
 }
+
+TEST(send_signal_through_proc_pid_dir) {
+	pid_t pid = fork();
+	REQUIRE_GE(pid, 0);
+	if (pid == 0) {
+		for (;;)
+			pause();
+	}
+	char path[32];
+	snprintf(path, sizeof(path), "/proc/%d", pid);
+	int dfd = CHECK_OK(open(path, O_DIRECTORY | O_RDONLY));
+	CHECK_OK(pidfd_send_signal(dfd, SIGTERM, NULL, 0));
+	CHECK_EQ(lt_wait_exit(pid), 128 + SIGTERM);
+	/* Reaped: the directory names no process. */
+	CHECK_ERR(pidfd_send_signal(dfd, 0, NULL, 0), ESRCH);
+	/* Other /proc directories are not process handles; nor can waitid use one. */
+	siginfo_t si;
+	CHECK_ERR(waitid(P_PIDFD, dfd, &si, WEXITED), EBADF);
+	close(dfd);
+	int fdd = CHECK_OK(open("/proc/self/fd", O_DIRECTORY | O_RDONLY));
+	CHECK_ERR(pidfd_send_signal(fdd, 0, NULL, 0), EBADF);
+	close(fdd);
+}
