@@ -36,6 +36,7 @@ var goSkips = []goSkip{
 // TestGoStdlib runs the test binaries of goPackages (with -test.short)
 // natively and in the sandbox; both must pass.
 func TestGoStdlib(t *testing.T) {
+	t.Parallel()
 	bin := e2e.Binary(t)
 	gobin, goroot := goTool(t)
 	dir := t.TempDir()

@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -18,15 +19,16 @@ import (
 // that a hang fails the test with its output instead of stalling the run.
 const runTimeout = 12 * time.Minute
 
-// slots bounds the suites running at once: the CI machine has 2 cores, and
-// these suites mostly wait (sleeps, timeouts, child processes).
-var slots = make(chan struct{}, 3)
+// slots bounds the runs (native or sandboxed) at once: the CI machine has
+// 2 cores, and these suites mostly wait (sleeps, timeouts, children).
+var slots = make(chan struct{}, 4)
 
 // suite is one test program to run natively and in the sandbox.
 type suite struct {
-	dir  string   // working directory (the same path in the sandbox)
-	argv []string // the program and its arguments
-	env  []string // the environment of both runs
+	dir        string   // working directory of the native run
+	sandboxDir string   // working directory in the sandbox; dir if empty
+	argv       []string // the program and its arguments
+	env        []string // the environment of both runs
 }
 
 // result is one run of a suite.
@@ -36,26 +38,41 @@ type result struct {
 	err  error // a failure to run or a timeout, not an exit status
 }
 
-// runBoth runs s natively and then in a sandbox of bin, and requires both
-// to exit 0. failures extracts the names of failed tests from the output
-// for the error message.
+// runBoth runs s natively and in a sandbox of bin at the same time, and
+// requires both to exit 0. failures extracts the names of failed tests
+// from the output for the error message.
 func runBoth(t *testing.T, bin string, s suite, failures func([]byte) []string) {
 	t.Helper()
-	slots <- struct{}{}
-	defer func() { <-slots }()
-
-	native := run(s.dir, s.env, s.argv)
-	if native.err != nil || native.code != 0 {
-		t.Fatalf("native run fails (exit %d, %v); the host cannot run this suite: %s\n%s",
-			native.code, native.err, strings.Join(failures(native.out), ", "), tail(native.out))
+	sdir := s.sandboxDir
+	if sdir == "" {
+		sdir = s.dir
 	}
 	// The suite runs as a child of a shell, not as the sandbox's first
 	// process: natively it is no session leader, so opening a terminal
 	// does not make it the controlling terminal (and closing that
 	// terminal's master does not send it SIGHUP). The shell also reaps
 	// orphans as init does.
-	sargv := append([]string{bin, "do", "--cwd", s.dir, "/bin/sh", "-c", `"$@"; exit $?`, "sh"}, s.argv...)
-	sandbox := run(s.dir, s.env, sargv)
+	sargv := append([]string{bin, "do", "--cwd", sdir, "/bin/sh", "-c", `"$@"; exit $?`, "sh"}, s.argv...)
+	var native, sandbox result
+	var wg sync.WaitGroup
+	for _, r := range []struct {
+		res  *result
+		dir  string
+		argv []string
+	}{{&native, s.dir, s.argv}, {&sandbox, sdir, sargv}} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			slots <- struct{}{}
+			defer func() { <-slots }()
+			*r.res = run(r.dir, s.env, r.argv)
+		}()
+	}
+	wg.Wait()
+	if native.err != nil || native.code != 0 {
+		t.Fatalf("native run fails (exit %d, %v); the host cannot run this suite: %s\n%s",
+			native.code, native.err, strings.Join(failures(native.out), ", "), tail(native.out))
+	}
 	if sandbox.err != nil || sandbox.code != 0 {
 		t.Errorf("sandbox run fails (exit %d, %v) where the native run passes; failed: %s\n%s",
 			sandbox.code, sandbox.err, strings.Join(failures(sandbox.out), ", "), tail(sandbox.out))
@@ -105,12 +122,16 @@ func matches(re *regexp.Regexp, out []byte) []string {
 	return names
 }
 
-// environ returns the host's environment with the given overrides.
+// environ returns the host's environment with the given overrides; an
+// override without "=" removes the variable.
 func environ(overrides ...string) []string {
 	env := os.Environ()
 	for _, kv := range overrides {
-		k, _, _ := strings.Cut(kv, "=")
+		k, _, set := strings.Cut(kv, "=")
 		env = slices.DeleteFunc(env, func(e string) bool { return strings.HasPrefix(e, k+"=") })
+		if set {
+			env = append(env, kv)
+		}
 	}
-	return append(env, overrides...)
+	return env
 }
