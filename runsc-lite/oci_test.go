@@ -394,6 +394,14 @@ func TestOCIBadInput(t *testing.T) {
 		{"command not executable", nil, "permission denied", func(s *specs.Spec) { s.Process.Args = []string{"/etc/passwd"} }},
 		{"bad cwd", nil, "process.cwd", func(s *specs.Spec) { s.Process.Cwd = "/nonexistent" }},
 	}
+	if _, err := os.Stat("/run/systemd/system"); err != nil {
+		cases = append(cases, struct {
+			name   string
+			args   []string
+			want   string
+			mutate func(*specs.Spec)
+		}{"systemd cgroup without systemd", []string{"--systemd-cgroup", "create", "--bundle", e.bundle, "x6"}, "systemd is not running", nil})
+	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			os.Remove(e.log)
