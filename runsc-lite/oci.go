@@ -438,7 +438,16 @@ func waitSandbox(sb *sandbox.Sandbox) int {
 		case s := <-sigs:
 			sb.Sentry.Process.Signal(s)
 		case <-done:
-			sb.Gofer.Wait()
+			// The gofer ends when the sentry's end of its socket closes;
+			// one that does not is killed.
+			gdone := make(chan struct{})
+			go func() { sb.Gofer.Wait(); close(gdone) }()
+			select {
+			case <-gdone:
+			case <-time.After(3 * time.Second):
+				sb.Gofer.Process.Kill()
+				<-gdone
+			}
 			ws := sb.Sentry.ProcessState.Sys().(syscall.WaitStatus)
 			if ws.Signaled() {
 				return 128 + int(ws.Signal())

@@ -335,6 +335,23 @@ func TestOCIKillNamesAndNumbers(t *testing.T) {
 	}
 }
 
+// TestOCIKillCreated: a signal to a container that was never started
+// ends it with that signal's status.
+func TestOCIKillCreated(t *testing.T) {
+	e := newOCIEnv(t, "sleep", "1000")
+	e.mustCLI("create", "c1")
+	e.mustCLI("kill", "c1", "TERM")
+	e.waitStatus("c1", "stopped")
+	if r := e.mustCLI("wait", "c1"); strings.TrimSpace(r.stdout) != "143" {
+		t.Errorf("status %q, want 143", r.stdout)
+	}
+	if r := e.cli(nil, "start", "c1"); r.code == 0 {
+		t.Errorf("start of a stopped container succeeded")
+	}
+	e.mustCLI("delete", "c1")
+	e.assertNothingLeft()
+}
+
 func TestOCIDeleteForce(t *testing.T) {
 	e := newOCIEnv(t, "sleep", "1000")
 	e.mustCLI("run", "-d", "c1")
