@@ -1062,11 +1062,58 @@ func (v *VFS) setStatLoc(ctx Context, l Location, in *SetStatOptions, fdWritable
 	if mask == 0 {
 		return nil
 	}
+	if mask&(unix.STATX_SIZE|unix.STATX_MODE) == unix.STATX_SIZE && d.ftype == unix.S_IFREG {
+		// do_truncate's file_remove_privs: no ownership check.
+		if kill := privsToKill(creds, uint32(st.Mode)); kill != 0 {
+			mask |= unix.STATX_MODE
+			opts.Mode = uint32(st.Mode) &^ kill & 0o7777
+		}
+	}
 	opts.Mask = mask
 	if err := d.inode.SetStat(ctx, &opts); err != nil {
 		return err
 	}
 	v.notifyDentry(d, setStatEvents(mask))
+	return nil
+}
+
+// privsToKill returns the set-ID bits a change of the file's data by
+// creds must clear (Linux's should_remove_suid): set-user-ID, and
+// set-group-ID if the group may execute; none for callers with
+// CAP_FSETID.
+func privsToKill(creds *Credentials, mode uint32) uint32 {
+	var kill uint32
+	if mode&unix.S_ISUID != 0 {
+		kill |= unix.S_ISUID
+	}
+	if mode&(unix.S_ISGID|unix.S_IXGRP) == unix.S_ISGID|unix.S_IXGRP {
+		kill |= unix.S_ISGID
+	}
+	if kill == 0 || creds.HasCap(unix.CAP_FSETID) {
+		return 0
+	}
+	return kill
+}
+
+// RemovePrivs clears the set-ID bits that a write to the file by the
+// caller clears (Linux's file_remove_privs), before the write.
+func (f *File) RemovePrivs(ctx Context) error {
+	d := f.loc.Dentry
+	if d.ftype != unix.S_IFREG || ctx.Credentials().HasCap(unix.CAP_FSETID) {
+		return nil
+	}
+	st, err := d.inode.Stat(ctx)
+	if err != nil {
+		return err
+	}
+	kill := privsToKill(ctx.Credentials(), uint32(st.Mode))
+	if kill == 0 {
+		return nil
+	}
+	if err := d.inode.SetStat(ctx, &SetStatOptions{Mask: unix.STATX_MODE, Mode: uint32(st.Mode) &^ kill & 0o7777}); err != nil {
+		return err
+	}
+	f.vfs.notifyDentry(d, unix.IN_ATTRIB)
 	return nil
 }
 

@@ -209,7 +209,11 @@ func Fallocate(t *kernel.Task, a *kernel.SyscallArgs) (uint64, error) {
 	if mode&(fallocPunchHole|fallocZeroRange) != 0 && sealsOf(f)&(unix.F_SEAL_WRITE|unix.F_SEAL_FUTURE_WRITE) != 0 {
 		return 0, unix.EPERM
 	}
-	return 0, f.Allocate(ctx(t), mode, off, length)
+	if err := f.Allocate(ctx(t), mode, off, length); err != nil {
+		return 0, err
+	}
+	// Linux's file_modified after a successful fallocate.
+	return 0, f.RemovePrivs(ctx(t))
 }
 
 // fsyncFD syncs an open file.

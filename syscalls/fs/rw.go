@@ -334,6 +334,9 @@ func doWrite(t *kernel.Task, f *vfs.File, src ioSeq, total, off int64, o rwOpts)
 		n, err := writeOnce(t, f, nil, off, o.noAppend)
 		return int64(n), err
 	}
+	if err := f.RemovePrivs(ctx(t)); err != nil {
+		return 0, err
+	}
 	if o.appendMode && off >= 0 && !f.IsDir() {
 		// RWF_APPEND with an explicit offset appends and leaves the file
 		// offset alone: write at the current end.
