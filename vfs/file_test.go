@@ -38,3 +38,23 @@ func TestGenericSeek(t *testing.T) {
 		}
 	}
 }
+
+func TestPrivsToKill(t *testing.T) {
+	user := &Credentials{UID: 1000, GID: 1000}
+	root := RootCredentials()
+	for _, tc := range []struct {
+		creds *Credentials
+		mode  uint32
+		want  uint32
+	}{
+		{user, 0o6777, unix.S_ISUID | unix.S_ISGID},
+		{user, 0o6767, unix.S_ISUID}, // set-group-ID without group execute stays
+		{user, 0o2775, unix.S_ISGID},
+		{user, 0o0777, 0},
+		{root, 0o6777, 0}, // CAP_FSETID
+	} {
+		if got := privsToKill(tc.creds, tc.mode); got != tc.want {
+			t.Errorf("privsToKill(uid %d, %#o) = %#o, want %#o", tc.creds.UID, tc.mode, got, tc.want)
+		}
+	}
+}
