@@ -84,6 +84,11 @@ func sandboxConfig(g *globalFlags, rootfs string, spec *specs.Spec) (*boot.Confi
 		return nil, nil, fmt.Errorf("process.cwd %q is not absolute", cfg.Cwd)
 	}
 	if spec.Linux != nil {
+		if r := spec.Linux.Resources; r != nil && r.Pids != nil && r.Pids.Limit != nil && *r.Pids.Limit > 0 {
+			// Enforced by the sentry on guest tasks; the host cgroup
+			// gets room for the sandbox's own threads (hostPidsLimit).
+			cfg.MaxTasks = int(*r.Pids.Limit)
+		}
 		for _, ns := range spec.Linux.Namespaces {
 			if ns.Type == specs.NetworkNamespace {
 				// Joined (path) or new: either way not the host's.

@@ -134,7 +134,7 @@ func (cg *cgroup) apply(r *specs.LinuxResources) error {
 		}
 	}
 	if p := r.Pids; p != nil && p.Limit != nil && *p.Limit != 0 {
-		if err := cg.write("pids", "pids.max", v2Max(*p.Limit)); err != nil {
+		if err := cg.write("pids", "pids.max", v2Max(hostPidsLimit(*p.Limit))); err != nil {
 			return err
 		}
 	}
@@ -144,6 +144,19 @@ func (cg *cgroup) apply(r *specs.LinuxResources) error {
 		}
 	}
 	return nil
+}
+
+// hostPidsLimit is the host pids limit of a sandbox whose guest may have
+// n tasks. The sentry enforces n itself (boot.Config.MaxTasks); on the
+// host every guest thread is a sentry thread and a stub thread, and the
+// sentry and gofer have threads of their own: a host limit of n would
+// make the Go runtime of the sentry die for want of a thread long before
+// the guest reached n. The host limit still bounds a runaway sandbox.
+func hostPidsLimit(n int64) int64 {
+	if n <= 0 {
+		return n
+	}
+	return 2*n + 128
 }
 
 func v2Max(n int64) string {

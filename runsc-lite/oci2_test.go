@@ -253,7 +253,7 @@ func TestOCICgroups(t *testing.T) {
 	}
 	for _, c := range []struct{ ctl, file, want string }{
 		{"memory", "memory.limit_in_bytes", "268435456"},
-		{"pids", "pids.max", "64"},
+		{"pids", "pids.max", strconv.FormatInt(hostPidsLimit(64), 10)},
 		{"cpu", "cpu.shares", "512"},
 		{"cpu", "cpu.cfs_quota_us", "50000"},
 		{"cpu", "cpu.cfs_period_us", "100000"},
@@ -580,5 +580,25 @@ func TestOCIKillPaused(t *testing.T) {
 		t.Errorf("status %q, want 7", r.stdout)
 	}
 	e.mustCLI("delete", "c1")
+	e.assertNothingLeft()
+}
+
+// TestOCIPidsLimit: linux.resources.pids bounds the guest's tasks in the
+// sentry (fork fails with EAGAIN) without starving the sandbox's own
+// threads; the host cgroup gets room for them.
+func TestOCIPidsLimit(t *testing.T) {
+	e := newOCIEnv(t, "sh", "-c", `for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26 27 28 29 30 31 32 33 34 35 36 37 38 39 40; do sleep 2 & done; echo all-forked`)
+	limit := int64(16)
+	e.spec.Linux.Resources = &specs.LinuxResources{Pids: &specs.LinuxPids{Limit: &limit}}
+	e.writeSpec()
+	r := e.cli(nil, "run", "c1")
+	if strings.Contains(r.stdout, "all-forked") || !strings.Contains(r.stderr, "can't fork") || strings.Contains(r.stderr, "fatal error") {
+		t.Errorf("40 processes under a limit of 16: exit %d, stdout %q, stderr %.300q", r.code, r.stdout, r.stderr)
+	}
+	e.spec.Process.Args = []string{"sh", "-c", `for i in 1 2 3 4 5 6 7 8 9 10; do sleep 0.2 & done; wait; echo ten-ok`}
+	e.writeSpec()
+	if r := e.cli(nil, "run", "c2"); r.code != 0 || r.stdout != "ten-ok\n" {
+		t.Errorf("10 processes under a limit of 16: exit %d, stdout %q, stderr %.300q", r.code, r.stdout, r.stderr)
+	}
 	e.assertNothingLeft()
 }

@@ -44,6 +44,9 @@ type Config struct {
 	// Mounts are file systems the sentry synthesises (tmpfs, sysfs,
 	// mqueue...), mounted after the volumes.
 	Mounts []Mount
+	// MaxTasks, if positive, bounds the guest's tasks (threads): clone
+	// fails with EAGAIN beyond it (an OCI pids limit).
+	MaxTasks int
 	// Files are copied into the root file system's upper layer (bind
 	// mounts of single host files, like Docker's /etc/hosts: the gofer
 	// serves directories only, so the guest gets a copy).

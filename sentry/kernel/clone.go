@@ -177,7 +177,16 @@ func (t *Task) Clone(a CloneArgs) (int32, error) {
 	}
 
 	k.mu.Lock()
-	if t.tg.exiting {
+	var failed error
+	switch {
+	case t.tg.exiting:
+		failed = unix.EINTR
+	case k.MaxTasks > 0 && k.live >= k.MaxTasks:
+		// The sandbox's task limit (an OCI pids limit), like a full
+		// pids cgroup: fork fails, the sandbox goes on.
+		failed = unix.EAGAIN
+	}
+	if failed != nil {
 		k.mu.Unlock()
 		ctx.Release()
 		files.decRef(t.VFSContext())
@@ -185,7 +194,7 @@ func (t *Task) Clone(a CloneArgs) (int32, error) {
 		if m != t.mm {
 			m.Release()
 		}
-		return 0, unix.EINTR
+		return 0, failed
 	}
 	c := k.newTaskLocked(ctx)
 	c.mm = m

@@ -57,6 +57,10 @@ type Kernel struct {
 	live    int // tasks not yet fully exited
 	mmUsers map[*mm.MM]int
 
+	// MaxTasks, if positive, bounds the tasks (threads) of the sandbox:
+	// clone fails with EAGAIN beyond it. Set before the first process.
+	MaxTasks int
+
 	futexes futexTable
 
 	// IPC is the System V IPC namespace (one per sandbox).
