@@ -143,7 +143,7 @@ func direntNames(b []byte, is64 bool) []string {
 func TestPipeDupFcntl(t *testing.T) {
 	h := newHarness(t)
 	fds := h.alloc(8)
-	h.errno("pipe2 O_DIRECT", unix.EINVAL, Pipe2, fds, unix.O_DIRECT)
+	h.errno("pipe2 O_NOTIFICATION_PIPE", unix.EINVAL, Pipe2, fds, oNotificationPipe)
 	h.must("pipe2", Pipe2, fds, unix.O_NONBLOCK)
 	b := h.read(fds, 8)
 	r, w := uint64(le.Uint32(b)), uint64(le.Uint32(b[4:]))

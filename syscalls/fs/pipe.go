@@ -10,11 +10,11 @@ import (
 // oNotificationPipe is O_NOTIFICATION_PIPE (== O_EXCL), for watch queues.
 const oNotificationPipe = unix.O_EXCL
 
-// checkPipeFlags validates pipe2 flags. O_DIRECT (packet mode) and
-// O_NOTIFICATION_PIPE are features the pipe implementation lacks, so they
-// are refused with EINVAL, as a kernel without them does.
+// checkPipeFlags validates pipe2 flags: O_CLOEXEC, O_NONBLOCK and O_DIRECT
+// (packet mode). O_NOTIFICATION_PIPE (watch queues) is refused with EINVAL,
+// as a kernel without them does.
 func checkPipeFlags(flags uint32) error {
-	if flags&^(unix.O_CLOEXEC|unix.O_NONBLOCK) != 0 {
+	if flags&^(unix.O_CLOEXEC|unix.O_NONBLOCK|unix.O_DIRECT) != 0 {
 		return unix.EINVAL
 	}
 	return nil
@@ -25,7 +25,7 @@ func pipe2(t *kernel.Task, addr uint64, flags uint32) (uint64, error) {
 	if err := checkPipeFlags(flags); err != nil {
 		return 0, err
 	}
-	r, w, err := pipe.NewPipe(t.Kernel().VFS(), ctx(t), flags&unix.O_NONBLOCK)
+	r, w, err := pipe.NewPipe(t.Kernel().VFS(), ctx(t), flags&(unix.O_NONBLOCK|unix.O_DIRECT))
 	if err != nil {
 		return 0, err
 	}

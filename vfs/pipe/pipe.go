@@ -9,6 +9,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"sync"
+	"sync/atomic"
 
 	"github.com/runsc-lite/runsc-lite/vfs"
 	"github.com/runsc-lite/runsc-lite/vfs/waiter"
@@ -39,12 +40,78 @@ type Pipe struct {
 	rCounter uint64 // number of read opens ever
 	wCounter uint64 // number of write opens ever
 	queue    waiter.Queue
+	// segs splits the unread bytes into the packets of packet-mode
+	// (O_DIRECT) writes and runs of ordinary data, in order; packets
+	// counts the packets. Like Linux's pipe buffers, each packet takes a
+	// page-sized slot of the capacity, and a read returns one packet at most.
+	segs    []segment
+	packets int
+}
+
+// segment is a run of unread bytes: one packet, or ordinary data.
+type segment struct {
+	n      int
+	packet bool
 }
 
 // New returns an empty pipe with the default capacity and no endpoints.
 func New() *Pipe { return &Pipe{size: DefaultSize} }
 
 func (p *Pipe) buffered() int { return len(p.data) - p.head }
+
+// slots is the capacity in page-sized slots.
+func (p *Pipe) slots() int { return max(p.size/pageSize, 1) }
+
+// packetBytes returns the bytes held in packets.
+func (p *Pipe) packetBytes() int {
+	n := 0
+	for _, s := range p.segs {
+		if s.packet {
+			n += s.n
+		}
+	}
+	return n
+}
+
+// streamFree is the room left for ordinary writes: the capacity less the
+// slots packets hold and the bytes already buffered.
+func (p *Pipe) streamFree() int {
+	if p.packets == 0 {
+		return p.size - p.buffered()
+	}
+	return (p.slots()-p.packets)*pageSize - (p.buffered() - p.packetBytes())
+}
+
+// slotsUsed counts the slots packets and ordinary data occupy.
+func (p *Pipe) slotsUsed() int {
+	stream := p.buffered() - p.packetBytes()
+	return p.packets + (stream+pageSize-1)/pageSize
+}
+
+// consume drops n unread bytes from the front of the buffer.
+func (p *Pipe) consume(n int) {
+	p.head += n
+	if p.head == len(p.data) {
+		p.data, p.head = p.data[:0], 0
+	}
+}
+
+// appendData queues src as one packet or as ordinary data.
+func (p *Pipe) appendData(src []byte, packet bool) {
+	if p.head > 0 && p.head >= len(p.data)/2 {
+		p.data = append(p.data[:0], p.data[p.head:]...)
+		p.head = 0
+	}
+	p.data = append(p.data, src...)
+	if last := len(p.segs) - 1; !packet && last >= 0 && !p.segs[last].packet {
+		p.segs[last].n += len(src)
+		return
+	}
+	p.segs = append(p.segs, segment{n: len(src), packet: packet})
+	if packet {
+		p.packets++
+	}
+}
 
 // NewPipe implements pipe2(2): it returns the read and write ends as Files
 // on one anonymous inode. flags may hold O_NONBLOCK and O_DIRECT
@@ -62,8 +129,11 @@ func NewPipe(v *vfs.VFS, ctx vfs.Context, flags uint32) (r, w *vfs.File, err err
 	p.rCounter, p.wCounter = 1, 1
 	re := &Endpoint{p: p, read: true}
 	we := &Endpoint{p: p, write: true}
+	we.packet.Store(flags&unix.O_DIRECT != 0)
 	p.mu.Unlock()
-	return v.NewFile(loc, re, unix.O_RDONLY|flags), v.NewFile(loc, we, unix.O_WRONLY|flags), nil
+	// Like Linux, only the write end shows O_DIRECT: it is how writes
+	// are made.
+	return v.NewFile(loc, re, unix.O_RDONLY|flags&^unix.O_DIRECT), v.NewFile(loc, we, unix.O_WRONLY|flags), nil
 }
 
 // pipeInode is the anonymous inode of a pipe(2) pipe. Opening it again
@@ -88,6 +158,7 @@ func (p *Pipe) Open(ctx vfs.Context, flags uint32) (vfs.FileImpl, error) {
 	defer p.mu.Unlock()
 	nonblock := flags&unix.O_NONBLOCK != 0
 	e := &Endpoint{p: p, rSnap: p.rCounter, wSnap: p.wCounter}
+	e.packet.Store(flags&unix.O_DIRECT != 0)
 	switch flags & unix.O_ACCMODE {
 	case unix.O_RDONLY:
 		e.read = true
@@ -130,6 +201,15 @@ type Endpoint struct {
 	// counter differs from hupSnap (Linux's f_version): zero except for
 	// an O_NONBLOCK reader that opened with no writer.
 	hupSnap uint64
+	// packet is the file's O_DIRECT: its writes are packets.
+	packet atomic.Bool
+}
+
+// SetStatusFlags implements vfs.StatusFlagsSetter: F_SETFL may turn packet
+// mode on or off.
+func (e *Endpoint) SetStatusFlags(_ vfs.Context, _, flags uint32) error {
+	e.packet.Store(flags&unix.O_DIRECT != 0)
+	return nil
 }
 
 // Pipe returns the endpoint's pipe.
@@ -163,6 +243,7 @@ func (e *Endpoint) Release(vfs.Context) {
 	if p.readers == 0 && p.writers == 0 {
 		// Like Linux, a FIFO's buffered data is dropped with its last user.
 		p.data, p.head = nil, 0
+		p.segs, p.packets = nil, 0
 	}
 	p.mu.Unlock()
 	p.queue.Notify(waiter.EventIn | waiter.EventOut | waiter.EventHUp | waiter.EventErr)
@@ -184,10 +265,18 @@ func (e *Endpoint) Read(_ vfs.Context, dst []byte) (int, error) {
 		}
 		return 0, unix.EAGAIN
 	}
-	n := copy(dst, p.data[p.head:])
-	p.head += n
-	if p.head == len(p.data) {
-		p.data, p.head = p.data[:0], 0
+	seg := &p.segs[0]
+	n := copy(dst, p.data[p.head:p.head+seg.n])
+	if seg.packet {
+		// A packet is read whole: what dst cannot hold is dropped.
+		p.consume(seg.n)
+		p.segs = p.segs[1:]
+		p.packets--
+	} else {
+		p.consume(n)
+		if seg.n -= n; seg.n == 0 {
+			p.segs = p.segs[1:]
+		}
 	}
 	p.mu.Unlock()
 	p.queue.Notify(waiter.WritableEvents)
@@ -225,20 +314,31 @@ func (e *Endpoint) Write(_ vfs.Context, src []byte) (int, error) {
 		p.mu.Unlock()
 		return 0, unix.EPIPE
 	}
-	free := p.size - p.buffered()
-	if free <= 0 || (len(src) <= PipeBuf && free < len(src)) {
-		p.mu.Unlock()
+	var n int
+	if e.packet.Load() {
+		n = p.writePacketsLocked(src)
+	} else if free := p.streamFree(); free > 0 && (len(src) > PipeBuf || free >= len(src)) {
+		n = min(free, len(src))
+		p.appendData(src[:n], false)
+	}
+	p.mu.Unlock()
+	if n == 0 {
 		return 0, unix.EAGAIN
 	}
-	n := min(free, len(src))
-	if p.head > 0 && p.head >= len(p.data)/2 {
-		p.data = append(p.data[:0], p.data[p.head:]...)
-		p.head = 0
-	}
-	p.data = append(p.data, src[:n]...)
-	p.mu.Unlock()
 	p.queue.Notify(waiter.ReadableEvents)
 	return n, nil
+}
+
+// writePacketsLocked queues src as packets of at most PipeBuf bytes, one
+// per free slot, and returns the bytes queued.
+func (p *Pipe) writePacketsLocked(src []byte) int {
+	n := 0
+	for n < len(src) && p.slotsUsed() < p.slots() {
+		c := min(len(src)-n, PipeBuf)
+		p.appendData(src[n:n+c], true)
+		n += c
+	}
+	return n
 }
 
 // Readiness implements vfs.Waitable.
@@ -256,8 +356,8 @@ func (e *Endpoint) Readiness(mask waiter.EventMask) waiter.EventMask {
 		}
 	}
 	if e.write {
-		free := p.size - p.buffered()
-		if free >= PipeBuf || (free > 0 && p.size < PipeBuf) {
+		free := p.streamFree()
+		if e.packet.Load() && p.slotsUsed() < p.slots() || free >= PipeBuf || (free > 0 && p.size < PipeBuf) {
 			r |= waiter.WritableEvents
 		}
 		if p.readers == 0 {
@@ -314,7 +414,7 @@ func (e *Endpoint) SetPipeSize(ctx vfs.Context, n int64) (int64, error) {
 	p := e.p
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if int64(p.buffered()) > sz {
+	if p.slotsUsed() > int(sz/pageSize) {
 		return 0, unix.EBUSY
 	}
 	p.size = int(sz)

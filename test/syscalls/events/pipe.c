@@ -283,3 +283,68 @@ TEST(sigpipe_not_sent_while_reader_open_elsewhere)
 	signal(SIGPIPE, SIG_IGN);
 	CHECK_ERR(write(p[1], "q", 1), EPIPE);
 }
+
+TEST(packet_mode_o_direct)
+{
+	int p[2];
+	REQUIRE_OK(pipe2(p, O_DIRECT | O_NONBLOCK));
+	/* The write end makes packets; only it shows O_DIRECT. */
+	CHECK_EQ(fcntl(p[1], F_GETFL) & O_DIRECT, O_DIRECT);
+	CHECK_EQ(fcntl(p[0], F_GETFL) & O_DIRECT, 0);
+	REQUIRE_EQ(write(p[1], "abc", 3), 3);
+	REQUIRE_EQ(write(p[1], "defgh", 5), 5);
+	char buf[16];
+	/* Each read returns one packet... */
+	CHECK_EQ(read(p[0], buf, sizeof(buf)), 3);
+	CHECK_MEMEQ(buf, "abc", 3);
+	/* ...and drops what does not fit. */
+	CHECK_EQ(read(p[0], buf, 2), 2);
+	CHECK_MEMEQ(buf, "de", 2);
+	CHECK_ERR(read(p[0], buf, sizeof(buf)), EAGAIN);
+}
+
+TEST(packet_mode_one_slot_per_packet)
+{
+	int p[2];
+	REQUIRE_OK(pipe2(p, O_DIRECT | O_NONBLOCK));
+	int n = 0;
+	while (write(p[1], "x", 1) == 1 && n < 100)
+		n++;
+	/* 16 page-sized slots, one per packet however small. */
+	CHECK_EQ(n, 16);
+	CHECK_EQ(errno, EAGAIN);
+	int avail;
+	CHECK_OK(ioctl(p[0], FIONREAD, &avail));
+	CHECK_EQ(avail, 16);
+}
+
+TEST(packet_mode_large_write_split)
+{
+	int p[2];
+	REQUIRE_OK(pipe2(p, O_DIRECT | O_NONBLOCK));
+	static char big[3 * PIPE_BUF + 10];
+	CHECK_EQ(write(p[1], big, sizeof(big)), (long)sizeof(big));
+	static char buf[2 * PIPE_BUF];
+	CHECK_EQ(read(p[0], buf, sizeof(buf)), PIPE_BUF);
+	CHECK_EQ(read(p[0], buf, sizeof(buf)), PIPE_BUF);
+	CHECK_EQ(read(p[0], buf, sizeof(buf)), PIPE_BUF);
+	CHECK_EQ(read(p[0], buf, sizeof(buf)), 10);
+}
+
+TEST(packet_mode_set_by_fcntl)
+{
+	int p[2];
+	REQUIRE_OK(pipe2(p, O_NONBLOCK));
+	REQUIRE_OK(fcntl(p[1], F_SETFL, O_NONBLOCK | O_DIRECT));
+	REQUIRE_EQ(write(p[1], "ab", 2), 2);
+	REQUIRE_EQ(write(p[1], "cd", 2), 2);
+	char buf[8];
+	CHECK_EQ(read(p[0], buf, sizeof(buf)), 2);
+	REQUIRE_OK(fcntl(p[1], F_SETFL, O_NONBLOCK));
+	REQUIRE_EQ(write(p[1], "ef", 2), 2);
+	REQUIRE_EQ(write(p[1], "gh", 2), 2);
+	/* The packet, then the ordinary data merged. */
+	CHECK_EQ(read(p[0], buf, sizeof(buf)), 2);
+	CHECK_EQ(read(p[0], buf, sizeof(buf)), 4);
+	CHECK_MEMEQ(buf, "efgh", 4);
+}
