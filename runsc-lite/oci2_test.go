@@ -602,3 +602,33 @@ func TestOCIPidsLimit(t *testing.T) {
 	}
 	e.assertNothingLeft()
 }
+
+// TestOCIExecProxyKilled: killing the pid-file process of a detached exec
+// (as containerd's shim does) ends the exec'd process too.
+func TestOCIExecProxyKilled(t *testing.T) {
+	e := newOCIEnv(t, "sleep", "1000")
+	e.mustCLI("run", "-d", "c1")
+	e.waitStatus("c1", "running")
+	pidFile := filepath.Join(t.TempDir(), "exec.pid")
+	e.mustCLI("exec", "--detach", "--pid-file", pidFile, "c1", "sleep", "999")
+	data, _ := os.ReadFile(pidFile)
+	pid, err := strconv.Atoi(string(data))
+	if err != nil {
+		t.Fatalf("pid file %q", data)
+	}
+	running := func() bool {
+		return strings.Contains(e.mustCLI("exec", "c1", "ps").stdout, "sleep 999")
+	}
+	if !running() {
+		t.Fatal("the exec'd process is not running")
+	}
+	unix.Kill(pid, unix.SIGKILL)
+	deadline := time.Now().Add(20 * time.Second)
+	for running() {
+		if time.Now().After(deadline) {
+			t.Fatal("the exec'd process outlived its proxy")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	e.mustCLI("delete", "--force", "c1")
+}

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 
 	"golang.org/x/sys/unix"
 	"google.golang.org/protobuf/proto"
@@ -251,9 +252,38 @@ func serveConn(c *Conn, h Handler) {
 			return
 		}
 		reply(&pb.Response{Pid: pid})
-		reply(&pb.Response{Pid: pid, Status: int32(wait()), Exited: true})
+		serveExecWait(c, h, pid, wait)
 	default:
 		closeFDs(fds)
 		reply(&pb.Response{Error: "unknown request"})
 	}
+}
+
+// serveExecWait sends an exec'd process's exit status. The connection is
+// the process's lifeline: when the client goes away first (the exec proxy
+// was killed, as containerd's shim kills an exec'd process), the process
+// is killed too, as it would die with a process that really ran it.
+func serveExecWait(c *Conn, h Handler, pid int32, wait func() int) {
+	var finished atomic.Bool
+	hungUp := make(chan struct{})
+	go func() {
+		defer close(hungUp)
+		// The client sends nothing more: this returns at its hang-up,
+		// or at our shutdown below.
+		buf := make([]byte, 1)
+		for {
+			_, _, err := unix.Recvfrom(c.fd, buf, 0)
+			if err != unix.EINTR {
+				break
+			}
+		}
+		if !finished.Load() {
+			h.Signal(int32(unix.SIGKILL), pid, false)
+		}
+	}()
+	status := wait()
+	finished.Store(true)
+	c.send(&pb.Response{Pid: pid, Status: int32(status), Exited: true}, nil)
+	unix.Shutdown(c.fd, unix.SHUT_RDWR)
+	<-hungUp
 }

@@ -5,6 +5,7 @@ import (
 	"os"
 	"sync"
 	"testing"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -152,4 +153,46 @@ func TestGarbage(t *testing.T) {
 	if _, err := c.Recv(); err == nil {
 		t.Errorf("garbage was answered")
 	}
+}
+
+// TestExecClientGone: a client that hangs up before its process exits
+// gets the process killed.
+func TestExecClientGone(t *testing.T) {
+	dir, h := serve(t)
+	c, err := Dial(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, w, _ := os.Pipe()
+	defer r.Close()
+	defer w.Close()
+	req := &pb.Request{Req: &pb.Request_Exec{Exec: &pb.ExecRequest{Process: &pb.Process{Argv: []string{"sh"}}}}}
+	if err := c.Send(req, []int{int(r.Fd()), int(w.Fd()), int(w.Fd())}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Recv(); err != nil {
+		t.Fatal(err)
+	}
+	c.Close()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		h.mu.Lock()
+		n := len(h.signals)
+		var sig *pb.SignalRequest
+		if n > 0 {
+			sig = h.signals[0]
+		}
+		h.mu.Unlock()
+		if sig != nil {
+			if sig.Signo != int32(unix.SIGKILL) || sig.Pid != 42 || sig.All {
+				t.Errorf("signal %v, want SIGKILL to 42", sig)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the process was not killed after its client hung up")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	h.exitCode <- 137
 }
