@@ -99,10 +99,11 @@ func (p *Perm) isOwner(c *Creds) bool {
 // registry maps keys and identifiers to objects of one kind. Identifiers
 // are index + seq*32768 like Linux's, so a reused index gets a new id.
 type registry[T any] struct {
-	objs  map[int32]*entry[T] // by index
-	keys  map[int32]int32     // key -> index, for keys other than IPC_PRIVATE
-	seq   uint16
-	limit int
+	objs    map[int32]*entry[T] // by index
+	keys    map[int32]int32     // key -> index, for keys other than IPC_PRIVATE
+	seq     uint16
+	lastIdx int32 // the index allocated last; -1 before any
+	limit   int
 }
 
 type entry[T any] struct {
@@ -110,10 +111,15 @@ type entry[T any] struct {
 	obj  T
 }
 
-const seqMultiplier = 32768
+// seqMultiplier is IPCMNI, the number of indices; sequence numbers stay
+// below maxSeq so that ids are positive.
+const (
+	seqMultiplier = 32768
+	maxSeq        = 65535
+)
 
 func newRegistry[T any](limit int) registry[T] {
-	return registry[T]{objs: map[int32]*entry[T]{}, keys: map[int32]int32{}, limit: limit}
+	return registry[T]{objs: map[int32]*entry[T]{}, keys: map[int32]int32{}, lastIdx: -1, limit: limit}
 }
 
 // find returns the object with identifier id.
@@ -154,16 +160,26 @@ func (r *registry[T]) lookup(key int32, flags int32, c *Creds) (*entry[T], error
 
 // add registers a new object and returns its identifier.
 func (r *registry[T]) add(key int32, flags int32, c *Creds, obj T) (int32, *Perm) {
-	idx := int32(0)
+	// Like Linux, indices are handed out cyclically, and the sequence
+	// number goes up each time they wrap, so a reused index gets a new id.
+	idx := r.lastIdx + 1
 	for {
+		if idx >= seqMultiplier {
+			idx = 0
+		}
 		if _, used := r.objs[idx]; !used {
 			break
 		}
 		idx++
 	}
-	r.seq++
+	if idx <= r.lastIdx {
+		if r.seq++; r.seq >= maxSeq {
+			r.seq = 0
+		}
+	}
+	r.lastIdx = idx
 	p := &Perm{Key: key, UID: c.UID, GID: c.GID, CUID: c.UID, CGID: c.GID,
-		Mode: uint16(flags & 0o777), Seq: r.seq % 2048, changeTime: now()}
+		Mode: uint16(flags & 0o777), Seq: r.seq, changeTime: now()}
 	r.objs[idx] = &entry[T]{perm: p, obj: obj}
 	if key != IPCPrivate {
 		r.keys[key] = idx

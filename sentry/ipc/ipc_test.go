@@ -222,3 +222,31 @@ func TestMQueueCharge(t *testing.T) {
 		t.Errorf("open after unlink and close: %v", err)
 	}
 }
+
+// Identifiers are allocated like Linux's: indices cyclically from 0, the
+// sequence number (id / 32768) going up when they wrap.
+func TestIdentifiers(t *testing.T) {
+	ns := NewNamespace()
+	get := func() int32 {
+		id, err := ns.SemGet(root, IPCPrivate, 1, IPCCreat|0o600)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return id
+	}
+	for want := int32(0); want < 3; want++ {
+		if id := get(); id != want {
+			t.Fatalf("id %d, want %d", id, want)
+		}
+	}
+	if _, _, err := ns.SemCtl(root, 1, 0, IPCRmid, SemCtlArgs{}); err != nil {
+		t.Fatal(err)
+	}
+	if id := get(); id != 3 {
+		t.Errorf("after a removal: id %d, want the next index 3", id)
+	}
+	ns.sems.lastIdx = seqMultiplier - 1
+	if id := get(); id != seqMultiplier+1 {
+		t.Errorf("after wrapping: id %d, want index 1 (free again) with sequence 1", id)
+	}
+}
