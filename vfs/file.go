@@ -37,6 +37,14 @@ type StreamFile interface {
 	Write(ctx Context, src []byte) (int, error)
 }
 
+// WholeSourceWriter is implemented by files (sockets) whose writes take
+// the caller's data in whole, as Linux's sendmsg copies it into a buffer
+// before sending any of it: a fault in the source fails that piece with
+// EFAULT instead of writing the bytes before the fault.
+type WholeSourceWriter interface {
+	WholeSourceWrites()
+}
+
 // Appender is implemented by files supporting atomic O_APPEND writes: it
 // writes src at the end of file and returns the new end. Without it, the VFS
 // seeks to the end and calls PWrite.

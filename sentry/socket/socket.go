@@ -173,6 +173,10 @@ type Base struct {
 	sndTimeo atomic.Int64
 }
 
+// WholeSourceWrites implements vfs.WholeSourceWriter: write(2) on a
+// socket is a send, which fails with EFAULT rather than send a part.
+func (b *Base) WholeSourceWrites() {}
+
 // EventRegister implements vfs.Waitable.
 func (b *Base) EventRegister(e *waiter.Entry) { b.Queue.Register(e) }
 

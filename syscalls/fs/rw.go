@@ -358,6 +358,9 @@ func doWrite(t *kernel.Task, f *vfs.File, src ioSeq, total, off int64, o rwOpts)
 		if c == 0 {
 			return partial(done, cerr)
 		}
+		if _, whole := f.Impl().(vfs.WholeSourceWriter); whole && cerr != nil {
+			return partial(done, cerr)
+		}
 		o2 := off
 		if off >= 0 {
 			o2 = off + done

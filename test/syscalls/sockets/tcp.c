@@ -8,6 +8,7 @@
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/time.h>
 
 /* tcp_pair returns a connected client and (in *srv) the accepted socket. */
@@ -388,4 +389,19 @@ TEST(peek_waitall_ends_at_fin_or_timeout)
 	REQUIRE_OK(shutdown(c, SHUT_WR));
 	CHECK_EQ(recv(a, buf, 8, MSG_PEEK | MSG_WAITALL), 3);
 	CHECK_EQ(recv(a, buf, 8, MSG_WAITALL), 3);
+}
+
+TEST(write_faulting_source_sends_nothing)
+{
+	int a;
+	int c = tcp_pair(&a);
+	char *map = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	REQUIRE(map != MAP_FAILED);
+	REQUIRE_OK(munmap(map + 4096, 4096));
+	CHECK_ERR(write(c, map + 4000, 200), EFAULT);
+	REQUIRE_EQ(write(c, "ok", 2), 2);
+	char b[300];
+	struct pollfd p = {.fd = a, .events = POLLIN};
+	REQUIRE_EQ(poll(&p, 1, 5000), 1);
+	CHECK_EQ(recv(a, b, sizeof(b), 0), 2);
 }

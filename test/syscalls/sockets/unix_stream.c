@@ -7,6 +7,7 @@
 #include <poll.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/mman.h>
 #include <sys/time.h>
 #include <sys/uio.h>
 #include <sys/un.h>
@@ -373,4 +374,20 @@ TEST(peek_waitall_timeout_returns_partial)
 	REQUIRE_EQ(write(p[0], "abc", 3), 3);
 	char buf[8];
 	CHECK_EQ(recv(p[1], buf, 8, MSG_PEEK | MSG_WAITALL), 3);
+}
+
+TEST(write_faulting_source_sends_nothing)
+{
+	int p[2];
+	pair(SOCK_STREAM, p);
+	char *map = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	REQUIRE(map != MAP_FAILED);
+	REQUIRE_OK(munmap(map + 4096, 4096));
+	/* The buffer runs into unmapped memory: EFAULT, and nothing of it is
+	 * sent (unlike a pipe, which takes the part before the fault). */
+	CHECK_ERR(write(p[0], map + 4090, 10), EFAULT);
+	struct iovec iov[2] = {{map, 16}, {map + 4096, 4}};
+	CHECK_ERR(writev(p[0], iov, 2), EFAULT);
+	char b[32];
+	CHECK_ERR(recv(p[1], b, sizeof(b), MSG_DONTWAIT), EAGAIN);
 }
