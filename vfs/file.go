@@ -82,6 +82,13 @@ type Syncer interface {
 	Sync(ctx Context) error
 }
 
+// NowaitRefuser is implemented by files that cannot do I/O with RWF_NOWAIT
+// (in Linux: lack FMODE_NOWAIT, like tmpfs and procfs files): preadv2 and
+// pwritev2 with it fail with EOPNOTSUPP.
+type NowaitRefuser interface {
+	RefusesNowait()
+}
+
 // StatusFlagsSetter is implemented by files that need to see F_SETFL
 // changes (O_NONBLOCK, O_ASYNC, ...).
 type StatusFlagsSetter interface {

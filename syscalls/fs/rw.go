@@ -503,6 +503,9 @@ func vecCall(t *kernel.Task, a *kernel.SyscallArgs, off int64, flags uint32, wri
 	if err != nil {
 		return 0, err
 	}
+	if _, refuses := f.Impl().(vfs.NowaitRefuser); refuses && o.nowait {
+		return 0, unix.EOPNOTSUPP
+	}
 	var n int64
 	if write {
 		n, err = doWrite(t, f, seq, total, off, o)

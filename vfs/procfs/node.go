@@ -271,6 +271,10 @@ type seqFile struct {
 	pos  atomic.Int64 // offset after the last read or write (fdinfo of this file)
 }
 
+// RefusesNowait implements vfs.NowaitRefuser: proc files have no
+// FMODE_NOWAIT.
+func (f *seqFile) RefusesNowait() {}
+
 // PRead implements vfs.FileImpl.
 func (f *seqFile) PRead(ctx vfs.Context, dst []byte, off int64) (int, error) {
 	f.mu.Lock()

@@ -375,6 +375,9 @@ func (r *regInode) allocateLocked(mode uint32, off, length int64) (punched bool,
 	return false, unix.EOPNOTSUPP
 }
 
+// RefusesNowait implements vfs.NowaitRefuser: like shmem, no RWF_NOWAIT.
+func (f *regFile) RefusesNowait() {}
+
 // MappingKey implements vfs.MappingKeyer: the inode, which invalidates
 // with itself as the key.
 func (f *regFile) MappingKey() any { return f.r }

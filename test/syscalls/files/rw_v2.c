@@ -1,6 +1,7 @@
 /* preadv2 and pwritev2: offset -1 (the file offset), RWF_APPEND, RWF_NOAPPEND, RWF_NOWAIT, RWF_[D]SYNC, RWF_HIPRI, unknown flags. */
 #include "shm.h"
 
+#include <sys/socket.h>
 #include <sys/uio.h>
 
 #ifndef RWF_NOAPPEND
@@ -110,12 +111,29 @@ TEST(rwf_nowait_pipe_full)
 	CHECK_ERR(wr(p[1], "x", -1, RWF_NOWAIT), EAGAIN);
 }
 
-TEST(rwf_nowait_regular_file)
+TEST(rwf_nowait_tmpfs_and_proc_eopnotsupp)
 {
-	int fd = lt_file(lt_path("f"), "hello");
+	/* tmpfs and proc files cannot do non-blocking I/O (no FMODE_NOWAIT). */
+	int fd = lt_file(lt_shm_path("f"), "hello");
 	char buf[8] = {0};
-	CHECK_EQ(rd(fd, buf, 5, 0, RWF_NOWAIT), 5);
-	CHECK_STREQ(buf, "hello");
+	CHECK_ERR(rd(fd, buf, 5, 0, RWF_NOWAIT), EOPNOTSUPP);
+	CHECK_ERR(wr(fd, "x", 0, RWF_NOWAIT), EOPNOTSUPP);
+	CHECK_EQ(rd(fd, buf, 5, 0, 0), 5);
+	int p = REQUIRE_OK(open("/proc/self/stat", O_RDONLY));
+	CHECK_ERR(rd(p, buf, 4, -1, RWF_NOWAIT), EOPNOTSUPP);
+}
+
+TEST(rwf_nowait_devices_and_sockets)
+{
+	int n = REQUIRE_OK(open("/dev/null", O_RDWR));
+	char buf[8];
+	CHECK_EQ(wr(n, "xy", -1, RWF_NOWAIT), 2);
+	CHECK_EQ(rd(n, buf, 4, -1, RWF_NOWAIT), 0);
+	int sv[2];
+	REQUIRE_OK(socketpair(AF_UNIX, SOCK_STREAM, 0, sv));
+	CHECK_EQ(wr(sv[0], "ab", -1, RWF_NOWAIT), 2);
+	CHECK_EQ(rd(sv[1], buf, 4, -1, RWF_NOWAIT), 2);
+	CHECK_ERR(rd(sv[1], buf, 4, -1, RWF_NOWAIT), EAGAIN);
 }
 
 TEST(rwf_sync_flags)
