@@ -87,7 +87,11 @@ func (d *Dentry) removeChild(name string) {
 // filesystem. vfs.mu must be held (read or write).
 func (d *Dentry) lookup(ctx Context, name string) (*Dentry, error) {
 	if c := d.cachedChild(name); c != nil {
-		return c, nil
+		rv, ok := d.inode.(Revalidator)
+		if !ok || rv.Revalidate(ctx, name) {
+			return c, nil
+		}
+		d.Invalidate(name)
 	}
 	di, ok := d.inode.(DirInode)
 	if !ok {

@@ -59,6 +59,14 @@ type CreateOptions struct {
 	Rdev uint64
 }
 
+// Revalidator is implemented by directories whose entries can vanish
+// behind the VFS's back (procfs: /proc/PID of a process that exited). A
+// cached child is used only while Revalidate reports that name still
+// exists; otherwise it is dropped and looked up again.
+type Revalidator interface {
+	Revalidate(ctx Context, name string) bool
+}
+
 // NoCreateDir is implemented by directories whose missing names are not
 // there to be created: Linux's procfs fails the lookup itself with ENOENT,
 // so mkdir, mknod, symlink, link and O_CREAT of a new name in them are

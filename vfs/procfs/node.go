@@ -34,6 +34,9 @@ type node struct {
 	owner *taskRef
 	// valid, if set, reports whether the file still exists (fd entries).
 	valid func(ctx vfs.Context) bool
+	// statWhenGone keeps a task directory's attributes readable after its
+	// task is gone (fstat of an open /proc/PID), as Linux's inode does.
+	statWhenGone bool
 }
 
 func (n *node) check(ctx vfs.Context) error {
@@ -48,7 +51,7 @@ func (n *node) check(ctx vfs.Context) error {
 
 // Stat implements vfs.Inode.
 func (n *node) Stat(ctx vfs.Context) (vfs.Statx, error) {
-	if err := n.check(ctx); err != nil {
+	if err := n.check(ctx); err != nil && !n.statWhenGone {
 		return vfs.Statx{}, err
 	}
 	var uid, gid uint32
@@ -110,6 +113,13 @@ type dirNode struct {
 	lookup func(ctx vfs.Context, name string) (vfs.Inode, error)
 	// process marks /proc/PID.
 	process bool
+	// exists, if set, reports whether a cached entry is still there.
+	exists func(name string) bool
+}
+
+// Revalidate implements vfs.Revalidator.
+func (d *dirNode) Revalidate(_ vfs.Context, name string) bool {
+	return d.exists == nil || d.exists(name)
 }
 
 func (d *dirNode) entries(ctx vfs.Context) ([]child, error) {
@@ -140,6 +150,10 @@ func (d *dirNode) Open(ctx vfs.Context, flags uint32) (vfs.FileImpl, error) {
 // Lookup implements vfs.DirInode.
 func (d *dirNode) Lookup(ctx vfs.Context, name string) (vfs.Inode, error) {
 	if err := d.check(ctx); err != nil {
+		// Linux: a lookup in the directory of a task that is gone.
+		if d.statWhenGone && err == unix.ENOENT {
+			return nil, unix.ESRCH
+		}
 		return nil, err
 	}
 	if d.lookup != nil {

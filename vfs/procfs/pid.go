@@ -36,6 +36,9 @@ func ProcessDirTask(f *vfs.File) (*kernel.Task, bool) {
 func (fs *FS) newTaskDir(tid int32, parentIno uint64, key string, thread bool) *dirNode {
 	ref := &taskRef{fs: fs, tid: tid}
 	d := fs.newDir(key, parentIno, 0o555, ref, nil)
+	d.statWhenGone = true
+	// Cached entries go with the task (lookups then fail with ESRCH).
+	d.exists = func(string) bool { return ref.task() != nil }
 	d.list = func(vfs.Context) ([]child, error) { return fs.taskEntries(ref, key, d.ino, thread), nil }
 	return d
 }
@@ -674,6 +677,7 @@ func (fs *FS) newTaskListDir(ref *taskRef, key string, parentIno uint64) *dirNod
 		}
 		return out, nil
 	}
+	d.exists = fs.taskExists
 	d.lookup = func(ctx vfs.Context, name string) (vfs.Inode, error) {
 		t := ref.task()
 		if t == nil {

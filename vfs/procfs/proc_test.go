@@ -394,6 +394,11 @@ func TestProcessesAndThreads(t *testing.T) {
 	}
 
 	// Exit: a zombie until reaped, then gone (also through cached dentries).
+	dir, err := h.open(h.init, "/proc/"+cpid, unix.O_RDONLY|unix.O_DIRECTORY)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dir.DecRef(h.init.VFSContext())
 	h.do(thr, func(t *kernel.Task) { t.ExitGroup(7) })
 	waitFor(t, func() bool { return child.ThreadGroup().IsZombie() })
 	f = statFields(t, h.read(h.init, "/proc/"+cpid+"/stat"))
@@ -413,6 +418,17 @@ func TestProcessesAndThreads(t *testing.T) {
 	}
 	if names := h.readdir(h.init, "/proc"); slices.Contains(names, cpid) {
 		t.Errorf("/proc still lists %s", cpid)
+	}
+	// The directory opened before: its attributes stay, lookups in it are
+	// ESRCH and it lists nothing (ENOENT), as in Linux.
+	if _, err := dir.Stat(h.init.VFSContext()); err != nil {
+		t.Errorf("fstat of a reaped process's directory: %v", err)
+	}
+	if _, err := h.v.OpenAt(h.init.VFSContext(), h.root, dir.Location(), "status", unix.O_RDONLY, 0); err != unix.ESRCH {
+		t.Errorf("lookup in a reaped process's directory: %v, want ESRCH", err)
+	}
+	if _, err := dir.Getdents64(h.init.VFSContext(), make([]byte, 512)); err != unix.ENOENT {
+		t.Errorf("getdents of a reaped process's directory: %v, want ENOENT", err)
 	}
 }
 

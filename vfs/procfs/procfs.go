@@ -125,6 +125,16 @@ func (fs *FS) sweep() {
 	}
 }
 
+// taskExists reports whether an entry of /proc or /proc/PID/task is still
+// there: names that are not TIDs always are, TIDs while their task lives.
+func (fs *FS) taskExists(name string) bool {
+	tid, err := strconv.ParseInt(name, 10, 32)
+	if err != nil {
+		return true
+	}
+	return fs.k.TaskByTID(int32(tid)) != nil
+}
+
 // taskRef names a task by TID. It resolves to whichever task holds the TID
 // now, so a cached dentry of a dead process never shows stale data (and a
 // reused PID shows the new process).
@@ -242,6 +252,7 @@ func (fs *FS) newRoot() *dirNode {
 		}
 		return out, nil
 	}
+	root.exists = fs.taskExists
 	root.lookup = func(ctx vfs.Context, name string) (vfs.Inode, error) {
 		for _, c := range statics {
 			if c.name == name {

@@ -64,8 +64,15 @@ TEST(open_dir_of_reaped_process)
 	/* The directory of a dead process lists nothing, not even ".". */
 	char buf[1024];
 	CHECK_ERR(syscall(SYS_getdents64, d, buf, sizeof(buf)), ENOENT);
-	/* A file opened before reads ESRCH. */
+	/* A file opened before reads ESRCH, and so do lookups in it. */
 	CHECK_ERR(read(s, buf, sizeof(buf)), ESRCH);
+	CHECK_ERR(openat(d, "status", O_RDONLY), ESRCH);
+	struct stat st;
+	CHECK_ERR(fstatat(d, "stat", &st, 0), ESRCH);
+	/* The open directory itself still has its attributes; its path is gone. */
+	CHECK_OK(fstat(d, &st));
+	CHECK(S_ISDIR(st.st_mode));
+	CHECK_ERR(stat(p, &st), ENOENT);
 }
 
 TEST(self_and_thread_self_links)
