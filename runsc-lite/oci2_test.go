@@ -600,6 +600,22 @@ func TestOCIPidsLimit(t *testing.T) {
 	if r := e.cli(nil, "run", "c2"); r.code != 0 || r.stdout != "ten-ok\n" {
 		t.Errorf("10 processes under a limit of 16: exit %d, stdout %q, stderr %.300q", r.code, r.stdout, r.stderr)
 	}
+	// update raises the limit of a running container.
+	e.spec.Process.Args = []string{"sleep", "1000"}
+	e.writeSpec()
+	e.mustCLI("run", "-d", "c3")
+	e.waitStatus("c3", "running")
+	thirty := `for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26 27 28 29 30; do sleep 0.2 & done; wait; echo thirty-ok`
+	if r := e.cli(nil, "exec", "c3", "sh", "-c", thirty); strings.Contains(r.stdout, "thirty-ok") {
+		t.Errorf("30 processes ran under a limit of 16")
+	}
+	if r := e.cli(bytes.NewBufferString(`{"pids":{"limit":64}}`), "update", "--resources", "-", "c3"); r.code != 0 {
+		t.Fatalf("update: %d %q", r.code, r.stderr)
+	}
+	if r := e.cli(nil, "exec", "c3", "sh", "-c", thirty); r.stdout != "thirty-ok\n" {
+		t.Errorf("30 processes after raising the limit to 64: exit %d, stdout %q, stderr %.300q", r.code, r.stdout, r.stderr)
+	}
+	e.mustCLI("delete", "--force", "c3")
 	e.assertNothingLeft()
 }
 

@@ -15,6 +15,9 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
+
+	"github.com/runsc-lite/runsc-lite/sentry/control"
+	pb "github.com/runsc-lite/runsc-lite/sentry/control/controlpb"
 )
 
 // waitExit blocks until the sentry pid (started at start) has exited.
@@ -237,7 +240,15 @@ var updateCommand = ociCommand("update", "change a container's resource limits",
 		if c.Cgroup == "" {
 			return errors.New("the container has no cgroup")
 		}
-		return (&cgroup{path: c.Cgroup}).apply(&r)
+		if err := (&cgroup{path: c.Cgroup}).apply(&r); err != nil {
+			return err
+		}
+		if r.Pids != nil && r.Pids.Limit != nil && *r.Pids.Limit != 0 && c.status() != statusPaused {
+			// The guest side of a pids limit lives in the sentry.
+			_, err := control.Call(c.dir, &pb.Request{Req: &pb.Request_Update{Update: &pb.UpdateRequest{MaxTasks: *r.Pids.Limit}}})
+			return err
+		}
+		return nil
 	})
 
 var eventsCommand = ociCommand("events", "print a container's resource usage as JSON events", "[--stats] [--interval DURATION] ID", 1,

@@ -222,6 +222,16 @@ func (c *controller) Exec(p *pb.Process, fds []int) (int32, func() int, error) {
 	return pid, func() int { return <-done }, nil
 }
 
+func (c *controller) Update(maxTasks int64) error {
+	switch {
+	case maxTasks > 0:
+		c.s.k.SetMaxTasks(int(maxTasks))
+	case maxTasks < 0:
+		c.s.k.SetMaxTasks(0)
+	}
+	return nil
+}
+
 func (c *controller) Ps() []int32 {
 	var pids []int32
 	for _, tg := range c.s.k.ThreadGroups() {

@@ -193,6 +193,8 @@ type Handler interface {
 	Ps() []int32
 	// Ready reports whether the container's command can be executed.
 	Ready() error
+	// Update changes the guest task limit (0: unchanged, <0: none).
+	Update(maxTasks int64) error
 }
 
 // Serve accepts connections on the listening socket l until it is closed
@@ -240,6 +242,9 @@ func serveConn(c *Conn, h Handler) {
 	case *pb.Request_Ready:
 		closeFDs(fds)
 		reply(errResp(h.Ready()))
+	case *pb.Request_Update:
+		closeFDs(fds)
+		reply(errResp(h.Update(r.Update.MaxTasks)))
 	case *pb.Request_Exec:
 		if len(fds) != 3 || r.Exec.Process == nil {
 			closeFDs(fds)

@@ -52,6 +52,13 @@ func (h *fakeHandler) Exec(p *pb.Process, stdio []int) (int32, func() int, error
 func (h *fakeHandler) Ps() []int32  { return []int32{1, 42} }
 func (h *fakeHandler) Ready() error { return errors.New("not ready") }
 
+func (h *fakeHandler) Update(maxTasks int64) error {
+	if maxTasks == 0 {
+		return errors.New("nothing to update")
+	}
+	return nil
+}
+
 func serve(t *testing.T) (string, *fakeHandler) {
 	t.Helper()
 	dir := t.TempDir()
@@ -86,6 +93,9 @@ func TestRequests(t *testing.T) {
 	}
 	if _, err := Call(dir, &pb.Request{Req: &pb.Request_Ready{Ready: &pb.ReadyRequest{}}}); err == nil || err.Error() != "not ready" {
 		t.Errorf("ready: %v", err)
+	}
+	if _, err := Call(dir, &pb.Request{Req: &pb.Request_Update{Update: &pb.UpdateRequest{MaxTasks: 5}}}); err != nil {
+		t.Errorf("update: %v", err)
 	}
 	if _, err := Call(dir, &pb.Request{}); err == nil {
 		t.Errorf("empty request succeeded")

@@ -190,6 +190,14 @@ func (k *Kernel) Wait() int {
 	return k.exitStatus
 }
 
+// SetMaxTasks changes the task limit (MaxTasks) of a running sandbox;
+// n <= 0 removes it. Tasks beyond a lowered limit keep running.
+func (k *Kernel) SetMaxTasks(n int) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	k.MaxTasks = n
+}
+
 // Done is closed when the sandbox has finished.
 func (k *Kernel) Done() <-chan struct{} { return k.done }
 

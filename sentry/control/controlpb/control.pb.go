@@ -460,6 +460,51 @@ func (*ReadyRequest) Descriptor() ([]byte, []int) {
 	return file_control_proto_rawDescGZIP(), []int{6}
 }
 
+// UpdateRequest changes the sandbox's limits; 0 leaves one as it is.
+type UpdateRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	MaxTasks      int64                  `protobuf:"varint,1,opt,name=max_tasks,json=maxTasks,proto3" json:"max_tasks,omitempty"` // guest tasks (a pids limit); negative: unlimited
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UpdateRequest) Reset() {
+	*x = UpdateRequest{}
+	mi := &file_control_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UpdateRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UpdateRequest) ProtoMessage() {}
+
+func (x *UpdateRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_control_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UpdateRequest.ProtoReflect.Descriptor instead.
+func (*UpdateRequest) Descriptor() ([]byte, []int) {
+	return file_control_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *UpdateRequest) GetMaxTasks() int64 {
+	if x != nil {
+		return x.MaxTasks
+	}
+	return 0
+}
+
 type Request struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Types that are valid to be assigned to Req:
@@ -469,6 +514,7 @@ type Request struct {
 	//	*Request_Exec
 	//	*Request_Ps
 	//	*Request_Ready
+	//	*Request_Update
 	Req           isRequest_Req `protobuf_oneof:"req"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -476,7 +522,7 @@ type Request struct {
 
 func (x *Request) Reset() {
 	*x = Request{}
-	mi := &file_control_proto_msgTypes[7]
+	mi := &file_control_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -488,7 +534,7 @@ func (x *Request) String() string {
 func (*Request) ProtoMessage() {}
 
 func (x *Request) ProtoReflect() protoreflect.Message {
-	mi := &file_control_proto_msgTypes[7]
+	mi := &file_control_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -501,7 +547,7 @@ func (x *Request) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Request.ProtoReflect.Descriptor instead.
 func (*Request) Descriptor() ([]byte, []int) {
-	return file_control_proto_rawDescGZIP(), []int{7}
+	return file_control_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *Request) GetReq() isRequest_Req {
@@ -556,6 +602,15 @@ func (x *Request) GetReady() *ReadyRequest {
 	return nil
 }
 
+func (x *Request) GetUpdate() *UpdateRequest {
+	if x != nil {
+		if x, ok := x.Req.(*Request_Update); ok {
+			return x.Update
+		}
+	}
+	return nil
+}
+
 type isRequest_Req interface {
 	isRequest_Req()
 }
@@ -580,6 +635,10 @@ type Request_Ready struct {
 	Ready *ReadyRequest `protobuf:"bytes,5,opt,name=ready,proto3,oneof"`
 }
 
+type Request_Update struct {
+	Update *UpdateRequest `protobuf:"bytes,6,opt,name=update,proto3,oneof"`
+}
+
 func (*Request_Start) isRequest_Req() {}
 
 func (*Request_Signal) isRequest_Req() {}
@@ -589,6 +648,8 @@ func (*Request_Exec) isRequest_Req() {}
 func (*Request_Ps) isRequest_Req() {}
 
 func (*Request_Ready) isRequest_Req() {}
+
+func (*Request_Update) isRequest_Req() {}
 
 type Response struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -603,7 +664,7 @@ type Response struct {
 
 func (x *Response) Reset() {
 	*x = Response{}
-	mi := &file_control_proto_msgTypes[8]
+	mi := &file_control_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -615,7 +676,7 @@ func (x *Response) String() string {
 func (*Response) ProtoMessage() {}
 
 func (x *Response) ProtoReflect() protoreflect.Message {
-	mi := &file_control_proto_msgTypes[8]
+	mi := &file_control_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -628,7 +689,7 @@ func (x *Response) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Response.ProtoReflect.Descriptor instead.
 func (*Response) Descriptor() ([]byte, []int) {
-	return file_control_proto_rawDescGZIP(), []int{8}
+	return file_control_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *Response) GetError() string {
@@ -700,13 +761,16 @@ const file_control_proto_rawDesc = "" +
 	"\vExecRequest\x12*\n" +
 	"\aprocess\x18\x01 \x01(\v2\x10.control.ProcessR\aprocess\"\v\n" +
 	"\tPsRequest\"\x0e\n" +
-	"\fReadyRequest\"\xf2\x01\n" +
+	"\fReadyRequest\",\n" +
+	"\rUpdateRequest\x12\x1b\n" +
+	"\tmax_tasks\x18\x01 \x01(\x03R\bmaxTasks\"\xa4\x02\n" +
 	"\aRequest\x12-\n" +
 	"\x05start\x18\x01 \x01(\v2\x15.control.StartRequestH\x00R\x05start\x120\n" +
 	"\x06signal\x18\x02 \x01(\v2\x16.control.SignalRequestH\x00R\x06signal\x12*\n" +
 	"\x04exec\x18\x03 \x01(\v2\x14.control.ExecRequestH\x00R\x04exec\x12$\n" +
 	"\x02ps\x18\x04 \x01(\v2\x12.control.PsRequestH\x00R\x02ps\x12-\n" +
-	"\x05ready\x18\x05 \x01(\v2\x15.control.ReadyRequestH\x00R\x05readyB\x05\n" +
+	"\x05ready\x18\x05 \x01(\v2\x15.control.ReadyRequestH\x00R\x05ready\x120\n" +
+	"\x06update\x18\x06 \x01(\v2\x16.control.UpdateRequestH\x00R\x06updateB\x05\n" +
 	"\x03req\"v\n" +
 	"\bResponse\x12\x14\n" +
 	"\x05error\x18\x01 \x01(\tR\x05error\x12\x10\n" +
@@ -727,7 +791,7 @@ func file_control_proto_rawDescGZIP() []byte {
 	return file_control_proto_rawDescData
 }
 
-var file_control_proto_msgTypes = make([]protoimpl.MessageInfo, 9)
+var file_control_proto_msgTypes = make([]protoimpl.MessageInfo, 10)
 var file_control_proto_goTypes = []any{
 	(*Rlimit)(nil),        // 0: control.Rlimit
 	(*Process)(nil),       // 1: control.Process
@@ -736,8 +800,9 @@ var file_control_proto_goTypes = []any{
 	(*ExecRequest)(nil),   // 4: control.ExecRequest
 	(*PsRequest)(nil),     // 5: control.PsRequest
 	(*ReadyRequest)(nil),  // 6: control.ReadyRequest
-	(*Request)(nil),       // 7: control.Request
-	(*Response)(nil),      // 8: control.Response
+	(*UpdateRequest)(nil), // 7: control.UpdateRequest
+	(*Request)(nil),       // 8: control.Request
+	(*Response)(nil),      // 9: control.Response
 }
 var file_control_proto_depIdxs = []int32{
 	0, // 0: control.Process.rlimits:type_name -> control.Rlimit
@@ -747,11 +812,12 @@ var file_control_proto_depIdxs = []int32{
 	4, // 4: control.Request.exec:type_name -> control.ExecRequest
 	5, // 5: control.Request.ps:type_name -> control.PsRequest
 	6, // 6: control.Request.ready:type_name -> control.ReadyRequest
-	7, // [7:7] is the sub-list for method output_type
-	7, // [7:7] is the sub-list for method input_type
-	7, // [7:7] is the sub-list for extension type_name
-	7, // [7:7] is the sub-list for extension extendee
-	0, // [0:7] is the sub-list for field type_name
+	7, // 7: control.Request.update:type_name -> control.UpdateRequest
+	8, // [8:8] is the sub-list for method output_type
+	8, // [8:8] is the sub-list for method input_type
+	8, // [8:8] is the sub-list for extension type_name
+	8, // [8:8] is the sub-list for extension extendee
+	0, // [0:8] is the sub-list for field type_name
 }
 
 func init() { file_control_proto_init() }
@@ -759,12 +825,13 @@ func file_control_proto_init() {
 	if File_control_proto != nil {
 		return
 	}
-	file_control_proto_msgTypes[7].OneofWrappers = []any{
+	file_control_proto_msgTypes[8].OneofWrappers = []any{
 		(*Request_Start)(nil),
 		(*Request_Signal)(nil),
 		(*Request_Exec)(nil),
 		(*Request_Ps)(nil),
 		(*Request_Ready)(nil),
+		(*Request_Update)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
@@ -772,7 +839,7 @@ func file_control_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_control_proto_rawDesc), len(file_control_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   9,
+			NumMessages:   10,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
