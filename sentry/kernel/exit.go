@@ -28,6 +28,7 @@ func (t *Task) ExitGroup(code int) {
 func (t *Task) exitFinal() {
 	k := t.k
 	t.exitRobustList()
+	k.futexExitPI(t)
 	if t.clearChildTID != 0 {
 		var zero [4]byte
 		if _, err := t.mm.CopyOut(t.clearChildTID, zero[:]); err == nil {

@@ -23,7 +23,11 @@ type futexWaiter struct {
 	bitset uint32
 	woken  chan struct{}
 	done   bool
-	tid    int32 // the waiting task, for PI futexes
+	// For PI futexes: the waiting task and the word's address in its
+	// address space.
+	tid  int32
+	task *Task
+	addr uint64
 	// group is set for the entries of one futex_waitv, which share it;
 	// index is this entry's position in the caller's array.
 	group *futexGroup

@@ -84,7 +84,7 @@ func (k *Kernel) lockPILocked(t *Task, key futexKey, addr uint64, try bool) (*fu
 				continue
 			}
 		}
-		w := &futexWaiter{key: key, tid: t.tid, woken: make(chan struct{})}
+		w := &futexWaiter{key: key, tid: t.tid, task: t, addr: addr, woken: make(chan struct{})}
 		ft := &k.futexes
 		if ft.pi == nil {
 			ft.pi = make(map[futexKey][]*futexWaiter)
@@ -186,5 +186,33 @@ func (k *Kernel) futexOwnerDied(t *Task, addr uint64) {
 			ft.wakeLocked(key, 1, linux.FUTEX_BITSET_MATCH_ANY)
 		}
 		return
+	}
+}
+
+// futexExitPI hands the PI locks an exiting task still holds, and that
+// others wait for, to their first waiters, marked FUTEX_OWNER_DIED, as
+// Linux does at exit (robust or not): otherwise they would wait forever.
+func (k *Kernel) futexExitPI(t *Task) {
+	ft := &k.futexes
+	ft.mu.Lock()
+	defer ft.mu.Unlock()
+	for _, ws := range ft.pi {
+		w := ws[0]
+		for {
+			v, err := w.task.loadU32(w.addr)
+			if err != nil || v&linux.FUTEX_TID_MASK != uint32(t.tid) {
+				break
+			}
+			nv := uint32(w.tid) | linux.FUTEX_WAITERS | linux.FUTEX_OWNER_DIED
+			if prev, err := w.task.casU32(w.addr, v, nv); err != nil {
+				break
+			} else if prev != v {
+				continue
+			}
+			ft.removePILocked(w)
+			w.done = true
+			close(w.woken)
+			break
+		}
 	}
 }

@@ -231,3 +231,34 @@ TEST(shared_pi_across_processes)
 	CHECK_EQ(futex(f, FUTEX_UNLOCK_PI, NULL), 0);
 	CHECK_EQ(lt_wait_exit(pid), 0);
 }
+
+static uint32_t exit_lock;
+static volatile int exit_locked;
+
+static void *lock_and_exit_holding(void *arg)
+{
+	(void)arg;
+	/* No robust list: the kernel's exit path still releases the lock. */
+	syscall(SYS_set_robust_list, NULL, 0);
+	if (futex(&exit_lock, FUTEX_LOCK_PI, NULL) != 0)
+		syscall(SYS_exit, 1);
+	exit_locked = 1;
+	while (!(__atomic_load_n(&exit_lock, __ATOMIC_SEQ_CST) & FUTEX_WAITERS))
+		usleep(1000);
+	syscall(SYS_exit, 0);
+	return NULL;
+}
+
+TEST(owner_exit_hands_over_owner_died)
+{
+	pthread_t th;
+	REQUIRE_EQ(pthread_create(&th, NULL, lock_and_exit_holding, NULL), 0);
+	while (!exit_locked)
+		usleep(1000);
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += 5;
+	/* The waiter gets the lock when the owner dies, told so. */
+	CHECK_EQ(futex(&exit_lock, FUTEX_LOCK_PI, &ts), 0);
+	CHECK_EQ(exit_lock, tid() | FUTEX_WAITERS | FUTEX_OWNER_DIED);
+}
