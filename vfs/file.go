@@ -45,6 +45,13 @@ type WholeSourceWriter interface {
 	WholeSourceWrites()
 }
 
+// Unreader is implemented by stream files (sockets) that take back bytes a
+// read took but could not copy to the caller (a fault in the destination):
+// Linux leaves such data queued.
+type Unreader interface {
+	Unread(ctx Context, b []byte)
+}
+
 // Appender is implemented by files supporting atomic O_APPEND writes: it
 // writes src at the end of file and returns the new end. Without it, the VFS
 // seeks to the end and calls PWrite.

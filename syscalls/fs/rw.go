@@ -165,11 +165,14 @@ func doRead(t *kernel.Task, f *vfs.File, dst ioSeq, total, off int64, nowait boo
 		got, err := readBlocking(t, f, b, o, nowait || done > 0)
 		if got > 0 {
 			c, cerr := dst.copyOut(t, done, b[:got])
+			if cerr != nil && off < 0 {
+				if _, whole := f.Impl().(vfs.Unreader); whole {
+					c = 0 // a socket receive copies the piece whole or fails
+				}
+				unread(t, f, b[c:got])
+			}
 			done += int64(c)
 			if cerr != nil {
-				if off < 0 {
-					unread(t, f, got-c)
-				}
 				return partial(done, cerr)
 			}
 		}
@@ -199,14 +202,21 @@ func verifyArea(f *vfs.File, off, total int64) error {
 	return nil
 }
 
-// unread moves the file offset of a seekable file back by n bytes that a
-// read took but could not copy to the guest: in Linux a read faulting on
-// its buffer consumes only what it copied.
-func unread(t *kernel.Task, f *vfs.File, n int) {
-	if _, stream := f.Impl().(vfs.StreamFile); stream || n == 0 {
+// unread gives back the bytes b that a read took but could not copy to
+// the guest: in Linux a read faulting on its buffer consumes only what it
+// copied. A seekable file's offset moves back; a vfs.Unreader takes them.
+func unread(t *kernel.Task, f *vfs.File, b []byte) {
+	if len(b) == 0 {
 		return
 	}
-	f.Seek(ctx(t), -int64(n), unix.SEEK_CUR)
+	if u, ok := f.Impl().(vfs.Unreader); ok {
+		u.Unread(ctx(t), b)
+		return
+	}
+	if _, stream := f.Impl().(vfs.StreamFile); stream {
+		return
+	}
+	f.Seek(ctx(t), -int64(len(b)), unix.SEEK_CUR)
 }
 
 // partial returns done if anything was transferred, else err.

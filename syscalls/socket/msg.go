@@ -312,6 +312,11 @@ func recvmsg(t *kernel.Task, f *vfs.File, s socket.Socket, seq ioSeq, total int,
 		}
 		if m, err := seq.copyOut(t, got, buf[:r.N]); err != nil {
 			r.Control.Release(ctx(t))
+			if u, ok := s.(vfs.Unreader); ok && flags&unix.MSG_PEEK == 0 {
+				// Linux leaves stream data it could not copy queued.
+				u.Unread(ctx(t), buf[:r.N])
+				m = 0
+			}
 			if got+m > 0 {
 				res.n = got + m
 				return res, nil

@@ -92,6 +92,7 @@ type Socket struct {
 	soErr     unix.Errno
 	opts      map[int]int // other SOL_SOCKET ints accepted and stored
 	peekOff   int         // SO_PEEK_OFF; -1: off
+	lastRead  message     // sender of the last stream data read (Unread)
 }
 
 // notes collects notifications to deliver after mu is released.
@@ -724,6 +725,7 @@ func (s *Socket) recvStreamLocked(r *socket.RecvResult, dst []byte, idx, off int
 		hadRights := len(m.rights) > 0
 		takeRights(r, m, peek)
 		if !peek {
+			s.lastRead = message{from: m.from, creds: m.creds}
 			m.data = m.data[n:]
 			consumed += n
 			if len(m.data) == 0 {
@@ -758,6 +760,23 @@ func (s *Socket) recvRecordLocked(r *socket.RecvResult, dst []byte, idx, off int
 	}
 	s.recvQ = s.recvQ[1:]
 	return len(m.data)
+}
+
+// Unread implements vfs.Unreader: stream data a read could not copy to the
+// caller goes back to the front of the queue (datagrams are dropped, as
+// Linux does).
+func (s *Socket) Unread(_ vfs.Context, b []byte) {
+	if s.stype != unix.SOCK_STREAM || len(b) == 0 {
+		return
+	}
+	var ns notes
+	mu.Lock()
+	m := s.lastRead
+	m.data = append([]byte(nil), b...)
+	s.recvQ = append([]*message{&m}, s.recvQ...)
+	s.recvBytes += len(b)
+	ns.add(s, evIn)
+	ns.unlock()
 }
 
 // Readiness implements vfs.Waitable.

@@ -565,3 +565,23 @@ func TestShutdownListenerRefuses(t *testing.T) {
 		t.Errorf("connect to a listener shut down for reading: %v, want ECONNREFUSED", err)
 	}
 }
+
+func TestUnread(t *testing.T) {
+	c := newCaller(1)
+	a, b := NewPair(nil, unix.SOCK_STREAM, c.Creds)
+	defer a.Release(testCtx)
+	defer b.Release(testCtx)
+	mustSend(t, a, "abcdef")
+	got, _, _ := recvString(b, 6, 0)
+	b.Unread(testCtx, []byte(got[2:]))
+	if rest, _, _ := recvString(b, 10, 0); rest != "cdef" {
+		t.Errorf("after unread: %q, want %q", rest, "cdef")
+	}
+	d1, d2 := NewPair(nil, unix.SOCK_DGRAM, c.Creds)
+	defer d1.Release(testCtx)
+	defer d2.Release(testCtx)
+	d2.Unread(testCtx, []byte("x"))
+	if _, _, err := recvString(d2, 10, 0); err != unix.EAGAIN {
+		t.Errorf("datagram socket took back data: %v", err)
+	}
+}

@@ -391,3 +391,33 @@ TEST(write_faulting_source_sends_nothing)
 	char b[32];
 	CHECK_ERR(recv(p[1], b, sizeof(b), MSG_DONTWAIT), EAGAIN);
 }
+
+TEST(read_faulting_destination_keeps_data)
+{
+	int p[2];
+	pair(SOCK_STREAM, p);
+	char *map = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	REQUIRE(map != MAP_FAILED);
+	REQUIRE_OK(munmap(map + 4096, 4096));
+	REQUIRE_EQ(write(p[0], "abcdefgh", 8), 8);
+	/* A stream receive that cannot copy its data leaves it queued. */
+	CHECK_ERR(read(p[1], bad_ptr, 8), EFAULT);
+	CHECK_ERR(read(p[1], map + 4092, 8), EFAULT);
+	CHECK_ERR(recv(p[1], map + 4092, 8, 0), EFAULT);
+	char b[16];
+	CHECK_EQ(recv(p[1], b, sizeof(b), MSG_DONTWAIT), 8);
+	CHECK_MEMEQ(b, "abcdefgh", 8);
+}
+
+TEST(dgram_read_fault_drops_datagram)
+{
+	int p[2];
+	pair(SOCK_DGRAM, p);
+	REQUIRE_EQ(send(p[0], "one", 3, 0), 3);
+	REQUIRE_EQ(send(p[0], "two", 3, 0), 3);
+	/* A datagram whose copy faulted is gone. */
+	CHECK_ERR(read(p[1], bad_ptr, 8), EFAULT);
+	char b[8];
+	CHECK_EQ(recv(p[1], b, sizeof(b), MSG_DONTWAIT), 3);
+	CHECK_MEMEQ(b, "two", 3);
+}
