@@ -279,6 +279,18 @@ func TestOCICgroups(t *testing.T) {
 	if got := read("memory", "memory.limit_in_bytes"); got != "67108864" {
 		t.Errorf("after update: limit %s", got)
 	}
+	// events --stats: one JSON event with the cgroup's counters.
+	var ev struct {
+		Type, ID string
+		Data     struct {
+			Memory struct{ Usage struct{ Usage, Limit uint64 } }
+			Pids   struct{ Current uint64 }
+		}
+	}
+	if err := json.Unmarshal([]byte(e.mustCLI("events", "--stats", "c1").stdout), &ev); err != nil ||
+		ev.Type != "stats" || ev.ID != "c1" || ev.Data.Memory.Usage.Usage == 0 || ev.Data.Memory.Usage.Limit != 67108864 || ev.Data.Pids.Current < 2 {
+		t.Errorf("events --stats: %+v %v", ev, err)
+	}
 	// pause / resume through the freezer.
 	e.mustCLI("pause", "c1")
 	if s := e.state("c1").Status; s != "paused" || read("freezer", "freezer.state") != "FROZEN" {
