@@ -1028,7 +1028,14 @@ func (v *VFS) setStatLoc(ctx Context, l Location, in *SetStatOptions, fdWritable
 		}
 	}
 	if mask&(unix.STATX_ATIME|unix.STATX_MTIME) != 0 {
-		explicit := false
+		// Like Linux's do_utimes, setting both times to now is a plain
+		// "touch" (write access suffices); any other request sets times
+		// explicitly (owner only), UTIME_OMIT and UTIME_NOW mixed
+		// included. Truncation's own mtime update is checked as a
+		// truncation.
+		touch := mask&(unix.STATX_ATIME|unix.STATX_MTIME) == unix.STATX_ATIME|unix.STATX_MTIME &&
+			opts.Atime.Nsec == unix.UTIME_NOW && opts.Mtime.Nsec == unix.UTIME_NOW
+		truncation := mask&unix.STATX_SIZE != 0
 		now := nowTimestamp()
 		if mask&unix.STATX_ATIME != 0 {
 			switch opts.Atime.Nsec {
@@ -1036,8 +1043,6 @@ func (v *VFS) setStatLoc(ctx Context, l Location, in *SetStatOptions, fdWritable
 				mask &^= unix.STATX_ATIME
 			case unix.UTIME_NOW:
 				opts.Atime = now
-			default:
-				explicit = true
 			}
 		}
 		if mask&unix.STATX_MTIME != 0 {
@@ -1046,12 +1051,10 @@ func (v *VFS) setStatLoc(ctx Context, l Location, in *SetStatOptions, fdWritable
 				mask &^= unix.STATX_MTIME
 			case unix.UTIME_NOW:
 				opts.Mtime = now
-			default:
-				explicit = true
 			}
 		}
-		if mask&(unix.STATX_ATIME|unix.STATX_MTIME) != 0 && !isOwner(creds, st.Uid) {
-			if explicit {
+		if mask&(unix.STATX_ATIME|unix.STATX_MTIME) != 0 && !truncation && !isOwner(creds, st.Uid) {
+			if !touch {
 				return unix.EPERM
 			}
 			if err := v.checkPerm(ctx, creds, d, MayWrite); err != nil {

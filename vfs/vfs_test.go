@@ -319,6 +319,13 @@ func TestPermissions(t *testing.T) {
 	wantErr(t, "utimes explicit by non-owner", e.v.SetStat(user, e.root, e.root, "/pub/rootfile", 0, &vfs.SetStatOptions{Mask: unix.STATX_MTIME, Mtime: vfs.Timestamp{Sec: 5}}), unix.EPERM)
 	wantErr(t, "utimes now without write", e.v.SetStat(user, e.root, e.root, "/pub/rootfile", 0, &vfs.SetStatOptions{Mask: unix.STATX_MTIME | unix.STATX_ATIME, Mtime: vfs.Timestamp{Nsec: unix.UTIME_NOW}, Atime: vfs.Timestamp{Nsec: unix.UTIME_NOW}}), unix.EACCES)
 	wantErr(t, "truncate without write", e.v.SetStat(user, e.root, e.root, "/pub/rootfile", 0, &vfs.SetStatOptions{Mask: unix.STATX_SIZE}), unix.EACCES)
+	// With write access: both times now is a touch, now with omit is not.
+	e.write("/pub/shared", "s")
+	e.v.SetStat(e.ctx, e.root, e.root, "/pub/shared", 0, &vfs.SetStatOptions{Mask: unix.STATX_MODE, Mode: 0o666})
+	now, omit := vfs.Timestamp{Nsec: unix.UTIME_NOW}, vfs.Timestamp{Nsec: unix.UTIME_OMIT}
+	wantErr(t, "touch with write", e.v.SetStat(user, e.root, e.root, "/pub/shared", 0, &vfs.SetStatOptions{Mask: unix.STATX_MTIME | unix.STATX_ATIME, Mtime: now, Atime: now}), nil)
+	wantErr(t, "now and omit by non-owner", e.v.SetStat(user, e.root, e.root, "/pub/shared", 0, &vfs.SetStatOptions{Mask: unix.STATX_MTIME | unix.STATX_ATIME, Mtime: omit, Atime: now}), unix.EPERM)
+	wantErr(t, "truncate with write by non-owner", e.v.SetStat(user, e.root, e.root, "/pub/shared", 0, &vfs.SetStatOptions{Mask: unix.STATX_SIZE | unix.STATX_MTIME, Mtime: now}), nil)
 	wantErr(t, "sticky unlink", e.v.Unlink(user, e.root, e.root, "/sticky/rootfile"), unix.EPERM)
 	wantErr(t, "mkdir in root-owned", e.v.Mkdir(user, e.root, e.root, "/x", 0o755), unix.EACCES)
 	wantErr(t, "access W_OK", e.v.Access(user, e.root, e.root, "/pub/rootfile", unix.W_OK, 0), unix.EACCES)

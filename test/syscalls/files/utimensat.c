@@ -185,3 +185,36 @@ TEST(negative_and_large_seconds)
 	CHECK_EQ(st.st_atime, -100);
 	CHECK_EQ(st.st_mtime, 4000000000LL);
 }
+
+TEST(now_and_omit_mixed_needs_owner)
+{
+	/* Only "both now" (or NULL) is a touch that write access allows; NOW with OMIT sets times. */
+	close(lt_file(lt_path("g"), ""));
+	REQUIRE_OK(chown(lt_path("g"), 0, 65534));
+	REQUIRE_OK(chmod(lt_path("g"), 0664));
+	REQUIRE_OK(chmod(lt_tmpdir(), 0755));
+	int d = REQUIRE_OK(open(lt_tmpdir(), O_RDONLY | O_DIRECTORY));
+	int fd = REQUIRE_OK(open(lt_path("g"), O_RDONLY));
+	lt_drop_privs();
+	struct timespec now[2] = {{0, UTIME_NOW}, {0, UTIME_NOW}};
+	struct timespec mix[2] = {{0, UTIME_NOW}, {0, UTIME_OMIT}};
+	CHECK_OK(futimens(fd, NULL));
+	CHECK_OK(futimens(fd, now));
+	CHECK_OK(utimensat(d, "g", now, 0));
+	CHECK_ERR(futimens(fd, mix), EPERM);
+	CHECK_ERR(utimensat(d, "g", mix, 0), EPERM);
+}
+
+TEST(truncate_by_writer_not_owner)
+{
+	/* A truncation's mtime update needs no ownership. */
+	close(lt_file(lt_path("g"), "abc"));
+	REQUIRE_OK(chmod(lt_path("g"), 0666));
+	REQUIRE_OK(chmod(lt_tmpdir(), 0755));
+	int d = REQUIRE_OK(open(lt_tmpdir(), O_RDONLY | O_DIRECTORY));
+	lt_drop_privs();
+	int fd = REQUIRE_OK(openat(d, "g", O_WRONLY));
+	CHECK_OK(ftruncate(fd, 1));
+	REQUIRE_OK(fchdir(d));
+	CHECK_OK(truncate("g", 0));
+}
