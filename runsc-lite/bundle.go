@@ -76,6 +76,7 @@ func sandboxConfig(g *globalFlags, rootfs string, spec *specs.Spec) (*boot.Confi
 
 		NoNewPrivileges: p.NoNewPrivileges,
 		RootReadOnly:    spec.Root.Readonly,
+		CreateCwd:       true,
 	}
 	if cfg.Cwd == "" {
 		cfg.Cwd = "/"

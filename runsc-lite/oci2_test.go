@@ -24,6 +24,13 @@ func TestOCIExec(t *testing.T) {
 	e.mustCLI("run", "-d", "c1")
 	e.waitStatus("c1", "running")
 
+	// A missing working directory is made, as runc does (docker run -w).
+	e.spec.Process.Cwd = "/new/dir"
+	e.spec.Process.Args = []string{"sh", "-c", "pwd"}
+	e.writeSpec()
+	if r := e.cli(nil, "run", "c0"); r.code != 0 || r.stdout != "/new/dir\n" {
+		t.Errorf("run in a missing cwd: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+	}
 	r := e.cli(nil, "exec", "--env", "X=y", "--cwd", "/tmp", "--user", "65534:65534", "c1",
 		"sh", "-c", `echo $X $FROM_CONFIG $(pwd) $(id -u):$(id -g) ppid=$PPID; exit 4`)
 	if r.code != 4 || r.stdout != "y 1 /tmp 65534:65534 ppid=0\n" {

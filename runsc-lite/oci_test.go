@@ -409,7 +409,7 @@ func TestOCIBadInput(t *testing.T) {
 		{"terminal without socket", nil, "--console-socket", func(s *specs.Spec) { s.Process.Terminal = true }},
 		{"command not found", nil, "executable file not found", func(s *specs.Spec) { s.Process.Args = []string{"nosuchcmd"} }},
 		{"command not executable", nil, "permission denied", func(s *specs.Spec) { s.Process.Args = []string{"/etc/passwd"} }},
-		{"bad cwd", nil, "process.cwd", func(s *specs.Spec) { s.Process.Cwd = "/nonexistent" }},
+		{"cwd is a file", nil, "working directory", func(s *specs.Spec) { s.Process.Cwd = "/etc/passwd" }},
 	}
 	if _, err := os.Stat("/run/systemd/system"); err != nil {
 		cases = append(cases, struct {

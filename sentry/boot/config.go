@@ -41,6 +41,9 @@ type Config struct {
 	Rlimits []Rlimit
 	// RootReadOnly makes the root mount read-only.
 	RootReadOnly bool
+	// CreateCwd makes Cwd (in the root's upper layer) if it is missing,
+	// as runc does for a container's working directory.
+	CreateCwd bool
 	// Mounts are file systems the sentry synthesises (tmpfs, sysfs,
 	// mqueue...), mounted after the volumes.
 	Mounts []Mount

@@ -126,9 +126,14 @@ func (c *controller) Ready() error {
 	s := c.s
 	ctx := rootCtx()
 	root := s.ns.Root()
+	if st, err := s.vfs.Stat(ctx, root, root, c.init.Cwd, 0); err != nil {
+		return fmt.Errorf("working directory %s: %w", c.init.Cwd, err)
+	} else if st.Mode&unix.S_IFMT != unix.S_IFDIR {
+		return fmt.Errorf("working directory %s: not a directory", c.init.Cwd)
+	}
 	cwd, err := s.vfs.GetLocation(ctx, root, root, c.init.Cwd, 0)
 	if err != nil {
-		return fmt.Errorf("process.cwd %s: %w", c.init.Cwd, err)
+		return fmt.Errorf("working directory %s: %w", c.init.Cwd, err)
 	}
 	defer cwd.DecRef()
 	creds := c.init.creds()

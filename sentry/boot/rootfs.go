@@ -1,6 +1,7 @@
 package boot
 
 import (
+	"errors"
 	"fmt"
 	"path"
 
@@ -65,6 +66,11 @@ func (s *sandbox) mountRoot(cfg *Config, goferFD int) error {
 	for _, f := range cfg.Files {
 		if err := s.writeFile(f); err != nil {
 			return fmt.Errorf("file %s: %w", f.Path, err)
+		}
+	}
+	if cfg.CreateCwd && cfg.Cwd != "" {
+		if err := s.mkdirAll(r, cfg.Cwd); err != nil && !errors.Is(err, unix.EEXIST) {
+			return fmt.Errorf("working directory %s: %w", cfg.Cwd, err)
 		}
 	}
 	if cfg.RootReadOnly {
