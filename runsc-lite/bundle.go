@@ -84,6 +84,10 @@ func sandboxConfig(g *globalFlags, rootfs string, spec *specs.Spec) (*boot.Confi
 	if !filepath.IsAbs(cfg.Cwd) {
 		return nil, nil, fmt.Errorf("process.cwd %q is not absolute", cfg.Cwd)
 	}
+	switch g.network {
+	case "host", "none":
+		cfg.Network = g.network
+	}
 	if spec.Linux != nil {
 		if r := spec.Linux.Resources; r != nil && r.Pids != nil && r.Pids.Limit != nil && *r.Pids.Limit > 0 {
 			// Enforced by the sentry on guest tasks; the host cgroup
@@ -91,7 +95,7 @@ func sandboxConfig(g *globalFlags, rootfs string, spec *specs.Spec) (*boot.Confi
 			cfg.MaxTasks = int(*r.Pids.Limit)
 		}
 		for _, ns := range spec.Linux.Namespaces {
-			if ns.Type == specs.NetworkNamespace {
+			if ns.Type == specs.NetworkNamespace && g.network == "sandbox" {
 				// Joined (path) or new: either way not the host's.
 				cfg.Network = "none"
 			}

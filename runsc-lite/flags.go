@@ -20,6 +20,10 @@ type globalFlags struct {
 	platform      string
 	strace        bool
 	debugLog      string
+	// network overrides the bundle's network namespace for OCI
+	// containers: "sandbox" (default: as config.json says), "none" (a
+	// new namespace with loopback only) or "host".
+	network string
 }
 
 // Platforms the sentry knows.
@@ -37,13 +41,14 @@ func newGlobalFlagSet(g *globalFlags) *flag.FlagSet {
 	fs.Var(&choiceValue{p: &g.platform, choices: platforms}, "platform", "`PLATFORM` that runs guest code: systrap or kvm")
 	fs.BoolVar(&g.strace, "strace", false, "log every guest system call")
 	fs.Var(nonEmptyValue{&g.debugLog}, "debug-log", "write debug logs of the sandbox processes into `DIR`")
+	fs.Var(&choiceValue{p: &g.network, choices: []string{"sandbox", "none", "host"}}, "network", "OCI containers' network `MODE`: sandbox (as config.json says), none (loopback only) or host")
 	return fs
 }
 
 // parseGlobalFlags parses the flags before the command name and returns
 // the rest of the command line (the command and its arguments).
 func parseGlobalFlags(args []string) (*globalFlags, []string, error) {
-	g := &globalFlags{logFormat: "text", platform: "systrap"}
+	g := &globalFlags{logFormat: "text", platform: "systrap", network: "sandbox"}
 	fs := newGlobalFlagSet(g)
 	if err := fs.Parse(args); err != nil {
 		return nil, nil, err

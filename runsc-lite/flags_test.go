@@ -19,21 +19,22 @@ func TestParseGlobalFlags(t *testing.T) {
 	}{
 		{
 			args: []string{"do", "true"},
-			want: globalFlags{root: defaultRoot, logFormat: "text", platform: "systrap"},
+			want: globalFlags{root: defaultRoot, logFormat: "text", platform: "systrap", network: "sandbox"},
 			rest: []string{"do", "true"},
 		},
 		{
 			args: []string{"--root", "/r", "--log", "/l.json", "--log-format", "json", "--debug", "--systemd-cgroup", "create", "x"},
-			want: globalFlags{root: "/r", log: "/l.json", logFormat: "json", debug: true, systemdCgroup: true, platform: "systrap"},
+			want: globalFlags{root: "/r", log: "/l.json", logFormat: "json", debug: true, systemdCgroup: true, platform: "systrap", network: "sandbox"},
 			rest: []string{"create", "x"},
 		},
 		{
 			args: []string{"--platform=kvm", "--strace", "--debug-log", "/d", "do", "--strace", "ls"},
-			want: globalFlags{root: defaultRoot, logFormat: "text", platform: "kvm", strace: true, debugLog: "/d"},
+			want: globalFlags{root: defaultRoot, logFormat: "text", platform: "kvm", strace: true, debugLog: "/d", network: "sandbox"},
 			rest: []string{"do", "--strace", "ls"},
 		},
-		{args: []string{"-debug", "version"}, want: globalFlags{root: defaultRoot, logFormat: "text", platform: "systrap", debug: true}, rest: []string{"version"}},
-		{args: []string{}, want: globalFlags{root: defaultRoot, logFormat: "text", platform: "systrap"}, rest: []string{}},
+		{args: []string{"-debug", "version"}, want: globalFlags{root: defaultRoot, logFormat: "text", platform: "systrap", debug: true, network: "sandbox"}, rest: []string{"version"}},
+		{args: []string{}, want: globalFlags{root: defaultRoot, logFormat: "text", platform: "systrap", network: "sandbox"}, rest: []string{}},
+		{args: []string{"--network", "host", "run", "x"}, want: globalFlags{root: defaultRoot, logFormat: "text", platform: "systrap", network: "host"}, rest: []string{"run", "x"}},
 		{args: []string{"--log-format", "xml", "do"}, wantErr: `invalid value "xml" for --log-format: must be text or json`},
 		{args: []string{"--platform", "ptrace", "do"}, wantErr: `invalid value "ptrace" for --platform: must be systrap or kvm`},
 		{args: []string{"--debug-log=", "do"}, wantErr: `invalid value "" for --debug-log: must not be empty`},

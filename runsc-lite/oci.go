@@ -238,7 +238,7 @@ func launchContainer(g *globalFlags, o createOptions, c *container, spec *specs.
 	defer statusFile.Close()
 
 	netns := ""
-	if spec.Linux != nil {
+	if spec.Linux != nil && g.network == "sandbox" {
 		for _, ns := range spec.Linux.Namespaces {
 			if ns.Type == specs.NetworkNamespace {
 				netns = ns.Path

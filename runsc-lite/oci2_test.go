@@ -578,6 +578,15 @@ func TestOCIJoinNetNS(t *testing.T) {
 		t.Errorf("sandbox netns %q, want the bundle's %q", got, want)
 	}
 	e.mustCLI("delete", "c1")
+	// The global --network overrides the bundle.
+	for _, c := range []struct{ mode, want string }{{"host", self}, {"none", ""}} {
+		e.mustCLI("--network", c.mode, "create", "c2")
+		got, _ := os.Readlink(fmt.Sprintf("/proc/%d/ns/net", e.state("c2").Pid))
+		if c.want != "" && got != c.want || c.want == "" && (got == self || got == want) {
+			t.Errorf("--network %s: sandbox netns %q (host %q, bundle %q)", c.mode, got, self, want)
+		}
+		e.mustCLI("delete", "c2")
+	}
 	e.assertNothingLeft()
 }
 
