@@ -167,3 +167,36 @@ TEST(bad_dirfd)
 	/* An absolute path ignores the dirfd. */
 	CHECK_OK(open_how(12345, "/", O_RDONLY, 0));
 }
+
+TEST(create_beneath_and_in_root)
+{
+	int d = tree();
+	CHECK_OK(open_how(d, "new", O_CREAT | O_WRONLY, RESOLVE_BENEATH));
+	CHECK_OK(access(lt_path("d/new"), F_OK));
+	CHECK_ERR(open_how(d, "../escape", O_CREAT | O_WRONLY, RESOLVE_BENEATH), EXDEV);
+	CHECK_ERR(access(lt_path("escape"), F_OK), ENOENT);
+	/* In a root, ".." from the top stays at the top: the file lands in d. */
+	CHECK_OK(open_how(d, "up/../x", O_CREAT | O_WRONLY, RESOLVE_IN_ROOT));
+	CHECK_OK(access(lt_path("d/x"), F_OK));
+}
+
+TEST(tmpfile_and_cached)
+{
+	int d = tree();
+	int fd = CHECK_OK(open_how(d, ".", O_TMPFILE | O_RDWR, RESOLVE_BENEATH));
+	struct stat st;
+	REQUIRE_OK(fstat(fd, &st));
+	CHECK_EQ(st.st_nlink, 0);
+	/* A lookup that needs no I/O succeeds under RESOLVE_CACHED. */
+	CHECK_OK(open_how(d, "sub", O_RDONLY, RESOLVE_CACHED));
+	CHECK_ERR(open_how(d, "sub", O_RDONLY | O_CREAT, 0), EISDIR);
+}
+
+TEST(no_symlinks_in_middle)
+{
+	int d = tree();
+	CHECK_ERR(open_how(d, "in/..", O_RDONLY, RESOLVE_NO_SYMLINKS), ELOOP);
+	CHECK_ERR(open_how(d, "in", O_RDONLY | O_DIRECTORY, RESOLVE_NO_SYMLINKS), ELOOP);
+	/* The link itself may be opened with O_PATH|O_NOFOLLOW, even if it points outside. */
+	CHECK_OK(open_how(d, "up", O_PATH | O_NOFOLLOW, RESOLVE_BENEATH));
+}
