@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync/atomic"
+	"time"
 
 	"golang.org/x/sys/unix"
 	"google.golang.org/protobuf/proto"
@@ -110,6 +111,9 @@ func (c *Conn) recv(m proto.Message) ([]int, error) {
 			break
 		}
 	}
+	if err == unix.EAGAIN {
+		return nil, errors.New("the sandbox did not answer")
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -166,6 +170,10 @@ func (c *Conn) Recv() (*pb.Response, error) {
 	return resp, nil
 }
 
+// callTimeout bounds a Call's wait for its answer: a wedged sentry must
+// not hang the runtime's commands (kill -9 does not need the sentry).
+const callTimeout = 60 * time.Second
+
 // Call sends req to the sandbox whose state directory is dir and returns
 // its (first) response.
 func Call(dir string, req *pb.Request) (*pb.Response, error) {
@@ -174,6 +182,10 @@ func Call(dir string, req *pb.Request) (*pb.Response, error) {
 		return nil, err
 	}
 	defer c.Close()
+	tv := unix.NsecToTimeval(callTimeout.Nanoseconds())
+	if err := unix.SetsockoptTimeval(c.fd, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &tv); err != nil {
+		return nil, err
+	}
 	if err := c.Send(req, nil); err != nil {
 		return nil, err
 	}
