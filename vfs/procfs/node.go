@@ -210,6 +210,9 @@ type dirFile struct {
 	d *dirNode
 }
 
+// Sync implements vfs.Syncer: proc directories have no fsync (EINVAL).
+func (f *dirFile) Sync(vfs.Context) error { return unix.EINVAL }
+
 // IterDirents implements vfs.DirFile.
 func (f *dirFile) IterDirents(ctx vfs.Context, off int64, cb func(vfs.Dirent) bool) error {
 	d := f.d
@@ -288,6 +291,9 @@ type seqFile struct {
 // RefusesNowait implements vfs.NowaitRefuser: proc files have no
 // FMODE_NOWAIT.
 func (f *seqFile) RefusesNowait() {}
+
+// Sync implements vfs.Syncer: proc files have no fsync (EINVAL).
+func (f *seqFile) Sync(vfs.Context) error { return unix.EINVAL }
 
 // PRead implements vfs.FileImpl.
 func (f *seqFile) PRead(ctx vfs.Context, dst []byte, off int64) (int, error) {

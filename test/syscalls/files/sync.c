@@ -50,6 +50,18 @@ TEST(fsync_pipe_and_socket_einval)
 	CHECK_ERR(fsync(n), EINVAL);
 }
 
+TEST(fsync_proc_einval)
+{
+	/* proc files and directories have nothing to sync and no fsync: EINVAL. */
+	int p = REQUIRE_OK(open("/proc/self/stat", O_RDONLY));
+	CHECK_ERR(fsync(p), EINVAL);
+	CHECK_ERR(fdatasync(p), EINVAL);
+	int d = REQUIRE_OK(open("/proc/self", O_RDONLY | O_DIRECTORY));
+	CHECK_ERR(fsync(d), EINVAL);
+	int z = REQUIRE_OK(open("/dev/zero", O_RDONLY));
+	CHECK_ERR(fsync(z), EINVAL);
+}
+
 TEST(sync_flags_on_pipe_write)
 {
 	/* O_SYNC-style writes to a pipe do not try to sync it. */
