@@ -37,6 +37,9 @@ type SigInfo struct {
 	// Child marks a child-state notification: it has the SIGCHLD layout
 	// whatever its signal (clone(2) lets a child exit with any signal).
 	Child bool
+	// timer is the POSIX timer whose signal this is: taking it from a
+	// queue fills in Overrun.
+	timer *PosixTimer
 }
 
 // Bytes encodes the siginfo_t (128 bytes).
@@ -144,6 +147,9 @@ func (q *sigQueue) take(sig int32) *SigInfo {
 	q.entries = out
 	if !more {
 		q.set &^= SigBit(sig)
+	}
+	if found != nil && found.timer != nil {
+		found.Overrun = found.timer.signalTaken()
 	}
 	return found
 }
@@ -299,17 +305,32 @@ func (t *Task) SendSignal(si *SigInfo) error {
 	return t.tg.sendLocked(si, t)
 }
 
+// queueTimerSignal sends a POSIX timer's signal and reports whether it
+// was queued (not discarded as ignored or already pending).
+func (tg *ThreadGroup) queueTimerSignal(si *SigInfo, target *Task) bool {
+	tg.k.mu.Lock()
+	defer tg.k.mu.Unlock()
+	queued, _ := tg.queueLocked(si, target)
+	return queued
+}
+
 // sendLocked delivers a signal to tg, targeted at task target if non-nil.
 func (tg *ThreadGroup) sendLocked(si *SigInfo, target *Task) error {
+	_, err := tg.queueLocked(si, target)
+	return err
+}
+
+// queueLocked is sendLocked that also reports whether si was queued.
+func (tg *ThreadGroup) queueLocked(si *SigInfo, target *Task) (bool, error) {
 	sig := si.Signo
 	if sig == 0 {
-		return nil
+		return false, nil
 	}
 	if sig < 0 || sig > linux.NSIG {
-		return unix.EINVAL
+		return false, unix.EINVAL
 	}
 	if tg.exiting || tg.zombie {
-		return nil
+		return false, nil
 	}
 	// Stop and continue signals cancel each other when sent.
 	switch {
@@ -329,7 +350,7 @@ func (tg *ThreadGroup) sendLocked(si *SigInfo, target *Task) error {
 	}
 	if sig == int32(unix.SIGKILL) {
 		tg.exitGroupLocked(killedStatus(unix.SIGKILL))
-		return nil
+		return false, nil
 	}
 	if tg.ignoredLocked(sig) && !(target != nil && target.blocksLocked(sig)) {
 		// Ignored signals are discarded unless blocked (they may be
@@ -341,27 +362,29 @@ func (tg *ThreadGroup) sendLocked(si *SigInfo, target *Task) error {
 			}
 		}
 		if !blocked {
-			return nil
+			return false, nil
 		}
 	}
 	if target != nil {
-		if target.pending.enqueue(si) {
+		queued := target.pending.enqueue(si)
+		if queued {
 			tg.sigWaiters.Notify(waiter.EventIn)
 		}
 		target.wake()
-		return nil
+		return queued, nil
 	}
-	if tg.pending.enqueue(si) {
+	queued := tg.pending.enqueue(si)
+	if queued {
 		tg.sigWaiters.Notify(waiter.EventIn)
 	}
 	// Wake one task that does not block it (prefer the leader).
 	for _, t := range tg.tasks {
 		if t.sigMask&SigBit(sig) == 0 && !t.exiting {
 			t.wake()
-			return nil
+			break
 		}
 	}
-	return nil
+	return queued, nil
 }
 
 // continueLocked resumes a stopped group.

@@ -222,19 +222,25 @@ func (tt *tgTimers) armLocked(tg *ThreadGroup, d time.Duration) {
 type PosixTimer struct {
 	tg       *ThreadGroup
 	id       int32
+	clock    int32 // the clock ID it was created on
 	signo    int32
 	value    uint64
 	target   *Task // SIGEV_THREAD_ID
 	none     bool  // SIGEV_NONE
 	timer    *time.Timer
+	gen      uint64 // counts startLocked calls
 	next     time.Time
 	interval time.Duration
-	overrun  int32
-	pending  bool
+	// While the timer's signal is queued, expirations only count
+	// overruns; the count moves to overrunLast (si_overrun,
+	// timer_getoverrun) when the signal is taken.
+	pending     bool
+	overrun     int32
+	overrunLast int32
 }
 
-// CreateTimer implements timer_create.
-func (tg *ThreadGroup) CreateTimer(signo int32, value uint64, target *Task, none bool) (int32, error) {
+// CreateTimer implements timer_create on clock.
+func (tg *ThreadGroup) CreateTimer(clock, signo int32, value uint64, target *Task, none bool) (int32, error) {
 	tt := tg.timers
 	tt.mu.Lock()
 	defer tt.mu.Unlock()
@@ -243,7 +249,7 @@ func (tg *ThreadGroup) CreateTimer(signo int32, value uint64, target *Task, none
 	}
 	id := tt.nextID
 	tt.nextID++
-	tt.posix[id] = &PosixTimer{tg: tg, id: id, signo: signo, value: value, target: target, none: none}
+	tt.posix[id] = &PosixTimer{tg: tg, id: id, clock: clock, signo: signo, value: value, target: target, none: none}
 	return id, nil
 }
 
@@ -298,12 +304,40 @@ func (p *PosixTimer) Get() (time.Duration, time.Duration) {
 	return p.remainingLocked(), p.interval
 }
 
-// Overrun returns the overrun count of the last expiration.
+// Overrun returns the overrun count of the last delivered expiration.
 func (p *PosixTimer) Overrun() int32 {
 	tt := p.tg.timers
 	tt.mu.Lock()
 	defer tt.mu.Unlock()
-	return p.overrun
+	return p.overrunLast
+}
+
+// Clock returns the clock ID the timer was created on.
+func (p *PosixTimer) Clock() int32 { return p.clock }
+
+// SetSigValue changes the sigev_value the timer's signal carries.
+func (p *PosixTimer) SetSigValue(v uint64) {
+	tt := p.tg.timers
+	tt.mu.Lock()
+	p.value = v
+	tt.mu.Unlock()
+}
+
+// signalTaken runs when the timer's signal leaves a signal queue
+// (delivered, waited for, or discarded); it returns the overruns to
+// report. Called with k.mu held (k.mu comes before tt.mu).
+func (p *PosixTimer) signalTaken() int32 {
+	tt := p.tg.timers
+	tt.mu.Lock()
+	defer tt.mu.Unlock()
+	p.pending = false
+	p.overrunLast, p.overrun = p.overrun, 0
+	return p.overrunLast
+}
+
+// addOverrunLocked counts n missed expirations, saturating like Linux.
+func (p *PosixTimer) addOverrunLocked(n int64) {
+	p.overrun = int32(min(int64(p.overrun)+n, 1<<31-1))
 }
 
 func (p *PosixTimer) remainingLocked() time.Duration {
@@ -319,28 +353,56 @@ func (p *PosixTimer) remainingLocked() time.Duration {
 
 func (p *PosixTimer) armLocked(d time.Duration) {
 	p.next = time.Now().Add(d)
-	var timer *time.Timer
-	timer = time.AfterFunc(d, func() {
-		tt := p.tg.timers
-		tt.mu.Lock()
-		if p.timer != timer {
-			tt.mu.Unlock()
-			return
-		}
-		p.timer = nil
-		if p.interval > 0 {
-			p.armLocked(p.interval)
-		}
+	p.startLocked(d)
+}
+
+// startLocked runs the Go timer for the expiration at p.next, d from now.
+// The generation tells a stale expiration (of a timer since re-armed or
+// stopped) from the current one.
+func (p *PosixTimer) startLocked(d time.Duration) {
+	p.gen++
+	gen := p.gen
+	p.timer = time.AfterFunc(d, func() { p.expire(gen) })
+}
+
+// expire handles an expiration of the Go timer: it re-arms a periodic
+// timer from its schedule (periods already missed are overruns) and
+// queues the signal unless the previous one is still queued.
+func (p *PosixTimer) expire(gen uint64) {
+	tt := p.tg.timers
+	tt.mu.Lock()
+	if p.timer == nil || p.gen != gen {
 		tt.mu.Unlock()
-		if p.none {
-			return
+		return
+	}
+	p.timer = nil
+	missed := int64(0)
+	if p.interval > 0 {
+		now := time.Now()
+		next := p.next.Add(p.interval)
+		if late := now.Sub(next); late >= 0 {
+			missed = int64(late/p.interval) + 1
+			next = next.Add(time.Duration(missed) * p.interval)
 		}
-		si := &SigInfo{Signo: p.signo, Code: linux.SI_TIMER, TimerID: p.id, Value: p.value}
-		if p.target != nil {
-			p.target.SendSignal(si)
-		} else {
-			p.tg.SendSignal(si)
-		}
-	})
-	p.timer = timer
+		p.next = next
+		p.startLocked(next.Sub(now))
+	}
+	if p.none {
+		tt.mu.Unlock()
+		return
+	}
+	if p.pending {
+		p.addOverrunLocked(missed + 1)
+		tt.mu.Unlock()
+		return
+	}
+	p.addOverrunLocked(missed)
+	p.pending = true
+	si := &SigInfo{Signo: p.signo, Code: linux.SI_TIMER, TimerID: p.id, Value: p.value, timer: p}
+	tt.mu.Unlock()
+	if !p.tg.queueTimerSignal(si, p.target) {
+		tt.mu.Lock()
+		p.pending = false
+		tt.mu.Unlock()
+	}
 }

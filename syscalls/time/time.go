@@ -456,13 +456,13 @@ func TimerCreate(t *kernel.Task, a *kernel.SyscallArgs) (uint64, error) {
 			return 0, unix.EINVAL
 		}
 	}
-	id, err := t.ThreadGroup().CreateTimer(signo, value, target, none)
+	id, err := t.ThreadGroup().CreateTimer(clock, signo, value, target, none)
 	if err != nil {
 		return 0, err
 	}
 	if a[1] == 0 {
 		// The default sigev_value is the timer ID.
-		t.ThreadGroup().Timer(id)
+		t.ThreadGroup().Timer(id).SetSigValue(uint64(id))
 	}
 	var b [4]byte
 	binary.LittleEndian.PutUint32(b[:], uint32(id))
@@ -498,12 +498,19 @@ func TimerSettime(t *kernel.Task, a *kernel.SyscallArgs) (uint64, error) {
 	if p == nil {
 		return 0, unix.EINVAL
 	}
+	if a[2] == 0 {
+		return 0, unix.EINVAL
+	}
 	val, intv, err := readItimerspec(t, a[2])
 	if err != nil {
 		return 0, err
 	}
 	if a[1]&unix.TIMER_ABSTIME != 0 && val > 0 {
-		now, _ := Now(unix.CLOCK_REALTIME, t)
+		// An absolute time is on the timer's own clock.
+		now, err := Now(p.Clock(), t)
+		if err != nil {
+			return 0, err
+		}
 		val -= time.Duration(now.Nano())
 		if val <= 0 {
 			val = 1
