@@ -21,6 +21,9 @@ type WaitResult struct {
 	Status int32 // wait status word
 	Code   int32 // CLD_*
 	CStat  int32 // exit code or signal for siginfo
+	// The child's CPU time (ns) with its reaped children's, for wait4's
+	// rusage.
+	Utime, Stime int64
 }
 
 // Wait implements wait4/waitid. It returns (nil, nil) for WNOHANG with
@@ -80,8 +83,10 @@ func (tg *ThreadGroup) waitOnceLocked(o WaitOpts) (*WaitResult, bool) {
 		}
 		any = true
 		uid := c.leader.Creds().RealUID
+		u, s := c.cpuTimesLocked()
+		u, s = u+c.childUtime, s+c.childStime
 		if c.zombie && o.Options&linux.WEXITED != 0 {
-			r := &WaitResult{PID: c.leader.tid, UID: uid, Status: c.exitStatus}
+			r := &WaitResult{PID: c.leader.tid, UID: uid, Status: c.exitStatus, Utime: u, Stime: s}
 			if s := c.exitStatus & 0x7f; s != 0 {
 				r.Code, r.CStat = linux.CLD_KILLED, s
 			} else {
@@ -89,16 +94,15 @@ func (tg *ThreadGroup) waitOnceLocked(o WaitOpts) (*WaitResult, bool) {
 			}
 			if o.Options&linux.WNOWAIT == 0 {
 				delete(tg.children, c)
-				u, s := c.cpuTimesLocked()
-				tg.childUtime += u + c.childUtime
-				tg.childStime += s + c.childStime
+				tg.childUtime += u
+				tg.childStime += s
 				c.reapLocked()
 			}
 			return r, true
 		}
 		if c.groupStopped && c.stopEvent != 0 && o.Options&linux.WUNTRACED != 0 {
 			r := &WaitResult{PID: c.leader.tid, UID: uid, Status: c.stopEvent<<8 | 0x7f,
-				Code: linux.CLD_STOPPED, CStat: c.stopEvent}
+				Code: linux.CLD_STOPPED, CStat: c.stopEvent, Utime: u, Stime: s}
 			if o.Options&linux.WNOWAIT == 0 {
 				c.stopEvent = 0
 			}
@@ -106,7 +110,7 @@ func (tg *ThreadGroup) waitOnceLocked(o WaitOpts) (*WaitResult, bool) {
 		}
 		if c.continueEvent && o.Options&linux.WCONTINUED != 0 {
 			r := &WaitResult{PID: c.leader.tid, UID: uid, Status: 0xffff,
-				Code: linux.CLD_CONTINUED, CStat: int32(unix.SIGCONT)}
+				Code: linux.CLD_CONTINUED, CStat: int32(unix.SIGCONT), Utime: u, Stime: s}
 			if o.Options&linux.WNOWAIT == 0 {
 				c.continueEvent = false
 			}

@@ -137,8 +137,8 @@ func Wait4(t *kernel.Task, a *kernel.SyscallArgs) (uint64, error) {
 		}
 	}
 	if rusage != 0 {
-		if _, err := t.CopyOut(rusage, make([]byte, 144)); err != nil {
-			return 0, unix.EFAULT
+		if err := copyOutRusage(t, rusage, r.Utime, r.Stime, 0); err != nil {
+			return 0, err
 		}
 	}
 	return uint64(r.PID), nil

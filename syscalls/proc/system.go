@@ -195,17 +195,23 @@ func Getrusage(t *kernel.Task, a *kernel.SyscallArgs) (uint64, error) {
 	default:
 		return 0, unix.EINVAL
 	}
+	return 0, copyOutRusage(t, a[1], u, s, int64(t.MM().RSS()*4))
+}
+
+// copyOutRusage writes a struct rusage with user and system time (ns)
+// and the maximum resident set size (KiB) to addr.
+func copyOutRusage(t *kernel.Task, addr uint64, user, sys, maxRSS int64) error {
 	b := make([]byte, 144)
 	le := binary.LittleEndian
-	le.PutUint64(b[0:], uint64(u/1e9))
-	le.PutUint64(b[8:], uint64(u%1e9/1e3))
-	le.PutUint64(b[16:], uint64(s/1e9))
-	le.PutUint64(b[24:], uint64(s%1e9/1e3))
-	le.PutUint64(b[32:], uint64(t.MM().RSS()*4))
-	if _, err := t.CopyOut(a[1], b); err != nil {
-		return 0, unix.EFAULT
+	le.PutUint64(b[0:], uint64(user/1e9))
+	le.PutUint64(b[8:], uint64(user%1e9/1e3))
+	le.PutUint64(b[16:], uint64(sys/1e9))
+	le.PutUint64(b[24:], uint64(sys%1e9/1e3))
+	le.PutUint64(b[32:], uint64(maxRSS))
+	if _, err := t.CopyOut(addr, b); err != nil {
+		return unix.EFAULT
 	}
-	return 0, nil
+	return nil
 }
 
 // Personality implements personality(2): the value is kept and inherited;
