@@ -251,7 +251,11 @@ func TestOCICgroups(t *testing.T) {
 		CPU:    &specs.LinuxCPU{Shares: &shares, Quota: &quota, Period: &period},
 	}
 	e.writeSpec()
-	defer os.Remove("/sys/fs/cgroup/memory/runsc-lite-test")
+	defer func() {
+		for _, c := range v1Controllers {
+			os.Remove(filepath.Join("/sys/fs/cgroup", c, "runsc-lite-test"))
+		}
+	}()
 	e.mustCLI("run", "-d", "c1")
 	st := e.waitStatus("c1", "running")
 	read := func(c, f string) string {
