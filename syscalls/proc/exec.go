@@ -139,6 +139,7 @@ func execAt(t *kernel.Task, dirfd int32, p string, argvAddr, envAddr uint64, fla
 		return 0, err
 	}
 	t.UnshareFiles()
+	t.SetCreds(execCreds(t.Creds()))
 	t.ThreadGroup().Ext = &ProcessInfo{Exe: img.Exe}
 	t.CommitExec(img.MM, img.Entry, img.Stack, img.Name)
 	return 0, nil
@@ -275,4 +276,26 @@ func (e *execFile) Release() {
 	e.allow()
 	e.mp.DecRef()
 	e.f.DecRef(e.ctx)
+}
+
+// execCreds returns the credentials after execve by capabilities(7)'s
+// rules for a program without file capabilities or set-ID bits (the
+// sentry honours neither): root (real or effective UID 0) is permitted
+// its bounding and inheritable sets, effective too if its effective UID
+// is 0; everyone keeps the ambient set, which is all others keep.
+func execCreds(c *kernel.Credentials) *kernel.Credentials {
+	n := c.Fork()
+	n.KeepCaps = false // execve clears PR_SET_KEEPCAPS
+	n.Permitted = 0
+	root := c.RealUID == 0 || c.EffectiveUID == 0
+	if root {
+		n.Permitted = c.Bounding | c.Inheritable
+	}
+	n.Permitted |= c.Ambient
+	n.Effective = c.Ambient
+	if c.EffectiveUID == 0 {
+		n.Effective = n.Permitted
+	}
+	n.Finish()
+	return n
 }

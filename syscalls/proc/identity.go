@@ -391,6 +391,8 @@ func Capset(t *kernel.Task, a *kernel.SyscallArgs) (uint64, error) {
 	}
 	n := c.Fork()
 	n.Effective, n.Permitted, n.Inheritable = eff, perm, inh
+	// The ambient set stays within permitted and inheritable.
+	n.Ambient &= perm & inh
 	n.Finish()
 	t.SetCreds(n)
 	return 0, nil

@@ -102,17 +102,7 @@ func Prctl(t *kernel.Task, a *kernel.SyscallArgs) (uint64, error) {
 		t.SetCreds(c)
 		return 0, nil
 	case unix.PR_CAP_AMBIENT:
-		if a[1] == unix.PR_CAP_AMBIENT_IS_SET {
-			return (t.Creds().Ambient >> (a[2] & 63)) & 1, nil
-		}
-		if a[1] == unix.PR_CAP_AMBIENT_CLEAR_ALL {
-			c := t.Creds().Fork()
-			c.Ambient = 0
-			c.Finish()
-			t.SetCreds(c)
-			return 0, nil
-		}
-		return 0, unix.EINVAL
+		return prctlAmbient(t, a)
 	case unix.PR_GET_SECCOMP:
 		return uint64(t.SeccompMode()), nil
 	case unix.PR_SET_SECCOMP:
@@ -125,4 +115,51 @@ func Prctl(t *kernel.Task, a *kernel.SyscallArgs) (uint64, error) {
 		return 0, nil
 	}
 	return 0, unix.EINVAL
+}
+
+// capLast is the highest capability number (CAP_CHECKPOINT_RESTORE).
+const capLast = 40
+
+// prctlAmbient implements PR_CAP_AMBIENT as Linux does: a capability may
+// be raised into the ambient set only if it is permitted and inheritable.
+func prctlAmbient(t *kernel.Task, a *kernel.SyscallArgs) (uint64, error) {
+	op, cp := a[1], a[2]
+	if op == unix.PR_CAP_AMBIENT_CLEAR_ALL {
+		if a[2]|a[3]|a[4] != 0 {
+			return 0, unix.EINVAL
+		}
+		c := t.Creds().Fork()
+		c.Ambient = 0
+		c.Finish()
+		t.SetCreds(c)
+		return 0, nil
+	}
+	if cp > capLast || a[3]|a[4] != 0 {
+		return 0, unix.EINVAL
+	}
+	bit := uint64(1) << cp
+	c := t.Creds()
+	switch op {
+	case unix.PR_CAP_AMBIENT_IS_SET:
+		if c.Ambient&bit != 0 {
+			return 1, nil
+		}
+		return 0, nil
+	case unix.PR_CAP_AMBIENT_RAISE:
+		if c.Permitted&bit == 0 || c.Inheritable&bit == 0 {
+			return 0, unix.EPERM
+		}
+	case unix.PR_CAP_AMBIENT_LOWER:
+	default:
+		return 0, unix.EINVAL
+	}
+	n := c.Fork()
+	if op == unix.PR_CAP_AMBIENT_RAISE {
+		n.Ambient |= bit
+	} else {
+		n.Ambient &^= bit
+	}
+	n.Finish()
+	t.SetCreds(n)
+	return 0, nil
 }

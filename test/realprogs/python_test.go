@@ -34,7 +34,12 @@ func TestPython(t *testing.T) {
 	t.Parallel()
 	bin := e2e.Binary(t)
 	py := pythonInterpreter(t)
-	failRE := regexp.MustCompile(`(?m)^(?:FAIL|ERROR): (\S+ \(\S+\))`)
+	r := runner{
+		failures: regexp.MustCompile(`(?m)^(?:FAIL|ERROR): (\S+ \(\S+\))`),
+		// "name (module.Class.name) ... skipped 'why'", with at most
+		// a docstring line between.
+		skips: regexp.MustCompile(`(?m)^(\w+ \([\w.]+\))(?:\n[^\n]*?)? \.\.\. skipped`),
+	}
 	for _, mod := range pythonModules {
 		t.Run(mod, func(t *testing.T) {
 			t.Parallel()
@@ -52,7 +57,7 @@ func TestPython(t *testing.T) {
 			// temporary files there, and the runs go on at once.
 			dir, sdir := t.TempDir(), t.TempDir()
 			s := suite{dir: dir, sandboxDir: sdir, argv: argv, env: environ("PYTHONDONTWRITEBYTECODE=1", "PWD")}
-			runBoth(t, bin, s, func(out []byte) []string { return matches(failRE, out) })
+			runBoth(t, bin, s, r)
 		})
 	}
 }

@@ -38,10 +38,20 @@ type result struct {
 	err  error // a failure to run or a timeout, not an exit status
 }
 
+// runner describes a test runner's output: the names of the tests that
+// failed and of those that were skipped.
+type runner struct {
+	failures, skips *regexp.Regexp // first submatch: a test's name
+	// gaps are tests known to skip themselves in the sandbox only, by
+	// name, with the missing feature.
+	gaps map[string]string
+}
+
 // runBoth runs s natively and in a sandbox of bin at the same time, and
-// requires both to exit 0. failures extracts the names of failed tests
-// from the output for the error message.
-func runBoth(t *testing.T, bin string, s suite, failures func([]byte) []string) {
+// requires both to exit 0 and the sandbox to skip no test that runs
+// natively (a test that finds a feature missing in the sandbox and skips
+// itself hides a gap).
+func runBoth(t *testing.T, bin string, s suite, r runner) {
 	t.Helper()
 	sdir := s.sandboxDir
 	if sdir == "" {
@@ -71,12 +81,28 @@ func runBoth(t *testing.T, bin string, s suite, failures func([]byte) []string) 
 	wg.Wait()
 	if native.err != nil || native.code != 0 {
 		t.Fatalf("native run fails (exit %d, %v); the host cannot run this suite: %s\n%s",
-			native.code, native.err, strings.Join(failures(native.out), ", "), tail(native.out))
+			native.code, native.err, strings.Join(matches(r.failures, native.out), ", "), tail(native.out))
 	}
 	if sandbox.err != nil || sandbox.code != 0 {
 		t.Errorf("sandbox run fails (exit %d, %v) where the native run passes; failed: %s\n%s",
-			sandbox.code, sandbox.err, strings.Join(failures(sandbox.out), ", "), tail(sandbox.out))
+			sandbox.code, sandbox.err, strings.Join(matches(r.failures, sandbox.out), ", "), tail(sandbox.out))
 	}
+	nativeSkips := matches(r.skips, native.out)
+	var extra []string
+	for _, name := range matches(r.skips, sandbox.out) {
+		if slices.Contains(nativeSkips, name) {
+			continue
+		}
+		if why, ok := r.gaps[name]; ok {
+			t.Logf("skipped in the sandbox only (known gap): %s: %s", name, why)
+			continue
+		}
+		extra = append(extra, name)
+	}
+	if len(extra) > 0 {
+		t.Errorf("skipped in the sandbox but run natively: %s", strings.Join(extra, ", "))
+	}
+	t.Logf("%d tests skipped natively and in the sandbox", len(nativeSkips))
 }
 
 // run runs argv in dir with env, with output combined.
