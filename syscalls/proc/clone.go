@@ -206,8 +206,8 @@ func Waitid(t *kernel.Task, a *kernel.SyscallArgs) (uint64, error) {
 		}
 	}
 	if a[4] != 0 && r != nil {
-		if _, err := t.CopyOut(a[4], make([]byte, 144)); err != nil {
-			return 0, unix.EFAULT
+		if err := copyOutRusage(t, a[4], r.Utime, r.Stime, 0); err != nil {
+			return 0, err
 		}
 	}
 	if eagain && r == nil {

@@ -24,7 +24,7 @@ func Syscalls() map[uintptr]kernel.Syscall {
 		unix.SYS_EXIT:              {Name: "exit", Fn: Exit},
 		unix.SYS_EXIT_GROUP:        {Name: "exit_group", Fn: ExitGroup},
 		unix.SYS_WAIT4:             {Name: "wait4", Fn: Wait4, Partial: "rusage has only CPU times; the other fields are zero"},
-		unix.SYS_WAITID:            {Name: "waitid", Fn: Waitid, Partial: "the rusage result (fifth argument) is all zeros"},
+		unix.SYS_WAITID:            {Name: "waitid", Fn: Waitid, Partial: "rusage (fifth argument) has only CPU times; the other fields are zero"},
 		unix.SYS_FUTEX:             {Name: "futex", Fn: Futex, Partial: "FUTEX_WAIT_REQUEUE_PI and FUTEX_CMP_REQUEUE_PI: ENOSYS"},
 		unix.SYS_FUTEX_WAITV:       {Name: "futex_waitv", Fn: FutexWaitv},
 		unix.SYS_SET_TID_ADDRESS:   {Name: "set_tid_address", Fn: SetTidAddress},

@@ -6,7 +6,9 @@
 
 #include <poll.h>
 #include <sched.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
+#include <time.h>
 
 #ifndef P_PIDFD
 #define P_PIDFD 3
@@ -267,4 +269,31 @@ TEST(send_signal_through_proc_pid_dir) {
 	int fdd = CHECK_OK(open("/proc/self/fd", O_DIRECTORY | O_RDONLY));
 	CHECK_ERR(pidfd_send_signal(fdd, 0, NULL, 0), EBADF);
 	close(fdd);
+}
+
+TEST(waitid_reports_cpu_rusage) {
+	int fd;
+	long pid = syscall(SYS_clone, CLONE_PIDFD | SIGCHLD, 0, &fd, 0, 0);
+	if (pid == 0) {
+		/* Spin on the CPU for 300 ms of wall time. */
+		struct timespec a, b;
+		clock_gettime(CLOCK_MONOTONIC, &a);
+		volatile unsigned long x = 0;
+		do {
+			for (int i = 0; i < 100000; i++)
+				x += i;
+			clock_gettime(CLOCK_MONOTONIC, &b);
+		} while ((b.tv_sec - a.tv_sec) * 1000000000L + (b.tv_nsec - a.tv_nsec) < 300000000L);
+		_exit(0);
+	}
+	REQUIRE_GT(pid, 0);
+	siginfo_t si = {0};
+	struct rusage ru;
+	memset(&ru, 0xff, sizeof(ru));
+	CHECK_OK(syscall(SYS_waitid, P_PIDFD, fd, &si, WEXITED, &ru));
+	CHECK_EQ(si.si_pid, pid);
+	long us = (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000L + ru.ru_utime.tv_usec + ru.ru_stime.tv_usec;
+	CHECK_GE(us, 100000);
+	CHECK_LT(us, 60000000);
+	close(fd);
 }
