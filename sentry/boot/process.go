@@ -181,7 +181,11 @@ func (c *controller) Signal(signo, pid int32, all bool) error {
 	si := &kernel.SigInfo{Signo: signo, Code: linux.SI_USER}
 	if all {
 		for _, tg := range c.s.k.ThreadGroups() {
-			if !tg.IsZombie() {
+			switch {
+			case tg.IsZombie():
+			case c.s.k.IsInit(tg):
+				c.s.k.SignalInitFromHost(signo)
+			default:
 				c2 := *si
 				tg.SendSignal(&c2)
 			}
@@ -189,7 +193,7 @@ func (c *controller) Signal(signo, pid int32, all bool) error {
 		return nil
 	}
 	if pid == 0 {
-		c.s.k.SendExternalSignal(signo, 0)
+		c.s.k.SignalInitFromHost(signo)
 		return nil
 	}
 	t := c.s.k.TaskByTID(pid)

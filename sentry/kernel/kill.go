@@ -132,6 +132,31 @@ func (k *Kernel) initAcceptsLocked(sig int32) bool {
 	return false
 }
 
+// SignalInitFromHost delivers sig to init as Linux delivers a signal from an
+// ancestor PID namespace (runc's and so Docker's kill of a container):
+// SIGKILL and SIGSTOP always arrive, any other signal only if init would
+// take it from its own namespace (it has a handler, or blocks it). So a
+// shell that traps nothing outlives SIGTERM, and `docker stop` escalates to
+// SIGKILL as it does with runc.
+func (k *Kernel) SignalInitFromHost(sig int32) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.init == nil || k.init.zombie {
+		return
+	}
+	if sig != int32(unix.SIGKILL) && sig != int32(unix.SIGSTOP) && !k.initAcceptsLocked(sig) {
+		return
+	}
+	k.init.sendLocked(&SigInfo{Signo: sig, Code: linux.SI_USER}, nil)
+}
+
+// IsInit reports whether tg is the sandbox's init process.
+func (k *Kernel) IsInit(tg *ThreadGroup) bool {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return tg == k.init
+}
+
 // SendExternalSignal delivers a signal from outside the sandbox (the host
 // forwarding SIGINT/SIGTERM) to process group pgid, or to init when pgid is
 // 0, with Linux's "from the parent namespace" rules: init does not filter
