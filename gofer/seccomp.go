@@ -26,6 +26,10 @@ var commonSyscalls = []uintptr{
 	unix.SYS_GETUID, unix.SYS_GETEUID, unix.SYS_GETGID, unix.SYS_GETEGID,
 	// I/O on the socket and logging.
 	unix.SYS_READ, unix.SYS_WRITE, unix.SYS_CLOSE, unix.SYS_RECVMSG, unix.SYS_SENDMSG,
+	// The Go runtime re-reads its cgroup CPU limit with pread64 every so
+	// often (GOMAXPROCS follows it); without this the gofer died after a
+	// while in long-running sandboxes.
+	unix.SYS_PREAD64,
 	// File operations of the handlers.
 	unix.SYS_OPENAT, unix.SYS_FSTAT, unix.SYS_STATX, unix.SYS_LSEEK, unix.SYS_GETDENTS64,
 	unix.SYS_MKDIRAT, unix.SYS_UNLINKAT, unix.SYS_RENAMEAT2, unix.SYS_READLINKAT,
