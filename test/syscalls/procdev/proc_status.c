@@ -119,8 +119,6 @@ static void handler(int sig) { (void)sig; }
 
 TEST(sigign_sigcgt_match_actions)
 {
-	ONLY_NATIVE("runsc-lite gap: under the full make test run the sandbox has twice "
-		    "reported signal 32 as ignored here (it passes alone); to be found");
 	/* Start from defaults for the signals checked. */
 	for (int sig = 1; sig < 32; sig++)
 		if (sig != SIGKILL && sig != SIGSTOP)
@@ -131,8 +129,10 @@ TEST(sigign_sigcgt_match_actions)
 	REQUIRE_OK(sigaction(SIGTERM, &sa, NULL));
 	REQUIRE_OK(sigaction(SIGALRM, &sa, NULL));
 	const char *s = status();
-	CHECK_EQ(mask(s, "SigIgn") & 0xffffffffULL, bit(SIGUSR2) | bit(SIGPIPE));
-	CHECK_EQ(mask(s, "SigCgt") & 0xffffffffULL, bit(SIGTERM) | bit(SIGALRM));
+	/* Only signals 1-31 were reset above: 32 and up may arrive ignored
+	 * from whoever started the run (make does, natively). */
+	CHECK_EQ(mask(s, "SigIgn") & 0x7fffffffULL, bit(SIGUSR2) | bit(SIGPIPE));
+	CHECK_EQ(mask(s, "SigCgt") & 0x7fffffffULL, bit(SIGTERM) | bit(SIGALRM));
 }
 
 TEST(sigpnd_and_shdpnd)
