@@ -305,18 +305,7 @@ func (as *addressSpace) mapFiles(ms []platform.Mapping, run func([]sysReq) error
 		reqs = append(reqs, sysReq{nr: unix.SYS_MMAP, args: [6]uintptr{m.Addr, m.Length, protOf(m.Perm),
 			unix.MAP_SHARED | unix.MAP_FIXED, memFDNum, uintptr(m.Offset)}})
 	}
-	if !as.enter() {
-		return platform.ErrAddressSpaceGone
-	}
-	defer as.exit()
-	for len(reqs) > 0 {
-		n := min(len(reqs), maxBatch)
-		if err := run(reqs[:n]); err != nil {
-			return err
-		}
-		reqs = reqs[n:]
-	}
-	return nil
+	return as.runBatches(reqs, run)
 }
 
 // Unmap implements platform.AddressSpace.
@@ -343,6 +332,12 @@ func (as *addressSpace) protect(rs []platform.Range, perm platform.Access, run f
 		}
 		reqs = append(reqs, sysReq{nr: unix.SYS_MPROTECT, args: [6]uintptr{r.Addr, r.Length, protOf(perm)}})
 	}
+	return as.runBatches(reqs, run)
+}
+
+// runBatches runs reqs with run, maxBatch at a time, while the address
+// space is in use.
+func (as *addressSpace) runBatches(reqs []sysReq, run func([]sysReq) error) error {
 	if !as.enter() {
 		return platform.ErrAddressSpaceGone
 	}

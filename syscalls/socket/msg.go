@@ -570,20 +570,17 @@ func checkMsgFlags(flags uint64) error {
 
 // Sendmsg implements sendmsg(2).
 func Sendmsg(t *kernel.Task, a *kernel.SyscallArgs) (uint64, error) {
-	if err := checkMsgFlags(a[2]); err != nil {
-		return 0, err
-	}
-	f, s, err := getSocket(t, argInt(a[0]))
-	if err != nil {
-		return 0, err
-	}
-	defer f.DecRef(ctx(t))
-	n, err := sendOne(t, f, s, a[1], int(argInt(a[2])))
-	return uint64(n), err
+	return oneMsg(t, a, sendOne)
 }
 
 // Recvmsg implements recvmsg(2).
 func Recvmsg(t *kernel.Task, a *kernel.SyscallArgs) (uint64, error) {
+	return oneMsg(t, a, recvOne)
+}
+
+// oneMsg is sendmsg/recvmsg: the flags checked, the socket looked up, one
+// message moved by op.
+func oneMsg(t *kernel.Task, a *kernel.SyscallArgs, op func(*kernel.Task, *vfs.File, socket.Socket, uint64, int) (int, error)) (uint64, error) {
 	if err := checkMsgFlags(a[2]); err != nil {
 		return 0, err
 	}
@@ -592,7 +589,7 @@ func Recvmsg(t *kernel.Task, a *kernel.SyscallArgs) (uint64, error) {
 		return 0, err
 	}
 	defer f.DecRef(ctx(t))
-	n, err := recvOne(t, f, s, a[1], int(argInt(a[2])))
+	n, err := op(t, f, s, a[1], int(argInt(a[2])))
 	return uint64(n), err
 }
 
