@@ -36,14 +36,17 @@ var goSkips = []goSkip{
 // goGaps are Go tests that skip themselves in the sandbox (and run
 // natively) because runsc-lite lacks what they test.
 var goGaps = map[string]string{
-	"TestEmptyCredGroupsDisableSetgroups": noNamespaces,
-	"TestUnshare":                         noNamespaces,
-	"TestUnshareMountNameSpace":           noNamespaces,
-	"TestUnshareMountNameSpaceChroot":     noNamespaces,
-	"TestCloneTimeNamespace":              noNamespaces,
-	"TestPidFDWithUserNS":                 noNamespaces,
-	"TestAmbientCapsUserns":               noNamespaces,
-	"TestFindExecutableVsNoexec":          "runsc-lite gap: mount(2) is not implemented (the test mounts a noexec tmpfs)",
+	"TestEmptyCredGroupsDisableSetgroups":      noNamespaces,
+	"TestUnshare":                              noNamespaces,
+	"TestUnshareMountNameSpace":                noNamespaces,
+	"TestUnshareMountNameSpaceChroot":          noNamespaces,
+	"TestCloneTimeNamespace":                   noNamespaces,
+	"TestPidFDWithUserNS":                      noNamespaces,
+	"TestAmbientCapsUserns":                    noNamespaces,
+	"TestGroupCleanupUserNamespace":            noNamespaces,
+	"TestCloneNEWUSERAndRemap/setgroups=false": noNamespaces,
+	"TestCloneNEWUSERAndRemap/setgroups=true":  noNamespaces,
+	"TestFindExecutableVsNoexec":               "runsc-lite gap: mount(2) is not implemented (the test mounts a noexec tmpfs)",
 }
 
 const noNamespaces = "runsc-lite gap: no namespaces inside the sandbox (clone/unshare with CLONE_NEW* fail with EPERM)"
