@@ -65,7 +65,15 @@ func runBoot(g *globalFlags, args []string) int {
 		if err := sandbox.LoopbackUp(); err != nil {
 			return fatalf(exitSetup, "boot: network: %v", err)
 		}
+		if err := sandbox.SetSysctls(cfg.NetSysctl); err != nil {
+			return fatalf(exitSetup, "boot: %v", err)
+		}
 	}
+	port, err := sandbox.UnprivilegedPortStart()
+	if err != nil {
+		return fatalf(exitSetup, "boot: network: %v", err)
+	}
+	cfg.UnprivilegedPortStart = port
 	if cfg.Hostname != "" {
 		// Our own UTS namespace; the guest's name is the sentry's.
 		unix.Sethostname([]byte(cfg.Hostname))

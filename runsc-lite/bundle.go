@@ -14,6 +14,7 @@ import (
 
 	"github.com/runsc-lite/runsc-lite/runsc-lite/sandbox"
 	"github.com/runsc-lite/runsc-lite/sentry/boot"
+	pb "github.com/runsc-lite/runsc-lite/sentry/control/controlpb"
 )
 
 // loadBundle reads and checks dir/config.json; dir is made absolute.
@@ -100,6 +101,14 @@ func sandboxConfig(g *globalFlags, rootfs string, spec *specs.Spec) (*boot.Confi
 				cfg.Network = "none"
 			}
 		}
+		net, ignored, err := sandbox.SplitSysctls(spec.Linux.Sysctl, cfg.Network == "host")
+		if err != nil {
+			return nil, nil, err
+		}
+		cfg.NetSysctl = net
+		for _, k := range ignored {
+			logWarning(fmt.Sprintf("sysctl %s is not applied: the sandbox's IPC and UTS limits are fixed", k))
+		}
 	}
 	if p.Capabilities != nil {
 		cfg.Caps = &boot.Caps{
@@ -183,7 +192,7 @@ func bindFileCopy(src, dest string, fi os.FileInfo) (boot.File, error) {
 	if err != nil {
 		return boot.File{}, fmt.Errorf("bind mount %s: %w", dest, err)
 	}
-	return boot.File{Path: dest, Data: data, Mode: uint32(fi.Mode().Perm())}, nil
+	return boot.File{Path: dest, Data: data, Mode: uint32(fi.Mode().Perm()), Source: src}, nil
 }
 
 func hasOption(opts []string, o string) bool {
@@ -247,4 +256,30 @@ var rlimitNumbers = map[string]int{
 	"RLIMIT_MEMLOCK": unix.RLIMIT_MEMLOCK, "RLIMIT_AS": unix.RLIMIT_AS, "RLIMIT_LOCKS": unix.RLIMIT_LOCKS,
 	"RLIMIT_SIGPENDING": unix.RLIMIT_SIGPENDING, "RLIMIT_MSGQUEUE": 12, "RLIMIT_NICE": 13,
 	"RLIMIT_RTPRIO": 14, "RLIMIT_RTTIME": 15,
+}
+
+// fileBind is a single-file bind mount of a container.
+type fileBind struct {
+	Source string `json:"source"`
+	Dest   string `json:"destination"`
+}
+
+// readFileBinds reads c's single-file bind mounts again for start: a
+// bind mount shows the file as it is when the container runs, and Docker
+// rewrites resolv.conf and hosts in its prestart hook, after create
+// copied them.
+func (c *container) readFileBinds() ([]*pb.File, error) {
+	var files []*pb.File
+	for _, b := range c.FileBinds {
+		fi, err := os.Stat(b.Source)
+		if err != nil {
+			return nil, fmt.Errorf("bind mount %s: %w", b.Dest, err)
+		}
+		f, err := bindFileCopy(b.Source, b.Dest, fi)
+		if err != nil {
+			return nil, err
+		}
+		files = append(files, &pb.File{Path: f.Path, Data: f.Data, Mode: f.Mode})
+	}
+	return files, nil
 }

@@ -54,6 +54,9 @@ type container struct {
 	Annotations map[string]string `json:"annotations,omitempty"`
 	Cgroup      string            `json:"cgroup,omitempty"`
 	Hooks       *specs.Hooks      `json:"hooks,omitempty"`
+	// FileBinds are the single-file bind mounts, copied into the sandbox
+	// at create and again at start.
+	FileBinds []fileBind `json:"fileBinds,omitempty"`
 
 	dir  string
 	lock *os.File

@@ -416,6 +416,12 @@ func TestOCIBadInput(t *testing.T) {
 		{"command not found", nil, "executable file not found", func(s *specs.Spec) { s.Process.Args = []string{"nosuchcmd"} }},
 		{"command not executable", nil, "permission denied", func(s *specs.Spec) { s.Process.Args = []string{"/etc/passwd"} }},
 		{"cwd is a file", nil, "working directory", func(s *specs.Spec) { s.Process.Cwd = "/etc/passwd" }},
+		{"sysctl of no namespace", nil, "not in a separate kernel namespace", func(s *specs.Spec) { s.Linux.Sysctl = map[string]string{"vm.swappiness": "0"} }},
+		{"net sysctl on the host's network", nil, "host's network namespace", func(s *specs.Spec) {
+			s.Linux.Namespaces = []specs.LinuxNamespace{{Type: specs.PIDNamespace}, {Type: specs.MountNamespace}}
+			s.Linux.Sysctl = map[string]string{"net.ipv4.ip_unprivileged_port_start": "0"}
+		}},
+		{"bad sysctl name", nil, "not a sysctl name", func(s *specs.Spec) { s.Linux.Sysctl = map[string]string{"net/../../x": "0"} }},
 	}
 	if _, err := os.Stat("/run/systemd/system"); err != nil {
 		cases = append(cases, struct {

@@ -32,8 +32,9 @@ var DefaultConfineDirs = []string{"/tmp", "/mnt", "/run", "/"}
 //
 //   - has an empty, read-only tmpfs as its root and working directory
 //     (pivot_root, falling back to chroot), so no host path is reachable;
-//   - has no capabilities on any thread: empty bounding, ambient,
-//     effective, permitted and inheritable sets;
+//   - has no capabilities on any thread but CAP_NET_BIND_SERVICE
+//     (effective and permitted; see KeptCapabilities): empty bounding,
+//     ambient and inheritable sets;
 //   - has no_new_privs set;
 //   - runs under the seccomp allowlist of seccomp_allowlist.go on every
 //     thread (TSYNC), with EPERM for everything else.
@@ -126,7 +127,16 @@ func emptyRoot(dirs []string) error {
 	return nil
 }
 
-// dropCapabilities empties every capability set of every thread.
+// KeptCapabilities are the capabilities the sentry keeps (a bit mask):
+// CAP_NET_BIND_SERVICE, because a guest's bind(2) of an inet socket is a
+// bind of a host socket the sentry owns, and a guest allowed a port below
+// net.ipv4.ip_unprivileged_port_start (root, or a holder of the capability)
+// must get it. The sentry itself refuses such ports to other guests
+// (package hostinet).
+const KeptCapabilities = 1 << unix.CAP_NET_BIND_SERVICE
+
+// dropCapabilities empties every capability set of every thread but for
+// KeptCapabilities in the effective and permitted sets.
 func dropCapabilities() error {
 	// The bounding set first: dropping from it needs CAP_SETPCAP.
 	for c := 0; c < 64; c++ {
@@ -142,6 +152,7 @@ func dropCapabilities() error {
 	}
 	hdr := unix.CapUserHeader{Version: unix.LINUX_CAPABILITY_VERSION_3}
 	var data [2]unix.CapUserData
+	data[0].Effective, data[0].Permitted = KeptCapabilities, KeptCapabilities
 	if err := allThreads(unix.SYS_CAPSET, uintptr(unsafe.Pointer(&hdr)), uintptr(unsafe.Pointer(&data[0])), 0); err != nil {
 		return fmt.Errorf("capset: %w", err)
 	}

@@ -189,7 +189,7 @@ func TestConfine(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, want := range []string{
-			"Seccomp:\t2\n", "CapEff:\t0000000000000000\n", "CapPrm:\t0000000000000000\n",
+			"Seccomp:\t2\n", fmt.Sprintf("CapEff:\t%016x\n", KeptCapabilities), fmt.Sprintf("CapPrm:\t%016x\n", KeptCapabilities),
 			"CapInh:\t0000000000000000\n", "CapBnd:\t0000000000000000\n", "CapAmb:\t0000000000000000\n",
 			"NoNewPrivs:\t1\n",
 		} {

@@ -13,6 +13,16 @@ type Config struct {
 
 	// Network is "none" (private namespace, loopback only) or "host".
 	Network string
+	// NetSysctl are net.* sysctls (dotted names) that `runsc-lite boot`
+	// writes in the sandbox's host network namespace before confinement
+	// (an OCI bundle's linux.sysctl; never with Network "host").
+	NetSysctl map[string]string
+	// UnprivilegedPortStart is net.ipv4.ip_unprivileged_port_start of the
+	// sandbox's network namespace: guests without CAP_NET_BIND_SERVICE
+	// cannot bind a lower port (the sentry keeps that capability for the
+	// host sockets it owns). `runsc-lite boot` reads it; zero lets every
+	// guest bind any port.
+	UnprivilegedPortStart int
 	// Platform names the platform ("systrap").
 	Platform string
 	// Strace logs every guest syscall with decoded arguments to the debug log.
@@ -61,6 +71,9 @@ type File struct {
 	Path string
 	Data []byte
 	Mode uint32
+	// Source is the host file Data was read from; the CLI reads it again
+	// at start. It is not sent to the sentry.
+	Source string `json:"-"`
 }
 
 // Caps are capability sets as bit masks (bit N is capability N).

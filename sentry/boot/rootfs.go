@@ -8,6 +8,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/runsc-lite/runsc-lite/gofer"
+	pb "github.com/runsc-lite/runsc-lite/sentry/control/controlpb"
 	"github.com/runsc-lite/runsc-lite/vfs"
 	"github.com/runsc-lite/runsc-lite/vfs/goferfs"
 	"github.com/runsc-lite/runsc-lite/vfs/overlay"
@@ -105,6 +106,31 @@ func (s *sandbox) writeFile(f File) error {
 	defer file.DecRef(ctx)
 	if _, err := file.Write(ctx, f.Data); err != nil {
 		return err
+	}
+	return nil
+}
+
+// refreshFiles writes files again before init runs (the start request's
+// single-file bind mounts, read again from the host after the creation
+// hooks). A read-only root is made writable for the moment: no guest code
+// runs yet.
+func (s *sandbox) refreshFiles(files []*pb.File) error {
+	if len(files) == 0 {
+		return nil
+	}
+	m := s.ns.Root().Mount
+	if flags := m.Flags(); flags&vfs.MountReadOnly != 0 {
+		m.SetFlags(flags &^ vfs.MountReadOnly)
+		defer m.SetFlags(flags)
+	}
+	for _, f := range files {
+		p := f.GetPath()
+		if !path.IsAbs(p) || path.Clean(p) != p || p == "/" {
+			return fmt.Errorf("file %q: not a clean absolute path", p)
+		}
+		if err := s.writeFile(File{Path: p, Data: f.GetData(), Mode: f.GetMode() & 0o7777}); err != nil {
+			return fmt.Errorf("file %s: %w", p, err)
+		}
 	}
 	return nil
 }

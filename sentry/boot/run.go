@@ -178,6 +178,7 @@ func newSandbox(cfg *Config, logw io.Writer) (*sandbox, error) {
 	k := kernel.New(mf, plat, syscalls.Table(), logw)
 	k.Strace = cfg.Strace
 	k.MaxTasks = cfg.MaxTasks
+	k.UnprivilegedPortStart = cfg.UnprivilegedPortStart
 	k.PageCache = mm.NewPageCache(mf, 1<<18)
 	vd, err := vdso.New(mf)
 	if err != nil {

@@ -61,6 +61,11 @@ type Kernel struct {
 	// clone fails with EAGAIN beyond it. Set before the first process.
 	MaxTasks int
 
+	// UnprivilegedPortStart is the lowest inet port a guest without
+	// CAP_NET_BIND_SERVICE may bind (net.ipv4.ip_unprivileged_port_start
+	// of the sandbox's network namespace). Set before the first process.
+	UnprivilegedPortStart int
+
 	futexes futexTable
 
 	// IPC is the System V IPC namespace (one per sandbox).

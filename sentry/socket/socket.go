@@ -68,7 +68,10 @@ type Caller struct {
 	// Privileged callers (CAP_SYS_ADMIN/CAP_SETUID/CAP_SETGID) may send
 	// any credentials.
 	Privileged bool
-	Paths      PathResolver
+	// MinBindPort is the lowest inet port the caller may bind (0 with
+	// CAP_NET_BIND_SERVICE, net.ipv4.ip_unprivileged_port_start without).
+	MinBindPort int
+	Paths       PathResolver
 }
 
 // Process is implemented by the contexts of guest tasks.

@@ -92,12 +92,17 @@ func copyOut(t *kernel.Task, addr uint64, b []byte) error {
 func caller(t *kernel.Task) *socket.Caller {
 	cr := t.Creds()
 	pid := t.ThreadGroup().ID()
+	minPort := t.Kernel().UnprivilegedPortStart
+	if cr.HasCap(unix.CAP_NET_BIND_SERVICE) {
+		minPort = 0
+	}
 	return &socket.Caller{
-		Ctx:        ctx(t),
-		Creds:      socket.Creds{PID: pid, UID: cr.EffectiveUID, GID: cr.EffectiveGID},
-		RealCreds:  socket.Creds{PID: pid, UID: cr.RealUID, GID: cr.RealGID},
-		Privileged: cr.HasCap(unix.CAP_SYS_ADMIN),
-		Paths:      taskPaths{t},
+		Ctx:         ctx(t),
+		Creds:       socket.Creds{PID: pid, UID: cr.EffectiveUID, GID: cr.EffectiveGID},
+		RealCreds:   socket.Creds{PID: pid, UID: cr.RealUID, GID: cr.RealGID},
+		Privileged:  cr.HasCap(unix.CAP_SYS_ADMIN),
+		MinBindPort: minPort,
+		Paths:       taskPaths{t},
 	}
 }
 

@@ -445,6 +445,7 @@ func waitFor(t *testing.T, cond func() bool) {
 
 func TestSystemFiles(t *testing.T) {
 	h := newHarness(t)
+	h.k.UnprivilegedPortStart = 1024
 	for _, tc := range []struct{ path, want string }{
 		{"/proc/sys/kernel/ostype", "Linux\n"},
 		{"/proc/sys/kernel/osrelease", OSRelease + "\n"},
@@ -459,6 +460,7 @@ func TestSystemFiles(t *testing.T) {
 		{"/proc/sys/fs/file-max", "9223372036854775807\n"},
 		{"/proc/sys/fs/nr_open", "1048576\n"},
 		{"/proc/sys/net/core/somaxconn", "4096\n"},
+		{"/proc/sys/net/ipv4/ip_unprivileged_port_start", "1024\n"},
 	} {
 		if got := h.read(h.init, tc.path); got != tc.want {
 			t.Errorf("%s = %q, want %q", tc.path, got, tc.want)

@@ -293,6 +293,9 @@ func (fs *FS) newSysDir(parentIno uint64) *dirNode {
 		ipv4 := dir(key+"/ipv4", ino, func(key string, ino uint64) []child {
 			return []child{
 				file(key+"/ip_local_port_range", "32768\t60999\n"),
+				childOf("ip_unprivileged_port_start", fs.newReg(key+"/ip_unprivileged_port_start", 0o444, nil, func(vfs.Context) ([]byte, error) {
+					return []byte(strconv.Itoa(fs.k.UnprivilegedPortStart) + "\n"), nil
+				})),
 				file(key+"/tcp_syncookies", "1\n"),
 			}
 		})

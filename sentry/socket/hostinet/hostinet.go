@@ -93,13 +93,42 @@ func (s *Socket) checkAddr(addr []byte) error {
 	return nil
 }
 
-// Bind implements socket.Socket.
-func (s *Socket) Bind(_ *socket.Caller, addr []byte) error {
+// Bind implements socket.Socket. The sentry may bind any port (it keeps
+// CAP_NET_BIND_SERVICE), so it refuses the caller a port below
+// c.MinBindPort itself, with EACCES as Linux's inet_bind.
+func (s *Socket) Bind(c *socket.Caller, addr []byte) error {
 	if err := s.checkAddr(addr); err != nil {
 		return err
 	}
+	if port := inetPort(s.family, addr); port != 0 && port < c.MinBindPort {
+		return unix.EACCES
+	}
 	_, _, e := unix.Syscall(unix.SYS_BIND, uintptr(s.fd), ptr(addr), uintptr(len(addr)))
 	return errOf(e)
+}
+
+// inetPort returns the port an inet socket's bind would take from addr,
+// or 0 where Linux refuses the address before it looks at the port.
+func inetPort(family int, addr []byte) int {
+	const sin6LenRFC2133 = 24 // the shortest sockaddr_in6 Linux accepts
+	if len(addr) < 4 {
+		return 0
+	}
+	af := int(binary.LittleEndian.Uint16(addr))
+	switch {
+	case family == unix.AF_INET && len(addr) >= unix.SizeofSockaddrInet4:
+		// AF_UNSPEC with INADDR_ANY is taken as AF_INET, for old programs.
+		if af != unix.AF_INET && (af != unix.AF_UNSPEC || binary.BigEndian.Uint32(addr[4:]) != 0) {
+			return 0
+		}
+	case family == unix.AF_INET6 && len(addr) >= sin6LenRFC2133:
+		if af != unix.AF_INET6 {
+			return 0
+		}
+	default:
+		return 0
+	}
+	return int(binary.BigEndian.Uint16(addr[2:]))
 }
 
 // Listen implements socket.Socket.

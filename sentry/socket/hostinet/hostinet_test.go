@@ -128,3 +128,55 @@ func TestLoopbackTCP(t *testing.T) {
 		t.Errorf("SCM_RIGHTS on inet: %v", err)
 	}
 }
+
+func TestBindPrivilegedPort(t *testing.T) {
+	inet4 := func(af uint16, port uint16, addr [4]byte) []byte {
+		sa := make([]byte, unix.SizeofSockaddrInet4)
+		binary.LittleEndian.PutUint16(sa, af)
+		binary.BigEndian.PutUint16(sa[2:], port)
+		copy(sa[4:], addr[:])
+		return sa
+	}
+	inet6 := func(port uint16, n int) []byte {
+		sa := make([]byte, n)
+		binary.LittleEndian.PutUint16(sa, unix.AF_INET6)
+		binary.BigEndian.PutUint16(sa[2:], port)
+		return sa
+	}
+	for _, tc := range []struct {
+		name   string
+		family int
+		addr   []byte
+		want   int
+	}{
+		{"inet", unix.AF_INET, inet4(unix.AF_INET, 80, [4]byte{127, 0, 0, 1}), 80},
+		{"inet any port", unix.AF_INET, inet4(unix.AF_INET, 0, [4]byte{}), 0},
+		{"inet unspec any", unix.AF_INET, inet4(unix.AF_UNSPEC, 22, [4]byte{}), 22},
+		{"inet unspec loopback", unix.AF_INET, inet4(unix.AF_UNSPEC, 22, [4]byte{127, 0, 0, 1}), 0},
+		{"inet wrong family", unix.AF_INET, inet4(unix.AF_INET6, 22, [4]byte{}), 0},
+		{"inet short", unix.AF_INET, inet4(unix.AF_INET, 22, [4]byte{})[:8], 0},
+		{"inet6", unix.AF_INET6, inet6(443, unix.SizeofSockaddrInet6), 443},
+		{"inet6 rfc2133 length", unix.AF_INET6, inet6(443, 24), 443},
+		{"inet6 short", unix.AF_INET6, inet6(443, 20), 0},
+		{"netlink", unix.AF_NETLINK, inet4(unix.AF_NETLINK, 80, [4]byte{}), 0},
+	} {
+		if got := inetPort(tc.family, tc.addr); got != tc.want {
+			t.Errorf("%s: inetPort = %d, want %d", tc.name, got, tc.want)
+		}
+	}
+
+	// A caller below MinBindPort is refused before the host sees the
+	// address; one allowed reaches the host (port 0: any free port).
+	ctx := vfs.NewContext(vfs.RootCredentials())
+	s, err := New(vfs.New(), unix.AF_INET, unix.SOCK_STREAM, 0)
+	if err != nil {
+		t.Skipf("no host sockets: %v", err)
+	}
+	defer s.Release(ctx)
+	if err := s.Bind(&socket.Caller{Ctx: ctx, MinBindPort: 1024}, inet4(unix.AF_INET, 1023, [4]byte{127, 0, 0, 1})); err != unix.EACCES {
+		t.Errorf("bind of port 1023 with MinBindPort 1024: %v, want EACCES", err)
+	}
+	if err := s.Bind(&socket.Caller{Ctx: ctx, MinBindPort: 1024}, inet4(unix.AF_INET, 0, [4]byte{127, 0, 0, 1})); err != nil {
+		t.Errorf("bind of port 0 with MinBindPort 1024: %v", err)
+	}
+}

@@ -1,0 +1,105 @@
+package sandbox
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// SplitSysctls sorts an OCI bundle's linux.sysctl as runc does, by the
+// namespace each belongs to. net.* sysctls are returned in net, to be set
+// in the sandbox's network namespace (SetSysctls); they are refused when
+// the sandbox shares the host's (hostNetwork). The IPC and UTS ones (the
+// sentry's own namespaces, whose limits are fixed in runsc-lite) are
+// returned in ignored for the caller to warn about. Anything else names
+// no namespace of the container and is refused.
+func SplitSysctls(sysctls map[string]string, hostNetwork bool) (net map[string]string, ignored []string, err error) {
+	keys := make([]string, 0, len(sysctls))
+	for k := range sysctls {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		name := strings.ReplaceAll(k, "/", ".")
+		if !validSysctlName(name) {
+			return nil, nil, fmt.Errorf("sysctl %q: not a sysctl name", k)
+		}
+		switch {
+		case strings.HasPrefix(name, "net."):
+			if hostNetwork {
+				return nil, nil, fmt.Errorf("sysctl %q is not allowed in the host's network namespace", k)
+			}
+			if net == nil {
+				net = map[string]string{}
+			}
+			net[name] = sysctls[k]
+		case ipcSysctl(name), name == "kernel.hostname", name == "kernel.domainname":
+			ignored = append(ignored, k)
+		default:
+			return nil, nil, fmt.Errorf("sysctl %q is not in a separate kernel namespace", k)
+		}
+	}
+	return net, ignored, nil
+}
+
+// ipcSysctl reports whether name belongs to the IPC namespace.
+func ipcSysctl(name string) bool {
+	switch name {
+	case "kernel.msgmax", "kernel.msgmnb", "kernel.msgmni", "kernel.sem",
+		"kernel.shmall", "kernel.shmmax", "kernel.shmmni", "kernel.shm_rmid_forced":
+		return true
+	}
+	return strings.HasPrefix(name, "fs.mqueue.")
+}
+
+// validSysctlName accepts dotted names of plain components, so that a name
+// can never leave /proc/sys.
+func validSysctlName(name string) bool {
+	for _, c := range strings.Split(name, ".") {
+		if c == "" || strings.Trim(c, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-@:") != "" {
+			return false
+		}
+	}
+	return true
+}
+
+// sysctlPath is the /proc/sys file of a dotted sysctl name.
+func sysctlPath(name string) string {
+	return filepath.Join("/proc/sys", strings.ReplaceAll(name, ".", "/"))
+}
+
+// SetSysctls writes dotted sysctls (as SplitSysctls returns them) in the
+// caller's namespaces, in name order.
+func SetSysctls(sysctls map[string]string) error {
+	keys := make([]string, 0, len(sysctls))
+	for k := range sysctls {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		if !validSysctlName(k) {
+			return fmt.Errorf("sysctl %q: not a sysctl name", k)
+		}
+		if err := os.WriteFile(sysctlPath(k), []byte(sysctls[k]), 0); err != nil {
+			return fmt.Errorf("sysctl %s=%q: %w", k, sysctls[k], err)
+		}
+	}
+	return nil
+}
+
+// UnprivilegedPortStart reads net.ipv4.ip_unprivileged_port_start of the
+// caller's network namespace.
+func UnprivilegedPortStart() (int, error) {
+	b, err := os.ReadFile(sysctlPath("net.ipv4.ip_unprivileged_port_start"))
+	if err != nil {
+		return 0, err
+	}
+	n, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil {
+		return 0, fmt.Errorf("net.ipv4.ip_unprivileged_port_start: %w", err)
+	}
+	return n, nil
+}
