@@ -14,9 +14,10 @@ import (
 	"syscall"
 	"testing"
 	"time"
-	"unsafe"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/runsc-lite/runsc-lite/test/e2e"
 )
 
 // Binaries built by TestMain: the real CLI, and a test build whose sentry
@@ -531,21 +532,9 @@ func TestDoSIGKILLLeavesNothing(t *testing.T) {
 // openPty returns a new pseudo-terminal's master and slave.
 func openPty(t *testing.T) (master, slave *os.File) {
 	t.Helper()
-	m, err := os.OpenFile("/dev/ptmx", os.O_RDWR|unix.O_NOCTTY, 0)
+	m, s, err := e2e.OpenPTY()
 	if err != nil {
 		t.Skipf("no ptys: %v", err)
-	}
-	var unlock int32
-	if _, _, errno := unix.Syscall(unix.SYS_IOCTL, m.Fd(), unix.TIOCSPTLCK, uintptr(unsafe.Pointer(&unlock))); errno != 0 {
-		t.Fatal(errno)
-	}
-	n, err := unix.IoctlGetUint32(int(m.Fd()), unix.TIOCGPTN)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := os.OpenFile(fmt.Sprintf("/dev/pts/%d", n), os.O_RDWR|unix.O_NOCTTY, 0)
-	if err != nil {
-		t.Fatal(err)
 	}
 	return m, s
 }
@@ -625,6 +614,22 @@ func TestDoTerminal(t *testing.T) {
 			t.Errorf("exit %d, output %q", p.code, p.output())
 		}
 	})
+}
+
+// TestDoTerminalIsDevPts: the host terminal the guest gets is a replica of
+// the sandbox's /dev/pts, as a container's console is under runc (the
+// host's own number for it means nothing inside): ttyname(3) finds it,
+// stat of the entry matches fstat of the descriptor, and opening the entry
+// writes to the terminal.
+func TestDoTerminalIsDevPts(t *testing.T) {
+	requireRealSentry(t)
+	p := startOnPty(t, realBin, "do", "sh", "-c",
+		`tty; ls -1 /dev/pts; stat -L -c '%d:%i:%t:%T' /proc/self/fd/0 /dev/pts/0 | uniq | wc -l; echo via-node > /dev/pts/0; echo done`)
+	p.waitExit()
+	want := "/dev/pts/0\r\n0\r\nptmx\r\n1\r\nvia-node\r\ndone\r\n"
+	if p.code != 0 || p.output() != want {
+		t.Errorf("exit %d, output %q, want %q", p.code, p.output(), want)
+	}
 }
 
 // Real-kernel-only behaviour: the sandbox's file system view.

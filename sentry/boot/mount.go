@@ -8,6 +8,7 @@ import (
 
 	"github.com/runsc-lite/runsc-lite/vfs"
 	"github.com/runsc-lite/runsc-lite/vfs/devpts"
+	"github.com/runsc-lite/runsc-lite/vfs/host"
 	"github.com/runsc-lite/runsc-lite/vfs/tmpfs"
 )
 
@@ -29,6 +30,17 @@ func (s *sandbox) setupNamespace(rootFS *vfs.Filesystem) error {
 			return fmt.Errorf("mount %s: %w", m.path, err)
 		}
 	}
+	// The host terminals the guest gets (stdio of init and of exec'd
+	// processes) are replicas of /dev/pts, as a container's are.
+	pts, err := s.vfs.GetLocation(ctx, root, root, "/dev/pts", 0)
+	if err != nil {
+		return fmt.Errorf("/dev/pts: %w", err)
+	}
+	terms, err := devpts.TerminalsAt(s.vfs, pts)
+	if err != nil {
+		return err
+	}
+	host.ShowTerminalsIn(s.vfs, terms)
 	return nil
 }
 

@@ -228,6 +228,13 @@ func (s *sandbox) startInit(p *process, stdio [3]*vfs.File) (status int, started
 // whose exit status goes to onExit.
 func (s *sandbox) startProcess(p *process, stdio [3]*vfs.File, onExit func(int)) (pid int32, status int, started bool, err error) {
 	ctx := rootCtx()
+	for _, f := range stdio {
+		// A terminal belongs to the process it is given to (as runc's
+		// console does): chown of its /dev/pts entry.
+		if node, ok := host.TerminalNode(f); ok {
+			node.Dentry.Inode().SetStat(ctx, &vfs.SetStatOptions{Mask: unix.STATX_UID, UID: p.UID})
+		}
+	}
 	root := s.ns.Root()
 	cwd, err := s.vfs.GetLocation(ctx, root, root, p.Cwd, 0)
 	if err != nil {

@@ -6,8 +6,13 @@ package docker
 import (
 	"fmt"
 	"os"
+	"os/exec"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
+
+	"github.com/runsc-lite/runsc-lite/test/e2e"
 )
 
 // eng is the engine the tests share (started by TestMain).
@@ -133,5 +138,72 @@ func TestRunOptions(t *testing.T) {
 	}
 	if got := readFile(eng.path("image/etc/passwd")); !strings.HasPrefix(got, "root:x:0:0") {
 		t.Errorf("the image's /etc/passwd changed: %q", got)
+	}
+}
+
+// TestRunTerminal is `docker run -it` from a terminal: the shell's prompt,
+// the terminal's size in the container, a resize, and the exit status.
+func TestRunTerminal(t *testing.T) {
+	master, slave, err := e2e.OpenPTY()
+	if err != nil {
+		t.Skipf("no pseudo-terminals: %v", err)
+	}
+	defer master.Close()
+	term := e2e.NewTerminal(master)
+	if err := term.Resize(24, 80); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(eng.docker, append([]string{"-H", "unix://" + eng.path("docker.sock")}, rrun("-it", image, "sh")...)...)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = slave, slave, slave
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true, Ctty: 0}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	slave.Close()
+	var waitErr error
+	done := make(chan struct{})
+	go func() { waitErr = cmd.Wait(); close(done) }()
+	defer func() {
+		select {
+		case <-done:
+		default:
+			cmd.Process.Kill()
+			<-done
+		}
+	}()
+
+	term.WaitOutput(t, "/ # ", time.Minute)
+	for _, step := range []struct{ typed, want string }{
+		{"tty; stty size\n", "/dev/pts/0\r\n24 80\r\n"},
+		{"echo $((6*7))\n", "\r\n42\r\n"},
+	} {
+		term.Skip()
+		term.Type(t, step.typed)
+		term.WaitOutput(t, step.want, 30*time.Second)
+	}
+	// docker passes the new size on to the container's terminal.
+	if err := term.Resize(40, 100); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		term.Skip()
+		term.Type(t, "stty size\n")
+		time.Sleep(200 * time.Millisecond)
+		if strings.Contains(term.Output(), "\r\n40 100\r\n") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after a resize to 40x100 the container's terminal shows %q", term.Output())
+		}
+	}
+	term.Type(t, "exit 7\n")
+	select {
+	case <-done:
+		if code := exitCode(waitErr); code != 7 {
+			t.Errorf("docker run -it exited %d, want 7", code)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatalf("docker run -it did not end after exit; terminal: %q", term.Output())
 	}
 }

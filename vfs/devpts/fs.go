@@ -37,9 +37,10 @@ type Filesystem struct {
 	vfsfs *vfs.Filesystem
 	root  *rootInode
 
-	mu   sync.Mutex
-	used map[uint32]bool // indexes in use (until both sides are closed)
-	ptys map[uint32]*pty // replicas visible in the directory (master open)
+	mu       sync.Mutex
+	used     map[uint32]bool     // indexes in use (until both sides are closed)
+	ptys     map[uint32]*pty     // replicas visible in the directory (master open)
+	consoles map[uint32]*console // host terminals shown here (AddTerminal)
 }
 
 // New returns a new devpts filesystem to mount at /dev/pts and registers
@@ -47,7 +48,7 @@ type Filesystem struct {
 // master of this instance; call it after devfs.New, whose placeholder it
 // replaces) and the replicas (136,N).
 func New(v *vfs.VFS) (*vfs.Filesystem, error) {
-	fs := &Filesystem{v: v, used: map[uint32]bool{}, ptys: map[uint32]*pty{}}
+	fs := &Filesystem{v: v, used: map[uint32]bool{}, ptys: map[uint32]*pty{}, consoles: map[uint32]*console{}}
 	now := vfs.NowTimestamp()
 	fs.root = &rootInode{fs: fs, ts: now}
 	fs.vfsfs = v.NewFilesystem(fs, fs.root)
@@ -67,21 +68,34 @@ func (fs *Filesystem) StatFS(vfs.Context) (vfs.Statfs, error) {
 // Release implements vfs.FilesystemImpl.
 func (fs *Filesystem) Release() {}
 
+// freeIndexLocked returns the lowest free index.
+func (fs *Filesystem) freeIndexLocked() (uint32, error) {
+	var idx uint32
+	for idx = 0; fs.used[idx]; idx++ {
+	}
+	if idx >= maxPtys {
+		return 0, unix.ENOSPC
+	}
+	return idx, nil
+}
+
+// newReplicaInode is the inode of replica idx, owned by the caller.
+func newReplicaInode(ctx vfs.Context, idx uint32) *replicaInode {
+	now := vfs.NowTimestamp()
+	return &replicaInode{index: idx, mode: 0o620, uid: ctx.Credentials().UID, gid: TTYGID, atime: now, mtime: now, ctime: now}
+}
+
 // newPty allocates the lowest free index and makes a pty owned by the
 // caller.
 func (fs *Filesystem) newPty(ctx vfs.Context) (*pty, error) {
 	fs.mu.Lock()
 	defer fs.mu.Unlock()
-	var idx uint32
-	for idx = 0; fs.used[idx]; idx++ {
+	idx, err := fs.freeIndexLocked()
+	if err != nil {
+		return nil, err
 	}
-	if idx >= maxPtys {
-		return nil, unix.ENOSPC
-	}
-	c := ctx.Credentials()
-	now := vfs.NowTimestamp()
 	p := newPty(fs, idx)
-	p.inode = &replicaInode{p: p, mode: 0o620, uid: c.UID, gid: TTYGID, atime: now, mtime: now, ctime: now}
+	p.inode = newReplicaInode(ctx, idx)
 	fs.used[idx] = true
 	fs.ptys[idx] = p
 	fs.vfsfs.Root().Invalidate(strconv.Itoa(int(idx)))
@@ -146,6 +160,9 @@ func (r *rootInode) Lookup(_ vfs.Context, name string) (vfs.Inode, error) {
 	if p := r.fs.lookup(uint32(idx)); p != nil {
 		return p.inode, nil
 	}
+	if c := r.fs.console(uint32(idx)); c != nil {
+		return c.inode, nil
+	}
 	return nil, unix.ENOENT
 }
 
@@ -193,6 +210,11 @@ func (d *dirFile) IterDirents(_ vfs.Context, off int64, cb func(vfs.Dirent) bool
 			idxs = append(idxs, i)
 		}
 	}
+	for i := range d.fs.consoles {
+		if int64(i)+3 >= off {
+			idxs = append(idxs, i)
+		}
+	}
 	d.fs.mu.Unlock()
 	sort.Slice(idxs, func(a, b int) bool { return idxs[a] < idxs[b] })
 	for _, i := range idxs {
@@ -219,7 +241,7 @@ func (p *ptmxInode) Open(vfs.Context, uint32) (vfs.FileImpl, error) { return nil
 
 // replicaInode is /dev/pts/N.
 type replicaInode struct {
-	p                   *pty
+	index               uint32
 	mu                  sync.Mutex
 	mode                uint32 // permission bits
 	uid, gid            uint32
@@ -230,7 +252,7 @@ func (r *replicaInode) Stat(vfs.Context) (vfs.Statx, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return vfs.Statx{Mask: unix.STATX_BASIC_STATS, Mode: uint16(unix.S_IFCHR | r.mode), Nlink: 1,
-		Ino: replicaIno(r.p.index), Uid: r.uid, Gid: r.gid, Rdev_major: ReplicaMajor, Rdev_minor: r.p.index,
+		Ino: replicaIno(r.index), Uid: r.uid, Gid: r.gid, Rdev_major: ReplicaMajor, Rdev_minor: r.index,
 		Blksize: 1024, Atime: r.atime, Mtime: r.mtime, Ctime: r.ctime}, nil
 }
 
@@ -282,9 +304,11 @@ func (d replicaDevice) Open(ctx vfs.Context, loc vfs.Location, flags uint32) (vf
 	if err != nil {
 		return nil, err
 	}
-	p := d.fs.lookup(st.Rdev_minor)
-	if p == nil {
-		return nil, unix.EIO
+	if p := d.fs.lookup(st.Rdev_minor); p != nil {
+		return p.openReplica(ctx, flags, true)
 	}
-	return p.openReplica(ctx, flags, true)
+	if c := d.fs.console(st.Rdev_minor); c != nil {
+		return c.open(ctx, flags)
+	}
+	return nil, unix.EIO
 }

@@ -88,15 +88,24 @@ func NewFile(v *vfs.VFS, hostFD int, flags uint32) (*vfs.File, error) {
 		if isTTY {
 			acc := flags & unix.O_ACCMODE
 			t := &ttyFile{streamFile: s, readable: acc == unix.O_RDONLY || acc == unix.O_RDWR}
-			t.state = acquireTTYState(v, uint64(st.Dev), st.Ino, st.Rdev)
+			if t.state, err = acquireTTYState(v, uint64(st.Dev), st.Ino, st.Rdev); err != nil {
+				if s.pollable {
+					hostNotifier.remove(hostFD, s.notifyID)
+				}
+				return nil, err
+			}
 			impl = t
 		} else {
 			impl = s
 		}
 	}
 	in.tty = isTTY
-	loc := v.NewAnonLocation(name, in, ftype)
-	f := v.NewFile(loc, impl, flags)
+	var f *vfs.File
+	if t, ok := impl.(*ttyFile); ok && t.state.node.Ok() {
+		f = v.NewFile(t.state.node, impl, flags)
+	} else {
+		f = v.NewFile(v.NewAnonLocation(name, in, ftype), impl, flags)
+	}
 	if t, ok := impl.(*ttyFile); ok {
 		t.state.mu.Lock()
 		t.state.files[t] = f

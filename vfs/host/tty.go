@@ -24,6 +24,12 @@ type ttyState struct {
 	reg  *ttyRegistry
 	refs int // reg.mu
 
+	// node is the terminal's entry in the sandbox's /dev/pts, if the
+	// registry has a TerminalDir: the guest files of the terminal are
+	// opened there. removeNode takes the entry away.
+	node       vfs.Location
+	removeNode func()
+
 	tty jobctl.TTY
 
 	mu    sync.Mutex
@@ -35,8 +41,29 @@ type ttyKey struct{ dev, ino, rdev uint64 }
 // ttyRegistry holds a VFS's host terminal states, so that files opened on
 // the same host terminal share one.
 type ttyRegistry struct {
-	mu sync.Mutex
-	m  map[ttyKey]*ttyState
+	mu  sync.Mutex
+	m   map[ttyKey]*ttyState
+	dir TerminalDir
+}
+
+// TerminalDir shows host terminals in the sandbox's /dev/pts (implemented
+// by package devpts).
+type TerminalDir interface {
+	// AddTerminal makes a new entry whose opens call open and returns
+	// its location (with a reference) and a function that removes it.
+	AddTerminal(ctx vfs.Context, open func(vfs.Context, uint32) (vfs.FileImpl, error)) (vfs.Location, func(), error)
+}
+
+// ShowTerminalsIn makes the host terminals NewFile wraps in v from now on
+// appear in dir, as the container's own terminals do under runc: the
+// guest's file is the entry's (/proc/PID/fd and ttyname(3) name it, stat
+// of the entry matches fstat of the file), and opening the entry opens
+// the terminal.
+func ShowTerminalsIn(v *vfs.VFS, dir TerminalDir) {
+	r := registryOf(v)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.dir = dir
 }
 
 type ttyRegistryKey struct{}
@@ -45,7 +72,7 @@ func registryOf(v *vfs.VFS) *ttyRegistry {
 	return v.Shared(ttyRegistryKey{}, func() any { return &ttyRegistry{m: map[ttyKey]*ttyState{}} }).(*ttyRegistry)
 }
 
-func acquireTTYState(v *vfs.VFS, dev, ino, rdev uint64) *ttyState {
+func acquireTTYState(v *vfs.VFS, dev, ino, rdev uint64) (*ttyState, error) {
 	k := ttyKey{dev, ino, rdev}
 	r := registryOf(v)
 	r.mu.Lock()
@@ -55,10 +82,17 @@ func acquireTTYState(v *vfs.VFS, dev, ino, rdev uint64) *ttyState {
 		s = &ttyState{key: k, reg: r, files: map[*ttyFile]*vfs.File{}}
 		s.tty.SetForeground(DefaultForeground, DefaultForeground)
 		s.tty.Open = s.open
+		if r.dir != nil {
+			var err error
+			s.node, s.removeNode, err = r.dir.AddTerminal(vfs.NewContext(vfs.RootCredentials()), s.openNode)
+			if err != nil {
+				return nil, err
+			}
+		}
 		r.m[k] = s
 	}
 	s.refs++
-	return s
+	return s, nil
 }
 
 func (s *ttyState) release() {
@@ -68,7 +102,22 @@ func (s *ttyState) release() {
 	s.refs--
 	if s.refs == 0 && r.m[s.key] == s {
 		delete(r.m, s.key)
+		if s.removeNode != nil {
+			s.removeNode()
+			s.node.DecRef()
+		}
 	}
+}
+
+// openNode opens the terminal's /dev/pts entry: like opening a replica, it
+// becomes the controlling terminal of a session leader that has none.
+func (s *ttyState) openNode(ctx vfs.Context, flags uint32) (vfs.FileImpl, error) {
+	impl, err := s.open(ctx, flags)
+	if err != nil {
+		return nil, err
+	}
+	jobctl.AcquireOnOpen(ctx, &s.tty, flags)
+	return impl, nil
 }
 
 // open implements /dev/tty on the host terminal: a file forwarding to one
@@ -82,6 +131,16 @@ func (s *ttyState) open(vfs.Context, uint32) (vfs.FileImpl, error) {
 		}
 	}
 	return nil, unix.ENXIO
+}
+
+// TerminalNode returns the /dev/pts entry of the host terminal f wraps
+// (ShowTerminalsIn), if it has one.
+func TerminalNode(f *vfs.File) (vfs.Location, bool) {
+	t, ok := f.Impl().(*ttyFile)
+	if !ok || !t.state.node.Ok() {
+		return vfs.Location{}, false
+	}
+	return t.state.node, true
 }
 
 // TTY returns the job-control state of the host terminal wrapped by f, or
