@@ -54,9 +54,19 @@ type container struct {
 	Annotations map[string]string `json:"annotations,omitempty"`
 	Cgroup      string            `json:"cgroup,omitempty"`
 	Hooks       *specs.Hooks      `json:"hooks,omitempty"`
+	// Pending are the signals sent while the container was paused, in
+	// order; resume delivers them (as a frozen process gets its signals
+	// when it is thawed).
+	Pending []pendingSignal `json:"pendingSignals,omitempty"`
 
 	dir  string
 	lock *os.File
+}
+
+// pendingSignal is a kill of a paused container, kept for resume.
+type pendingSignal struct {
+	Signo int32 `json:"signo"`
+	All   bool  `json:"all,omitempty"`
 }
 
 var idPattern = regexp.MustCompile(`^[\w+.-]+$`)
