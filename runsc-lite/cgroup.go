@@ -327,41 +327,95 @@ func (cg *cgroup) destroy() error {
 	return errors.Join(errs...)
 }
 
-// freeze stops (or with thaw, resumes) every process of the cgroup.
+// freezeTimeout bounds the wait for the kernel to stop (or restart) every
+// process of a cgroup.
+const freezeTimeout = 5 * time.Second
+
+// freeze stops (or with frozen false, resumes) every process of the
+// cgroup and returns once the kernel reports them all stopped (resumed).
+// A freeze that does not complete is undone: a cgroup left half frozen
+// would run some of the container and not the rest while its state says
+// running.
 func freeze(path string, frozen bool) error {
-	cg := &cgroup{path: path}
+	v2 := cgroupV2()
+	dir := filepath.Join(cgroupRoot, "freezer", path)
+	if v2 {
+		dir = filepath.Join(cgroupRoot, path)
+	}
+	err := setFreezer(dir, v2, frozen)
+	if err != nil && frozen {
+		setFreezer(dir, v2, false)
+	}
+	return err
+}
+
+// setFreezer sets the freezer of the cgroup directory dir (cgroup v1's
+// freezer.state, or cgroup2's cgroup.freeze) and waits until it has
+// settled: v1 reports FREEZING, v2 "frozen 0" in cgroup.events, until the
+// last process has stopped.
+func setFreezer(dir string, v2, frozen bool) error {
 	file, value := "freezer.state", "THAWED"
 	if frozen {
 		value = "FROZEN"
 	}
-	if cgroupV2() {
+	if v2 {
 		file, value = "cgroup.freeze", "0"
 		if frozen {
 			value = "1"
 		}
 	}
-	if err := cg.write("freezer", file, value); err != nil {
-		return err
-	}
-	if cgroupV2() {
+	write := func() error {
+		if err := os.WriteFile(filepath.Join(dir, file), []byte(value), 0); err != nil {
+			return fmt.Errorf("cgroup: setting %s to %s: %w", file, value, err)
+		}
 		return nil
 	}
-	// FREEZING until every task has stopped.
-	state := filepath.Join(cgroupRoot, "freezer", path, "freezer.state")
-	for i := 0; i < 1000; i++ {
-		b, err := os.ReadFile(state)
-		if err != nil {
+	if err := write(); err != nil {
+		return err
+	}
+	deadline := time.Now().Add(freezeTimeout)
+	for i := 1; ; i++ {
+		done, err := freezerSettled(dir, v2, frozen)
+		if err != nil || done {
 			return err
 		}
-		if strings.TrimSpace(string(b)) == value {
-			return nil
+		if time.Now().After(deadline) {
+			return fmt.Errorf("cgroup: %s: %s did not settle at %s", dir, file, value)
 		}
 		time.Sleep(time.Millisecond)
-		if frozen && i%50 == 49 {
-			cg.write("freezer", file, value)
+		if frozen && !v2 && i%50 == 0 {
+			// A v1 freeze can miss a task forked while it ran; asking
+			// again takes it too.
+			if err := write(); err != nil {
+				return err
+			}
 		}
 	}
-	return fmt.Errorf("cgroup: %s did not become %s", path, value)
+}
+
+// freezerSettled reports whether the freezer of dir has reached the
+// frozen (or thawed) state.
+func freezerSettled(dir string, v2, frozen bool) (bool, error) {
+	file, want := "freezer.state", "THAWED"
+	if frozen {
+		want = "FROZEN"
+	}
+	if v2 {
+		file, want = "cgroup.events", "frozen 0"
+		if frozen {
+			want = "frozen 1"
+		}
+	}
+	b, err := os.ReadFile(filepath.Join(dir, file))
+	if err != nil {
+		return false, fmt.Errorf("cgroup: %w", err)
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if strings.TrimSpace(l) == want {
+			return true, nil
+		}
+	}
+	return false, nil
 }
 
 func thaw(path string) {

@@ -57,9 +57,19 @@ type container struct {
 	// FileBinds are the single-file bind mounts, copied into the sandbox
 	// at create and again at start.
 	FileBinds []fileBind `json:"fileBinds,omitempty"`
+	// Pending are the signals sent while the container was paused, in
+	// order; resume delivers them (as a frozen process gets its signals
+	// when it is thawed).
+	Pending []pendingSignal `json:"pendingSignals,omitempty"`
 
 	dir  string
 	lock *os.File
+}
+
+// pendingSignal is a kill of a paused container, kept for resume.
+type pendingSignal struct {
+	Signo int32 `json:"signo"`
+	All   bool  `json:"all,omitempty"`
 }
 
 var idPattern = regexp.MustCompile(`^[\w+.-]+$`)

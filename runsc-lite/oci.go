@@ -14,6 +14,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 
+	"github.com/runsc-lite/runsc-lite/abi/linux"
 	"github.com/runsc-lite/runsc-lite/runsc-lite/sandbox"
 	"github.com/runsc-lite/runsc-lite/sentry/boot"
 	"github.com/runsc-lite/runsc-lite/sentry/control"
@@ -582,19 +583,30 @@ func killContainer(c *container, sig unix.Signal, all bool) error {
 		}
 		return signalProcess(c.Pid, c.PidStart, unix.SIGKILL)
 	}
+	p := pendingSignal{Signo: int32(sig), All: all}
 	if st == statusPaused {
-		// A frozen sentry answers nothing: signal its host process,
-		// which passes the signal on to init once thawed (the forwarded
-		// signals; others must wait for resume).
-		for _, f := range sandbox.ForwardedSignals {
-			if f == sig && !all {
-				return signalProcess(c.Pid, c.PidStart, sig)
+		// A frozen sentry answers nothing, and nothing of a paused
+		// container may run: resume delivers the signal, whichever it is,
+		// the way a running container's kill would have.
+		for _, q := range c.Pending {
+			if q == p && sig < linux.SIGRTMIN {
+				return nil // a standard signal is pending at most once
 			}
 		}
-		return fmt.Errorf("container %s is paused: resume it first", c.ID)
+		c.Pending = append(c.Pending, p)
+		return c.save()
 	}
-	_, err := control.Call(c.dir, &pb.Request{Req: &pb.Request_Signal{Signal: &pb.SignalRequest{Signo: int32(sig), All: all}}})
-	return err
+	return sendSignal(c, p)
+}
+
+// sendSignal asks the container's sentry to deliver a signal to init, or
+// to every process of the container.
+func sendSignal(c *container, p pendingSignal) error {
+	_, err := control.Call(c.dir, &pb.Request{Req: &pb.Request_Signal{Signal: &pb.SignalRequest{Signo: p.Signo, All: p.All}}})
+	if err != nil {
+		return fmt.Errorf("signal %d: %w", p.Signo, err)
+	}
+	return nil
 }
 
 // parseSignal parses a signal number or name (KILL, SIGKILL, kill).

@@ -618,6 +618,96 @@ func TestOCIKillPaused(t *testing.T) {
 	e.assertNothingLeft()
 }
 
+// TestOCIPausedSignals: a paused container runs nothing, whatever it is
+// sent, and gets the signals when it resumes, as runc's frozen processes
+// get theirs on thaw: any signal (not only those a sentry can take from
+// the host), to init or with --all to every process, a standard signal
+// once however often it was sent. Docker's kill of a paused container is
+// kill, then resume; its stop is kill 15, then kill 9.
+func TestOCIPausedSignals(t *testing.T) {
+	e := newOCIEnv(t, "sh", "-c", `for s in USR1 USR2 ALRM; do trap "echo got $s" $s; done; echo up; while :; do sleep 0.1; done`)
+	outPath := filepath.Join(t.TempDir(), "stdout")
+	out, err := os.Create(outPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer out.Close()
+	create := e.command("create", "c1")
+	create.Stdout, create.Stderr = out, out
+	if err := create.Run(); err != nil {
+		b, _ := os.ReadFile(outPath)
+		t.Fatalf("create: %v: %q", err, b)
+	}
+	e.mustCLI("start", "c1")
+	output := func() string {
+		b, err := os.ReadFile(outPath)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	waitOutput := func(want ...string) string {
+		t.Helper()
+		for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+			got, all := output(), true
+			for _, w := range want {
+				all = all && strings.Contains(got, w)
+			}
+			if all {
+				return got
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("output %q, want %q", got, want)
+			}
+		}
+	}
+	waitOutput("up\n") // the traps are set
+
+	e.mustCLI("pause", "c1")
+	for _, k := range [][]string{{"c1", "USR1"}, {"c1", "10"}, {"c1", "SIGALRM"}, {"--all", "c1", "USR2"}} {
+		e.mustCLI(append([]string{"kill"}, k...)...)
+	}
+	if s := e.state("c1").Status; s != "paused" {
+		t.Errorf("status %s after kill of a paused container, want paused", s)
+	}
+	// What runs while paused would print: look for a second (a check of
+	// what is printed, not of how fast).
+	for end := time.Now().Add(time.Second); time.Now().Before(end); time.Sleep(50 * time.Millisecond) {
+		if got := output(); got != "up\n" {
+			t.Fatalf("a paused container printed %q", strings.TrimPrefix(got, "up\n"))
+		}
+	}
+	if s := e.state("c1").Status; s != "paused" {
+		t.Errorf("status %s while paused", s)
+	}
+	e.mustCLI("resume", "c1")
+	if s := e.state("c1").Status; s != "running" {
+		t.Errorf("status %s after resume, want running", s)
+	}
+	got := waitOutput("got USR1\n", "got ALRM\n", "got USR2\n")
+	if n := strings.Count(got, "got USR1"); n != 1 {
+		t.Errorf("USR1 sent twice while paused ran its trap %d times, want once: %q", n, got)
+	}
+	if r := e.cli(nil, "resume", "c1"); r.code == 0 {
+		t.Errorf("resume of a running container succeeded")
+	}
+
+	// docker stop of a paused container: TERM (which init without a
+	// handler does not take), then KILL, still paused.
+	e.mustCLI("pause", "c1")
+	e.mustCLI("kill", "c1", "15")
+	if s := e.state("c1").Status; s != "paused" {
+		t.Errorf("status %s after kill 15 of a paused container, want paused", s)
+	}
+	e.mustCLI("kill", "c1", "9")
+	e.waitStatus("c1", "stopped")
+	if r := e.mustCLI("wait", "c1"); strings.TrimSpace(r.stdout) != "137" {
+		t.Errorf("wait after kill 9: %q, want 137", r.stdout)
+	}
+	e.mustCLI("delete", "c1")
+	e.assertNothingLeft()
+}
+
 // TestOCIPidsLimit: linux.resources.pids bounds the guest's tasks in the
 // sentry (fork fails with EAGAIN) without starving the sandbox's own
 // threads; the host cgroup gets room for them.

@@ -199,11 +199,30 @@ func setPaused(g *globalFlags, id string, paused bool) error {
 	if err := freeze(c.Cgroup, paused); err != nil {
 		return err
 	}
-	c.Status = statusRunning
 	if paused {
 		c.Status = statusPaused
+		if err := c.save(); err != nil {
+			// Or state would call a frozen container running.
+			thaw(c.Cgroup)
+			return err
+		}
+		return nil
 	}
-	return c.save()
+	c.Status = statusRunning
+	pending := c.Pending
+	c.Pending = nil
+	if err := c.save(); err != nil {
+		return err
+	}
+	// The signals sent while paused, now that the sentry runs. The
+	// container has resumed whatever becomes of them: one that ended
+	// meanwhile has no process left to signal.
+	for _, p := range pending {
+		if err := sendSignal(c, p); err != nil {
+			logWarning(fmt.Sprintf("resume %s: %v", id, err))
+		}
+	}
+	return nil
 }
 
 var updateCommand = ociCommand("update", "change a container's resource limits", "--resources FILE|- ID", 1,

@@ -144,12 +144,19 @@ type cliResult struct {
 	stdout, stderr string
 }
 
-// cli runs the CLI with the env's global flags, stdin from in.
-func (e *ociEnv) cli(in *bytes.Buffer, args ...string) cliResult {
-	e.t.Helper()
+// command is a CLI command with the env's global flags, run in the
+// bundle.
+func (e *ociEnv) command(args ...string) *exec.Cmd {
 	all := append([]string{"--root", e.root, "--log", e.log, "--log-format", "json"}, args...)
 	cmd := exec.Command(realBin, all...)
 	cmd.Dir = e.bundle
+	return cmd
+}
+
+// cli runs the CLI with the env's global flags, stdin from in.
+func (e *ociEnv) cli(in *bytes.Buffer, args ...string) cliResult {
+	e.t.Helper()
+	cmd := e.command(args...)
 	if in != nil {
 		cmd.Stdin = in
 	}

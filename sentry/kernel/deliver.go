@@ -41,7 +41,7 @@ func (t *Task) handleSignalsAndStops() bool {
 			case actIgnore, actContinue:
 				continue
 			case actStop:
-				if si.Signo != int32(unix.SIGSTOP) && t.tg.orphanedPGLocked() {
+				if si.Signo != int32(unix.SIGSTOP) && t.k.orphanedPgrpLocked(t.tg.pgid) {
 					continue // job control stops of orphaned groups are discarded
 				}
 				t.tg.stopPending = true
@@ -149,19 +149,4 @@ func (t *Task) enterStopLocked() {
 		}
 	}
 	t.stopped = false
-}
-
-// orphanedPGLocked reports whether tg's process group is orphaned: no
-// member has a parent in another group of the same session.
-func (tg *ThreadGroup) orphanedPGLocked() bool {
-	for _, t := range tg.k.tasks {
-		o := t.tg
-		if o.pgid != tg.pgid || o.leader != t {
-			continue
-		}
-		if p := o.parent; p != nil && p.pgid != tg.pgid && p.sid == tg.sid {
-			return false
-		}
-	}
-	return true
 }

@@ -188,8 +188,11 @@ func (m taskMemory) CheckTTYAccess(t *jobctl.TTY, sig int32) error {
 	return ErrRestartSys
 }
 
-// orphanedPgrpLocked reports whether no process of group pgid has a parent
-// in another process group of the same session.
+// orphanedPgrpLocked reports whether process group pgid is orphaned: no
+// member that has not exited has a parent in another process group of the
+// same session (Linux's will_become_orphaned_pgrp). No job-control shell
+// can continue such a group: its SIGTSTP, SIGTTIN and SIGTTOU stops are
+// discarded and its terminal reads fail with EIO.
 func (k *Kernel) orphanedPgrpLocked(pgid int32) bool {
 	for _, o := range k.tasks {
 		tg := o.tg

@@ -46,7 +46,7 @@ func Fchmod(t *kernel.Task, a *kernel.SyscallArgs) (uint64, error) {
 	}
 	defer f.DecRef(ctx(t))
 	mode := argUint(a[1])
-	if s := memfdOf(f); s != nil && s.seals.Load()&unix.F_SEAL_EXEC != 0 {
+	if sealsOf(f)&unix.F_SEAL_EXEC != 0 {
 		st, err := f.Stat(ctx(t))
 		if err != nil {
 			return 0, err

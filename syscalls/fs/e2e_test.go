@@ -243,8 +243,16 @@ func TestMemfdSeals(t *testing.T) {
 	h.errno("seal sealed", unix.EPERM, Fcntl, fd, fAddSeals, unix.F_SEAL_GROW)
 	plain := h.must("memfd no sealing", MemfdCreate, h.str("y"), 0)
 	h.errno("seal without ALLOW_SEALING", unix.EPERM, Fcntl, plain, fAddSeals, unix.F_SEAL_GROW)
+	// The harness's root is a tmpfs: as on Linux, its files have
+	// F_SEAL_SEAL from the start.
 	f := h.must("creat", Creat, h.str("/reg"), 0o644)
-	h.errno("seals on a regular file", unix.EINVAL, Fcntl, f, fGetSeals)
+	if s := h.must("seals on a tmpfs file", Fcntl, f, fGetSeals); s != unix.F_SEAL_SEAL {
+		t.Errorf("seals on a tmpfs file %#x, want F_SEAL_SEAL", s)
+	}
+	h.errno("seal a tmpfs file", unix.EPERM, Fcntl, f, fAddSeals, unix.F_SEAL_GROW)
+	fds := h.alloc(8)
+	h.must("pipe2", Pipe2, fds, 0)
+	h.errno("seals on a pipe", unix.EINVAL, Fcntl, uint64(le.Uint32(h.read(fds, 4))), fGetSeals)
 }
 
 func TestOpenat2Resolve(t *testing.T) {

@@ -1,10 +1,7 @@
 package fs
 
 import (
-	"runtime"
 	"sync"
-	"sync/atomic"
-	"weak"
 
 	"golang.org/x/sys/unix"
 
@@ -14,10 +11,10 @@ import (
 	"github.com/runsc-lite/runsc-lite/vfs/tmpfs"
 )
 
-// memfd_create makes an O_TMPFILE regular file in a private tmpfs instance
-// (one per VFS, mounted nowhere). File seals (F_ADD_SEALS) are kept here,
-// keyed by the file's dentry, and enforced by this package's write,
-// truncate and fallocate paths.
+// memfd_create makes an O_TMPFILE regular file in a private, Sealable
+// tmpfs instance (one per VFS, mounted nowhere). File seals (F_ADD_SEALS)
+// live in the tmpfs inode (tmpfs.Seals) and are enforced by this package's
+// write, truncate, fallocate and chmod paths.
 
 // memfdNameMax is MFD_NAME_MAX_LEN (NAME_MAX minus "memfd:").
 const memfdNameMax = 249
@@ -39,7 +36,7 @@ func memfdRoot(t *kernel.Task) (vfs.Location, error) {
 	if l, ok := memfdMounts[v]; ok {
 		return l, nil
 	}
-	fs, err := tmpfs.New(v, t.Kernel().MemFile, tmpfs.Options{RootMode: 0o1777})
+	fs, err := tmpfs.New(v, t.Kernel().MemFile, tmpfs.Options{RootMode: 0o1777, Sealable: true})
 	if err != nil {
 		return vfs.Location{}, err
 	}
@@ -84,13 +81,14 @@ func MemfdCreate(t *kernel.Task, a *kernel.SyscallArgs) (uint64, error) {
 		return 0, err
 	}
 	mode := uint32(0o777)
-	var seals uint32
-	if flags&unix.MFD_ALLOW_SEALING == 0 {
-		seals = unix.F_SEAL_SEAL
+	seals := uint32(unix.F_SEAL_SEAL)
+	if flags&unix.MFD_ALLOW_SEALING != 0 {
+		seals = 0
 	}
 	if flags&unix.MFD_NOEXEC_SEAL != 0 {
+		// Implies MFD_ALLOW_SEALING.
 		mode = 0o666
-		seals = seals&^unix.F_SEAL_SEAL | unix.F_SEAL_EXEC
+		seals = unix.F_SEAL_EXEC
 	}
 	f, err := t.Kernel().VFS().OpenAt(ctx(t), root, root, "/", unix.O_TMPFILE|unix.O_RDWR|linux.O_LARGEFILE, mode)
 	if err != nil {
@@ -98,62 +96,22 @@ func MemfdCreate(t *kernel.Task, a *kernel.SyscallArgs) (uint64, error) {
 	}
 	defer f.DecRef(ctx(t))
 	t.Kernel().VFS().NameTmpfile(f.Location(), "memfd:"+name)
-	registerMemfd(f, seals)
+	if seals != 0 {
+		if err := tmpfs.SealsOf(f).Add(seals); err != nil {
+			return 0, err
+		}
+	}
 	fd, err := t.NewFD(f, flags&unix.MFD_CLOEXEC != 0)
 	return uint64(fd), err
 }
 
-// memfdState is the seal set of one memfd.
-type memfdState struct {
-	seals atomic.Uint32
-	// writers counts the shared mappings that may write the file
-	// (F_SEAL_WRITE is EBUSY while there are any).
-	writers atomic.Int64
-}
-
-var (
-	sealMu sync.Mutex
-	memfds = map[weak.Pointer[vfs.Dentry]]*memfdState{}
-	// sealed counts memfds with a write-restricting seal, so ordinary
-	// writes skip the lookup.
-	sealed atomic.Int64
-)
-
 // writeSeals are the seals that restrict writes or size changes.
 const writeSeals = unix.F_SEAL_WRITE | unix.F_SEAL_FUTURE_WRITE | unix.F_SEAL_GROW | unix.F_SEAL_SHRINK
 
-func registerMemfd(f *vfs.File, seals uint32) {
-	d := f.Location().Dentry
-	k := weak.Make(d)
-	s := &memfdState{}
-	s.seals.Store(seals)
-	sealMu.Lock()
-	memfds[k] = s
-	sealMu.Unlock()
-	runtime.AddCleanup(d, func(k weak.Pointer[vfs.Dentry]) {
-		sealMu.Lock()
-		if s := memfds[k]; s != nil && s.seals.Load()&writeSeals != 0 {
-			sealed.Add(-1)
-		}
-		delete(memfds, k)
-		sealMu.Unlock()
-	}, k)
-}
-
-// memfdOf returns f's memfd state, or nil if f is not a memfd.
-func memfdOf(f *vfs.File) *memfdState {
-	sealMu.Lock()
-	defer sealMu.Unlock()
-	return memfds[weak.Make(f.Location().Dentry)]
-}
-
-// sealsOf returns f's write-restricting seals (0 for ordinary files).
+// sealsOf returns f's seals (0 for a file that cannot have any).
 func sealsOf(f *vfs.File) uint32 {
-	if sealed.Load() == 0 {
-		return 0
-	}
-	if s := memfdOf(f); s != nil {
-		return s.seals.Load() & writeSeals
+	if s := tmpfs.SealsOf(f); s != nil {
+		return s.Get()
 	}
 	return 0
 }
@@ -198,61 +156,34 @@ func checkSealsResize(t *kernel.Task, f *vfs.File, size int64) error {
 const allSeals = unix.F_SEAL_SEAL | unix.F_SEAL_SHRINK | unix.F_SEAL_GROW | unix.F_SEAL_WRITE |
 	unix.F_SEAL_FUTURE_WRITE | unix.F_SEAL_EXEC
 
-// fcntlSeals implements F_ADD_SEALS and F_GET_SEALS; files that are not
-// memfds are EINVAL.
+// fcntlSeals implements F_ADD_SEALS and F_GET_SEALS; files that cannot
+// have seals (only tmpfs files can, as Linux's shmem files) are EINVAL.
 func fcntlSeals(t *kernel.Task, f *vfs.File, cmd int32, arg uint64) (uint64, error) {
 	if cmd != fGetSeals && !f.Writable() {
 		return 0, unix.EPERM // before anything else, as on Linux
 	}
-	s := memfdOf(f)
+	s := tmpfs.SealsOf(f)
 	if s == nil {
 		return 0, unix.EINVAL
 	}
 	if cmd == fGetSeals {
-		return uint64(s.seals.Load()), nil
+		return uint64(s.Get()), nil
 	}
 	add := uint32(arg)
 	if add&^allSeals != 0 {
 		return 0, unix.EINVAL
 	}
-	sealMu.Lock()
-	defer sealMu.Unlock()
-	old := s.seals.Load()
-	if old&unix.F_SEAL_SEAL != 0 {
-		return 0, unix.EPERM
-	}
-	if add&unix.F_SEAL_WRITE != 0 && s.writers.Load() > 0 {
-		return 0, unix.EBUSY
-	}
 	// F_SEAL_EXEC also forbids chmod of the exec bits; Fchmod checks it.
-	s.seals.Store(old | add)
-	if old&writeSeals == 0 && (old|add)&writeSeals != 0 {
-		sealed.Add(1)
-	}
-	return 0, nil
+	return 0, s.Add(add)
 }
 
 // MapShared is asked by mmap before it maps f shared; maxWrite says whether
-// the mapping may ever be written (now or after mprotect). A memfd sealed
-// against writes refuses a writable mapping (EPERM) and makes a read-only
-// one unable to become writable (mayWrite false). A writable mapping of a
-// memfd is counted until release is called, for F_SEAL_WRITE's EBUSY.
+// the mapping may ever be written (now or after mprotect). Only a sealed
+// file (tmpfs.Seals.MapShared) restricts or counts the mapping.
 func MapShared(f *vfs.File, write, maxWrite bool) (mayWrite bool, release func(), err error) {
-	s := memfdOf(f)
+	s := tmpfs.SealsOf(f)
 	if s == nil {
 		return maxWrite, func() {}, nil
 	}
-	sealMu.Lock()
-	defer sealMu.Unlock()
-	if s.seals.Load()&(unix.F_SEAL_WRITE|unix.F_SEAL_FUTURE_WRITE) != 0 {
-		if write {
-			return false, nil, unix.EPERM
-		}
-		return false, func() {}, nil
-	}
-	if !maxWrite {
-		return false, func() {}, nil
-	}
-	s.writers.Add(1)
-	return true, func() { s.writers.Add(-1) }, nil
+	return s.MapShared(write, maxWrite)
 }

@@ -303,7 +303,7 @@ func limitWrite(t *kernel.Task, f *vfs.File, off, total int64, o rwOpts) (int64,
 		return total, nil
 	}
 	lim := rlimitFSize(t)
-	sealed := sealsOf(f)
+	sealed := sealsOf(f) & writeSeals
 	if lim < 0 && sealed == 0 {
 		return total, nil
 	}

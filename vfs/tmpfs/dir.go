@@ -95,8 +95,8 @@ func (d *dirInode) checkNewLocked(name string) error {
 func (fs *FS) newFile(opts vfs.CreateOptions, target string) (tmpfsInode, error) {
 	switch opts.Mode & unix.S_IFMT {
 	case unix.S_IFREG:
-		r := &regInode{}
-		if err := fs.initInode(&r.inode, opts); err != nil {
+		r, err := fs.newReg(opts, false)
+		if err != nil {
 			return nil, err
 		}
 		return r, nil
@@ -170,8 +170,8 @@ func (d *dirInode) Mkdir(_ vfs.Context, name string, opts vfs.CreateOptions) (vf
 
 // CreateTmpfile implements vfs.TmpfileInode.
 func (d *dirInode) CreateTmpfile(_ vfs.Context, opts vfs.CreateOptions, linkable bool) (vfs.Inode, error) {
-	r := &regInode{linkable: linkable}
-	if err := d.fs.initInode(&r.inode, opts); err != nil {
+	r, err := d.fs.newReg(opts, linkable)
+	if err != nil {
 		return nil, err
 	}
 	r.nlink = 0

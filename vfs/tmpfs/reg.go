@@ -31,6 +31,19 @@ type regInode struct {
 	// mapped is set once a page has been mapped: only then must pages
 	// taken away be invalidated in address spaces.
 	mapped atomic.Bool
+	seals  Seals
+}
+
+// newReg makes a regular file inode.
+func (fs *FS) newReg(opts vfs.CreateOptions, linkable bool) (*regInode, error) {
+	r := &regInode{linkable: linkable}
+	if err := fs.initInode(&r.inode, opts); err != nil {
+		return nil, err
+	}
+	if !fs.sealable {
+		r.seals.set.Store(unix.F_SEAL_SEAL)
+	}
+	return r, nil
 }
 
 // invalidate drops the mappings of file offsets [start, end) (end < 0: to

@@ -30,6 +30,10 @@ type Options struct {
 	RootMode uint32
 	// RootUID and RootGID own the root directory.
 	RootUID, RootGID uint32
+	// Sealable makes regular files start without F_SEAL_SEAL, so that
+	// seals can be added (memfd_create's instance); otherwise they start
+	// and stay with it, as Linux's tmpfs files do.
+	Sealable bool
 }
 
 // FS is a tmpfs instance.
@@ -45,12 +49,13 @@ type FS struct {
 	maxPages  int64
 	inodes    atomic.Int64
 	maxInodes int64
+	sealable  bool
 }
 
 // New makes a tmpfs instance with data in mf and returns its vfs
 // Filesystem.
 func New(v *vfs.VFS, mf *memfile.File, opts Options) (*vfs.Filesystem, error) {
-	fs := &FS{mf: mf, maxInodes: opts.MaxInodes}
+	fs := &FS{mf: mf, maxInodes: opts.MaxInodes, sealable: opts.Sealable}
 	if opts.MaxBytes > 0 {
 		fs.maxPages = (opts.MaxBytes + pageSize - 1) / pageSize
 	} else {

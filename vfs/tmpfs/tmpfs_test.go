@@ -226,3 +226,59 @@ func TestFallocateHuge(t *testing.T) {
 		t.Errorf("fallocate of 3 pages: %v, %d pages in use", err, mf.InUse())
 	}
 }
+
+// TestSeals: seals live on the inode (a second open sees them); a plain
+// tmpfs file starts with F_SEAL_SEAL, a Sealable instance's with none;
+// F_SEAL_WRITE waits for writable shared mappings to go and then refuses
+// new ones.
+func TestSeals(t *testing.T) {
+	for _, tc := range []struct {
+		sealable bool
+		want     uint32
+	}{{false, unix.F_SEAL_SEAL}, {true, 0}} {
+		v, root, ctx, _ := setup(t, tmpfs.Options{Sealable: tc.sealable})
+		f, err := v.OpenAt(ctx, root, root, "/f", unix.O_CREAT|unix.O_RDWR, 0o644)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.DecRef(ctx)
+		s := tmpfs.SealsOf(f)
+		if s == nil {
+			t.Fatalf("sealable=%v: a tmpfs file has no seals", tc.sealable)
+		}
+		if got := s.Get(); got != tc.want {
+			t.Errorf("sealable=%v: initial seals %#x, want %#x", tc.sealable, got, tc.want)
+		}
+		if !tc.sealable {
+			if err := s.Add(unix.F_SEAL_WRITE); err != unix.EPERM {
+				t.Errorf("adding to F_SEAL_SEAL: %v, want EPERM", err)
+			}
+			continue
+		}
+		_, release, err := s.MapShared(true, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Add(unix.F_SEAL_WRITE); err != unix.EBUSY {
+			t.Errorf("F_SEAL_WRITE with a writable mapping: %v, want EBUSY", err)
+		}
+		release()
+		if err := s.Add(unix.F_SEAL_WRITE | unix.F_SEAL_SHRINK); err != nil {
+			t.Fatalf("F_SEAL_WRITE after release: %v", err)
+		}
+		if _, _, err := s.MapShared(true, true); err != unix.EPERM {
+			t.Errorf("writable mapping of a write-sealed file: %v, want EPERM", err)
+		}
+		if may, _, err := s.MapShared(false, true); err != nil || may {
+			t.Errorf("read-only mapping of a write-sealed file: mayWrite %v, %v", may, err)
+		}
+		g, err := v.OpenAt(ctx, root, root, "/f", unix.O_RDONLY, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := tmpfs.SealsOf(g).Get(); got != unix.F_SEAL_WRITE|unix.F_SEAL_SHRINK {
+			t.Errorf("second open sees seals %#x", got)
+		}
+		g.DecRef(ctx)
+	}
+}

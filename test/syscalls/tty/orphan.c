@@ -3,10 +3,12 @@
  * background (SIGTTOU unless ignored or blocked), reads and TOSTOP writes
  * from an orphaned background group (EIO instead of a stop), SIGHUP and
  * SIGCONT to a stopped group that becomes orphaned, and writes that
- * ignore job control when TOSTOP is off.
+ * ignore job control when TOSTOP is off; a member that has exited is no
+ * link to the session (SIGTSTP then does not stop the rest).
  */
 #include "lt.h"
 #include "lt_pty.h"
+#include <poll.h>
 
 /* session_pty makes the in_session caller the owner of a new pty. */
 static int session_pty(int *s)
@@ -200,3 +202,42 @@ static int stopped_group_orphaned_gets_hup(void)
 	return 0;
 }
 TEST(stopped_group_orphaned_gets_hup) { CHECK_EQ(in_session(stopped_group_orphaned_gets_hup), 0); }
+
+/*
+ * A zombie is no link: the only member with a parent in another group of
+ * the session has exited (its parent has not reaped it), so the group is
+ * orphaned and SIGTSTP does not stop the member left.
+ */
+static int zombie_is_no_link(void)
+{
+	int res[2];
+	C(pipe(res) == 0);
+	pid_t mid = fork();
+	C(mid >= 0);
+	if (mid == 0) {
+		pid_t self = getpid();
+		setpgid(0, 0);
+		if (fork() == 0) {
+			/* Wait until mid is a zombie (we are reparented). */
+			while (getppid() == self)
+				usleep(1000);
+			raise(SIGTSTP);
+			char ok = 0;
+			write(res[1], &ok, 1);
+			_exit(0);
+		}
+		_exit(0);
+	}
+	close(res[1]);
+	/* mid stays unreaped until the kid has answered; a kid that stopped
+	 * never answers (the wait bounds a failure only). */
+	struct pollfd p = {.fd = res[0], .events = POLLIN};
+	char c;
+	int answered = poll(&p, 1, 10000) == 1 && read(res[0], &c, 1) == 1;
+	if (!answered)
+		kill(-mid, SIGKILL);
+	lt_wait_exit(mid);
+	C(answered);
+	return 0;
+}
+TEST(zombie_is_no_link) { CHECK_EQ(in_session(zombie_is_no_link), 0); }
