@@ -178,3 +178,36 @@ func checkNothingLeft(t *testing.T, id string) {
 		t.Errorf("runtime state left behind under %s", eng.path("exec/runtime-runc/moby"))
 	}
 }
+
+// TestKillPausedAsRunc: `docker kill -s USR1` of a paused container. Docker
+// itself unpauses a container it signals (when the image sets no stop
+// signal), so the trap runs at once and a later `docker unpause` fails
+// with "not paused": the same with runc, which this compares against in
+// the same run.
+func TestKillPausedAsRunc(t *testing.T) {
+	type outcome struct {
+		trapRan   bool
+		state     string
+		unpauseOK bool
+	}
+	try := func(runtime string) outcome {
+		id := strings.TrimSpace(docker(t, "run", "-d", "--runtime", runtime, image, "sh", "-c", "trap 'echo got-usr1' USR1; echo started; while :; do sleep 0.1; done"))
+		defer eng.run("rm", "-f", id)
+		waitFor(t, runtime+"'s first output", func() bool { return strings.Contains(docker(t, "logs", id), "started") })
+		docker(t, "pause", id)
+		docker(t, "kill", "-s", "USR1", id)
+		var o outcome
+		for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline) && !o.trapRan; time.Sleep(100 * time.Millisecond) {
+			o.trapRan = strings.Contains(docker(t, "logs", id), "got-usr1")
+		}
+		o.state = eng.inspect(id, "{{.State.Status}}")
+		_, _, err := eng.run("unpause", id)
+		o.unpauseOK = err == nil
+		return o
+	}
+	runc, ours := try("runc"), try(runtimeName)
+	if ours != runc {
+		t.Errorf("pause, kill -s USR1, unpause: runsc-lite %+v, runc %+v", ours, runc)
+	}
+	t.Logf("runc and runsc-lite: %+v", ours)
+}
