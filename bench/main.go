@@ -63,6 +63,7 @@ func main() {
 		report(m.name, perOp(args), perOp(sandbox(args...)), m.target)
 	}
 	benchOCIRun(*bin, dir, *runs)
+	benchDockerRun(*bin, *runs)
 }
 
 // benchOCIRun compares `runsc-lite run` with `runc run` of one bundle

@@ -12,7 +12,7 @@ import (
 func startDetached(t *testing.T, args ...string) string {
 	t.Helper()
 	id := strings.TrimSpace(docker(t, append([]string{"run", "-d", "--runtime", runtimeName}, args...)...))
-	t.Cleanup(func() { eng.run("rm", "-f", id) })
+	t.Cleanup(func() { eng.Run("rm", "-f", id) })
 	return id
 }
 
@@ -37,7 +37,7 @@ func TestDetachedLifecycle(t *testing.T) {
 		if got := docker(t, "exec", id, "sh", "-c", "echo in $(hostname) && cat /proc/1/cmdline | tr '\\0' ' '"); !strings.HasPrefix(got, "in ") || !strings.Contains(got, "while true") {
 			t.Errorf("exec output %q: want to run beside init in the same sandbox", got)
 		}
-		out, _, err := eng.run("exec", id, "sh", "-c", "exit 5")
+		out, _, err := eng.Run("exec", id, "sh", "-c", "exit 5")
 		if exitCode(err) != 5 {
 			t.Errorf("exec exit status %d (%q), want 5", exitCode(err), out)
 		}
@@ -54,13 +54,13 @@ func TestDetachedLifecycle(t *testing.T) {
 	t.Run("kill USR1", func(t *testing.T) {
 		docker(t, "kill", "-s", "USR1", id)
 		waitFor(t, "the USR1 trap", func() bool { return strings.Contains(docker(t, "logs", id), "got usr1") })
-		if st := eng.inspect(id, "{{.State.Status}}"); st != "running" {
+		if st := eng.Inspect(id, "{{.State.Status}}"); st != "running" {
 			t.Errorf("state %q after USR1, want running", st)
 		}
 	})
 	t.Run("pause", func(t *testing.T) {
 		docker(t, "pause", id)
-		if st := eng.inspect(id, "{{.State.Status}}"); st != "paused" {
+		if st := eng.Inspect(id, "{{.State.Status}}"); st != "paused" {
 			t.Errorf("state %q after pause", st)
 		}
 		// A paused container runs nothing: its ticks stop.
@@ -71,7 +71,7 @@ func TestDetachedLifecycle(t *testing.T) {
 			t.Errorf("a paused container wrote %q", strings.TrimPrefix(after, before))
 		}
 		docker(t, "unpause", id)
-		if st := eng.inspect(id, "{{.State.Status}}"); st != "running" {
+		if st := eng.Inspect(id, "{{.State.Status}}"); st != "running" {
 			t.Errorf("state %q after unpause", st)
 		}
 		n := strings.Count(docker(t, "logs", id), "tick")
@@ -79,7 +79,7 @@ func TestDetachedLifecycle(t *testing.T) {
 	})
 	t.Run("update memory", func(t *testing.T) {
 		docker(t, "update", "--memory", "96m", "--memory-swap", "192m", id)
-		if got := eng.inspect(id, "{{.HostConfig.Memory}}"); got != "100663296" {
+		if got := eng.Inspect(id, "{{.HostConfig.Memory}}"); got != "100663296" {
 			t.Errorf("HostConfig.Memory %s", got)
 		}
 		limit := cgroupValue(t, id, "memory", "memory.limit_in_bytes", "memory.max")
@@ -89,7 +89,7 @@ func TestDetachedLifecycle(t *testing.T) {
 	})
 	t.Run("restart", func(t *testing.T) {
 		docker(t, "restart", "-t", "1", id)
-		if st := eng.inspect(id, "{{.State.Status}}"); st != "running" {
+		if st := eng.Inspect(id, "{{.State.Status}}"); st != "running" {
 			t.Errorf("state %q after restart", st)
 		}
 		if got := docker(t, "exec", id, "echo", "back"); got != "back\n" {
@@ -99,11 +99,11 @@ func TestDetachedLifecycle(t *testing.T) {
 	t.Run("stop", func(t *testing.T) {
 		start := time.Now()
 		docker(t, "stop", "-t", "1", id)
-		if st := eng.inspect(id, "{{.State.Status}}"); st != "exited" {
+		if st := eng.Inspect(id, "{{.State.Status}}"); st != "exited" {
 			t.Errorf("state %q after stop", st)
 		}
 		// Init ignores SIGTERM (no handler): stop had to kill it.
-		if code := eng.inspect(id, "{{.State.ExitCode}}"); code != "137" {
+		if code := eng.Inspect(id, "{{.State.ExitCode}}"); code != "137" {
 			t.Errorf("exit code %s after stop, want 137 (SIGKILL after the timeout)", code)
 		}
 		if time.Since(start) < time.Second {
@@ -119,10 +119,10 @@ func TestDetachedLifecycle(t *testing.T) {
 // TestStopGraceful: a container that handles SIGTERM exits on it.
 func TestStopGraceful(t *testing.T) {
 	id := startDetached(t, image, "sh", "-c", "trap 'exit 7' TERM; while true; do sleep 0.1; done")
-	waitFor(t, "running", func() bool { return eng.inspect(id, "{{.State.Status}}") == "running" })
+	waitFor(t, "running", func() bool { return eng.Inspect(id, "{{.State.Status}}") == "running" })
 	time.Sleep(300 * time.Millisecond) // let the shell install its trap
 	docker(t, "stop", "-t", "20", id)
-	if code := eng.inspect(id, "{{.State.ExitCode}}"); code != "7" {
+	if code := eng.Inspect(id, "{{.State.ExitCode}}"); code != "7" {
 		t.Errorf("exit code %s, want 7 from the TERM trap", code)
 	}
 	docker(t, "rm", id)
@@ -133,7 +133,7 @@ func TestStopGraceful(t *testing.T) {
 // the v2 one), found through the sandbox's processes.
 func cgroupValue(t *testing.T, id, controller, v1, v2 string) string {
 	t.Helper()
-	pid := eng.inspect(id, "{{.State.Pid}}")
+	pid := eng.Inspect(id, "{{.State.Pid}}")
 	cg := readFile("/proc/" + pid + "/cgroup")
 	for _, line := range strings.Split(cg, "\n") {
 		f := strings.SplitN(line, ":", 3)
@@ -174,8 +174,8 @@ func checkNothingLeft(t *testing.T, id string) {
 			}
 		}
 	}
-	if _, err := os.Stat(eng.path("exec/runtime-runc/moby/" + id)); err == nil {
-		t.Errorf("runtime state left behind under %s", eng.path("exec/runtime-runc/moby"))
+	if _, err := os.Stat(eng.Path("exec/runtime-runc/moby/" + id)); err == nil {
+		t.Errorf("runtime state left behind under %s", eng.Path("exec/runtime-runc/moby"))
 	}
 }
 
@@ -192,7 +192,7 @@ func TestKillPausedAsRunc(t *testing.T) {
 	}
 	try := func(runtime string) outcome {
 		id := strings.TrimSpace(docker(t, "run", "-d", "--runtime", runtime, image, "sh", "-c", "trap 'echo got-usr1' USR1; echo started; while :; do sleep 0.1; done"))
-		defer eng.run("rm", "-f", id)
+		defer eng.Run("rm", "-f", id)
 		waitFor(t, runtime+"'s first output", func() bool { return strings.Contains(docker(t, "logs", id), "started") })
 		docker(t, "pause", id)
 		docker(t, "kill", "-s", "USR1", id)
@@ -200,8 +200,8 @@ func TestKillPausedAsRunc(t *testing.T) {
 		for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline) && !o.trapRan; time.Sleep(100 * time.Millisecond) {
 			o.trapRan = strings.Contains(docker(t, "logs", id), "got-usr1")
 		}
-		o.state = eng.inspect(id, "{{.State.Status}}")
-		_, _, err := eng.run("unpause", id)
+		o.state = eng.Inspect(id, "{{.State.Status}}")
+		_, _, err := eng.Run("unpause", id)
 		o.unpauseOK = err == nil
 		return o
 	}

@@ -12,11 +12,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/runsc-lite/runsc-lite/test/dockerengine"
 	"github.com/runsc-lite/runsc-lite/test/e2e"
 )
 
 // eng is the engine the tests share (started by TestMain).
-var eng *engine
+var eng *dockerengine.Engine
 
 func TestMain(m *testing.M) {
 	os.Exit(runMain(m))
@@ -29,20 +30,20 @@ func runMain(m *testing.M) int {
 		return 0
 	}
 	var err error
-	if eng, err = startEngine(bin); err != nil {
+	if eng, err = dockerengine.Start(bin); err != nil {
 		fmt.Fprintf(os.Stderr, "starting a private Docker engine: %v\n", err)
 		return 1
 	}
-	defer eng.stop()
+	defer eng.Stop()
 	return m.Run()
 }
 
 // docker runs the docker CLI, failing the test on an error.
 func docker(t *testing.T, args ...string) string {
 	t.Helper()
-	out, stderr, err := eng.run(args...)
+	out, stderr, err := eng.Run(args...)
 	if err != nil {
-		t.Fatalf("docker %v: %v\nstdout: %s\nstderr: %s\nengine log:\n%s", args, err, out, stderr, eng.log())
+		t.Fatalf("docker %v: %v\nstdout: %s\nstderr: %s\nengine log:\n%s", args, err, out, stderr, eng.Log())
 	}
 	return out
 }
@@ -76,7 +77,7 @@ func TestRunExitStatusAndStreams(t *testing.T) {
 		{"streams apart", []string{"sh", "-c", "echo out; echo err >&2; echo out2"}, "out\nout2\n", "err\n", 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			out, stderr, err := eng.run(rrun(append([]string{image}, tc.args...)...)...)
+			out, stderr, err := eng.Run(rrun(append([]string{image}, tc.args...)...)...)
 			if code := exitCode(err); code != tc.exitStatus {
 				t.Fatalf("exit status %d, want %d (stderr %q)", code, tc.exitStatus, stderr)
 			}
@@ -121,7 +122,7 @@ func TestRunOptions(t *testing.T) {
 			if tc.stdin != "" {
 				stdin = []byte(tc.stdin)
 			}
-			out, stderr, err := eng.runInput(stdin, rrun(tc.args...)...)
+			out, stderr, err := eng.RunInput(stdin, rrun(tc.args...)...)
 			if err != nil {
 				t.Fatalf("%v: %v\nstderr: %s", tc.args, err, stderr)
 			}
@@ -136,7 +137,7 @@ func TestRunOptions(t *testing.T) {
 	if got := readFile(ro + "/f"); got != "read only\n" {
 		t.Errorf("the read-only volume changed on the host: %q", got)
 	}
-	if got := readFile(eng.path("image/etc/passwd")); !strings.HasPrefix(got, "root:x:0:0") {
+	if got := readFile(eng.Path("image/etc/passwd")); !strings.HasPrefix(got, "root:x:0:0") {
 		t.Errorf("the image's /etc/passwd changed: %q", got)
 	}
 }
@@ -153,7 +154,7 @@ func TestRunTerminal(t *testing.T) {
 	if err := term.Resize(24, 80); err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(eng.docker, append([]string{"-H", "unix://" + eng.path("docker.sock")}, rrun("-it", image, "sh")...)...)
+	cmd := exec.Command(eng.Docker, append([]string{"-H", "unix://" + eng.Path("docker.sock")}, rrun("-it", image, "sh")...)...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = slave, slave, slave
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true, Ctty: 0}
 	if err := cmd.Start(); err != nil {

@@ -18,7 +18,7 @@ func TestNetworkNone(t *testing.T) {
 }
 
 func TestMemoryLimit(t *testing.T) {
-	_, _, err := eng.run(rrun("--memory", "64m", "--memory-swap", "64m", image, "sh", "-c", "dd if=/dev/zero of=/tmp/big bs=1M count=256 2>/dev/null; echo survived")...)
+	_, _, err := eng.Run(rrun("--memory", "64m", "--memory-swap", "64m", image, "sh", "-c", "dd if=/dev/zero of=/tmp/big bs=1M count=256 2>/dev/null; echo survived")...)
 	if code := exitCode(err); code != 137 {
 		t.Errorf("a guest filling 256 MiB under --memory 64m: exit %d, want 137 (killed)", code)
 	}
@@ -26,7 +26,7 @@ func TestMemoryLimit(t *testing.T) {
 
 func TestPidsLimit(t *testing.T) {
 	start := time.Now()
-	_, stderr, err := eng.run(rrun("--pids-limit", "64", image, "sh", "-c", "i=0; while [ $i -lt 300 ]; do sleep 30 & i=$((i+1)); done; echo all forked")...)
+	_, stderr, err := eng.Run(rrun("--pids-limit", "64", image, "sh", "-c", "i=0; while [ $i -lt 300 ]; do sleep 30 & i=$((i+1)); done; echo all forked")...)
 	if exitCode(err) == 0 || !strings.Contains(stderr, "fork") {
 		t.Errorf("300 children under --pids-limit 64: exit %d, stderr %q; want fork to fail", exitCode(err), stderr)
 	}
@@ -83,7 +83,7 @@ func TestPublishedPort(t *testing.T) {
 		t.Errorf("GET through -p %d:80: %q", port, got)
 	}
 	// The container has the bridge's address, not only loopback.
-	ip := eng.inspect(id, "{{.NetworkSettings.IPAddress}}")
+	ip := eng.Inspect(id, "{{.NetworkSettings.IPAddress}}")
 	if got := docker(t, "exec", id, "ip", "-o", "-4", "addr", "show", "eth0"); ip == "" || !strings.Contains(got, " "+ip+"/") {
 		t.Errorf("eth0 in the sandbox: %q, want docker's address %q", got, ip)
 	}
@@ -99,9 +99,9 @@ func TestPublishedPort(t *testing.T) {
 func TestUserDefinedNetwork(t *testing.T) {
 	netName := fmt.Sprintf("rl-net-%d", time.Now().UnixNano()%1000000)
 	docker(t, "network", "create", netName)
-	t.Cleanup(func() { eng.run("network", "rm", netName) })
+	t.Cleanup(func() { eng.Run("network", "rm", netName) })
 	srv := startDetached(t, "--network", netName, "--name", netName+"-srv", image, "httpd", "-f", "-p", "80", "-h", "/www")
-	srvIP := eng.inspect(srv, "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}")
+	srvIP := eng.Inspect(srv, "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}")
 	// busybox's static wget cannot resolve names itself (static glibc's
 	// NSS crashes, with runc too), so nslookup asks the embedded DNS.
 	script := `grep nameserver /etc/resolv.conf
@@ -111,7 +111,7 @@ for i in $(seq 50); do
 	sleep 0.2
 done
 exit 1`
-	out, stderr, err := eng.run(rrun("--network", netName, image, "sh", "-c", script, "sh", netName+"-srv")...)
+	out, stderr, err := eng.Run(rrun("--network", netName, image, "sh", "-c", script, "sh", netName+"-srv")...)
 	if err != nil {
 		t.Fatalf("client: %v\nstdout: %s\nstderr: %s", err, out, stderr)
 	}
