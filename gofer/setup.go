@@ -17,7 +17,8 @@ type SetupConfig struct {
 	// Rootfs is the host directory of the sandbox root. It is always
 	// served read-only (writes land in the sentry's overlay).
 	Rootfs string
-	// Volumes are extra host directories, served as mounts 1, 2, ...
+	// Volumes are extra host directories or regular files, served as
+	// mounts 1, 2, ...: a file as a directory holding only VolumeFile.
 	Volumes []Mount
 	// KeepPseudoFS keeps proc, sysfs, devtmpfs, cgroup and similar kernel
 	// file systems mounted below Rootfs. By default they are detached: the
@@ -34,6 +35,11 @@ const (
 	rootfsDir  = "/root"
 	volumesDir = "/m"
 )
+
+// VolumeFile is the one entry of the directory that serves a single-file
+// volume: the host file is mounted over an empty file of that name on the
+// gofer's own root, so nothing else of the host is reachable beside it.
+const VolumeFile = "file"
 
 // Mounts returns the mounts to Serve once Setup has run: their paths inside
 // the gofer's new root, in the order Setup mounted them.
@@ -158,6 +164,21 @@ func setupRoot(cfg SetupConfig) error {
 		dst := filepath.Join(newRoot, target)
 		if err := os.MkdirAll(dst, 0o755); err != nil {
 			return fmt.Errorf("mkdir %s: %w", dst, err)
+		}
+		var st unix.Stat_t
+		if err := unix.Fstat(trees[i], &st); err != nil {
+			return fmt.Errorf("stat of mount %d: %w", i, err)
+		}
+		switch typ := st.Mode & unix.S_IFMT; {
+		case typ == unix.S_IFREG && i > 0:
+			dst = filepath.Join(dst, VolumeFile)
+			f, err := os.OpenFile(dst, os.O_CREATE|os.O_EXCL|os.O_RDONLY, 0o644)
+			if err != nil {
+				return fmt.Errorf("mount point for a file volume: %w", err)
+			}
+			f.Close()
+		case typ != unix.S_IFDIR:
+			return fmt.Errorf("mount %d (%s) is neither a directory nor a regular file", i, target)
 		}
 		if err := unix.MoveMount(trees[i], "", unix.AT_FDCWD, dst, unix.MOVE_MOUNT_F_EMPTY_PATH); err != nil {
 			return fmt.Errorf("move_mount to %s: %w", dst, err)

@@ -369,3 +369,68 @@ func TestSetupSeccompKills(t *testing.T) {
 	}
 	g.c.Close()
 }
+
+// TestSetupFileVolume: a regular file is served as a directory holding
+// only VolumeFile, which is the host file itself: reads see it, writes of
+// a read-write volume reach it, a read-only one refuses them, and nothing
+// beside the file is reachable.
+func TestSetupFileVolume(t *testing.T) {
+	base := t.TempDir()
+	rootfs := filepath.Join(base, "rootfs")
+	os.MkdirAll(rootfs, 0o755)
+	rw, ro := filepath.Join(base, "rw.conf"), filepath.Join(base, "ro.conf")
+	os.WriteFile(rw, []byte("rw\n"), 0o644)
+	os.WriteFile(ro, []byte("ro\n"), 0o644)
+	os.WriteFile(filepath.Join(base, "beside"), []byte("beside"), 0o644)
+	g := startGofer(t, rootfs, []Mount{{HostPath: rw}, {HostPath: ro, ReadOnly: true}}, filepath.Join(base, "beside"))
+	c := g.c
+	for _, tc := range []struct {
+		mount    int
+		host     string
+		readOnly bool
+	}{{1, rw, false}, {2, ro, true}} {
+		dir, _, dirFD, err := c.Attach(tc.mount)
+		if err != nil {
+			t.Fatal(err)
+		}
+		unix.Close(dirFD)
+		ents, err := c.Readdir(dir, 0, 100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var names []string
+		for _, e := range ents {
+			if e.Name != "." && e.Name != ".." {
+				names = append(names, e.Name)
+			}
+		}
+		if len(names) != 1 || names[0] != VolumeFile {
+			t.Errorf("mount %d lists %v, want only %q", tc.mount, names, VolumeFile)
+		}
+		res, err := c.Walk(dir, []string{VolumeFile})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var hst unix.Stat_t
+		unix.Stat(tc.host, &hst)
+		if res[0].Stat.Ino != hst.Ino {
+			t.Errorf("mount %d: %s has ino %d, want the host file's %d", tc.mount, VolumeFile, res[0].Stat.Ino, hst.Ino)
+		}
+		fd, err := c.Open(res[0].FID, unix.O_WRONLY|unix.O_APPEND)
+		if tc.readOnly {
+			wantErrno(t, "open of a read-only file volume for writing", err, unix.EROFS)
+			continue
+		}
+		if err != nil {
+			t.Fatalf("open for writing: %v", err)
+		}
+		unix.Write(fd, []byte("written\n"))
+		unix.Close(fd)
+		if b, _ := os.ReadFile(tc.host); string(b) != "rw\nwritten\n" {
+			t.Errorf("the host file after a write: %q", b)
+		}
+		_, err = c.Walk(dir, []string{"..", "beside"})
+		wantErrno(t, "walk .. from a file volume", err, unix.EINVAL)
+	}
+	g.stop(t)
+}

@@ -14,7 +14,6 @@ import (
 
 	"github.com/runsc-lite/runsc-lite/runsc-lite/sandbox"
 	"github.com/runsc-lite/runsc-lite/sentry/boot"
-	pb "github.com/runsc-lite/runsc-lite/sentry/control/controlpb"
 )
 
 // loadBundle reads and checks dir/config.json; dir is made absolute.
@@ -147,19 +146,13 @@ func sandboxConfig(g *globalFlags, rootfs string, spec *specs.Spec) (*boot.Confi
 			if err != nil {
 				return nil, nil, fmt.Errorf("bind mount %s: %w", dest, err)
 			}
-			if !fi.IsDir() {
-				// The gofer serves directories: a file (Docker's
-				// /etc/hosts, /etc/resolv.conf, /etc/hostname) is
-				// copied in; the guest's changes stay in the sandbox.
-				f, err := bindFileCopy(src, dest, fi)
-				if err != nil {
-					return nil, nil, err
-				}
-				cfg.Files = append(cfg.Files, f)
-				continue
+			// A single file (Docker's /etc/hosts, /etc/resolv.conf,
+			// /etc/hostname) is a volume too: its writes reach the host.
+			if !fi.IsDir() && !fi.Mode().IsRegular() {
+				return nil, nil, fmt.Errorf("bind mount %s: %s is neither a directory nor a regular file", dest, src)
 			}
 			mounts = append(mounts, sandbox.GoferMount{HostPath: src, ReadOnly: ro})
-			cfg.Volumes = append(cfg.Volumes, boot.Volume{GuestPath: dest, ReadOnly: ro})
+			cfg.Volumes = append(cfg.Volumes, boot.Volume{GuestPath: dest, ReadOnly: ro, File: !fi.IsDir()})
 		default:
 			bm := boot.Mount{Destination: dest, Type: typ, ReadOnly: ro}
 			for _, o := range m.Options {
@@ -176,23 +169,6 @@ func sandboxConfig(g *globalFlags, rootfs string, spec *specs.Spec) (*boot.Confi
 		}
 	}
 	return cfg, mounts, nil
-}
-
-// maxBindFile bounds a single-file bind mount's copy.
-const maxBindFile = 1 << 20
-
-func bindFileCopy(src, dest string, fi os.FileInfo) (boot.File, error) {
-	if !fi.Mode().IsRegular() {
-		return boot.File{}, fmt.Errorf("bind mount %s: %s is neither a directory nor a regular file", dest, src)
-	}
-	if fi.Size() > maxBindFile {
-		return boot.File{}, fmt.Errorf("bind mount %s: file %s is larger than %d bytes (single-file bind mounts are copied)", dest, src, maxBindFile)
-	}
-	data, err := os.ReadFile(src)
-	if err != nil {
-		return boot.File{}, fmt.Errorf("bind mount %s: %w", dest, err)
-	}
-	return boot.File{Path: dest, Data: data, Mode: uint32(fi.Mode().Perm()), Source: src}, nil
 }
 
 func hasOption(opts []string, o string) bool {
@@ -256,30 +232,4 @@ var rlimitNumbers = map[string]int{
 	"RLIMIT_MEMLOCK": unix.RLIMIT_MEMLOCK, "RLIMIT_AS": unix.RLIMIT_AS, "RLIMIT_LOCKS": unix.RLIMIT_LOCKS,
 	"RLIMIT_SIGPENDING": unix.RLIMIT_SIGPENDING, "RLIMIT_MSGQUEUE": 12, "RLIMIT_NICE": 13,
 	"RLIMIT_RTPRIO": 14, "RLIMIT_RTTIME": 15,
-}
-
-// fileBind is a single-file bind mount of a container.
-type fileBind struct {
-	Source string `json:"source"`
-	Dest   string `json:"destination"`
-}
-
-// readFileBinds reads c's single-file bind mounts again for start: a
-// bind mount shows the file as it is when the container runs, and Docker
-// rewrites resolv.conf and hosts in its prestart hook, after create
-// copied them.
-func (c *container) readFileBinds() ([]*pb.File, error) {
-	var files []*pb.File
-	for _, b := range c.FileBinds {
-		fi, err := os.Stat(b.Source)
-		if err != nil {
-			return nil, fmt.Errorf("bind mount %s: %w", b.Dest, err)
-		}
-		f, err := bindFileCopy(b.Source, b.Dest, fi)
-		if err != nil {
-			return nil, err
-		}
-		files = append(files, &pb.File{Path: f.Path, Data: f.Data, Mode: f.Mode})
-	}
-	return files, nil
 }

@@ -54,9 +54,6 @@ type container struct {
 	Annotations map[string]string `json:"annotations,omitempty"`
 	Cgroup      string            `json:"cgroup,omitempty"`
 	Hooks       *specs.Hooks      `json:"hooks,omitempty"`
-	// FileBinds are the single-file bind mounts, copied into the sandbox
-	// at create and again at start.
-	FileBinds []fileBind `json:"fileBinds,omitempty"`
 	// Pending are the signals sent while the container was paused, in
 	// order; resume delivers them (as a frozen process gets its signals
 	// when it is thawed).

@@ -165,7 +165,7 @@ func (o *doOptions) bootConfig() (*boot.Config, []sandbox.GoferMount, error) {
 	}
 	mounts := []sandbox.GoferMount{{HostPath: "/", ReadOnly: true}}
 	for _, v := range o.volumes {
-		cfg.Volumes = append(cfg.Volumes, boot.Volume{GuestPath: v.GuestPath, ReadOnly: v.ReadOnly})
+		cfg.Volumes = append(cfg.Volumes, boot.Volume{GuestPath: v.GuestPath, ReadOnly: v.ReadOnly, File: v.File})
 		mounts = append(mounts, sandbox.GoferMount{HostPath: v.HostPath, ReadOnly: v.ReadOnly})
 	}
 	return cfg, mounts, nil

@@ -124,6 +124,7 @@ type volume struct {
 	HostPath  string // absolute, cleaned
 	GuestPath string // absolute, cleaned
 	ReadOnly  bool
+	File      bool // a regular file, not a directory
 }
 
 // parseVolume parses and checks a --volume argument. Relative host paths
@@ -149,12 +150,17 @@ func parseVolume(s string) (volume, error) {
 	if err != nil {
 		return v, err
 	}
-	if _, err := os.Stat(host); err != nil {
+	fi, err := os.Stat(host)
+	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
 			return v, fmt.Errorf("host path %s does not exist", host)
 		}
 		return v, err
 	}
+	if !fi.IsDir() && !fi.Mode().IsRegular() {
+		return v, fmt.Errorf("host path %s is neither a directory nor a regular file", host)
+	}
+	v.File = !fi.IsDir()
 	v.HostPath = host
 	if v.GuestPath == "" {
 		if len(parts) == 2 {

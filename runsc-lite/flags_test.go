@@ -63,6 +63,10 @@ func TestParseGlobalFlags(t *testing.T) {
 
 func TestParseDoArgs(t *testing.T) {
 	dir := t.TempDir()
+	file := filepath.Join(dir, "f")
+	if err := os.WriteFile(file, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
 	wd, err := os.Getwd()
 	if err != nil {
 		t.Fatal(err)
@@ -96,8 +100,8 @@ func TestParseDoArgs(t *testing.T) {
 			return ""
 		}},
 		{name: "all flags", args: []string{"--network=host", "--cwd", "/usr", "--strace", "--debug-log", "/d", "--platform", "kvm",
-			"--hostname", "box", "--directfs=false", "--volume", dir + ":/data:ro", "--volume", dir, "sh"}, check: func(o *doOptions) string {
-			want := []volume{{dir, "/data", true}, {dir, dir, false}}
+			"--hostname", "box", "--directfs=false", "--volume", dir + ":/data:ro", "--volume", dir, "--volume", file + ":/etc/f", "sh"}, check: func(o *doOptions) string {
+			want := []volume{{dir, "/data", true, false}, {dir, dir, false, false}, {file, "/etc/f", false, true}}
 			if o.network != "host" || o.cwd != "/usr" || !o.strace || o.debugLog != "/d" || o.platform != "kvm" ||
 				o.hostname != "box" || o.directfs || !reflect.DeepEqual(o.volumes, want) {
 				return "flags not applied"
@@ -124,6 +128,7 @@ func TestParseDoArgs(t *testing.T) {
 		{name: "bad platform", args: []string{"--platform", "bogus", "true"}, wantErr: `invalid value "bogus" for --platform: must be systrap or kvm`},
 		{name: "empty cwd", args: []string{"--cwd", "", "true"}, wantErr: `invalid value "" for --cwd: must not be empty`},
 		{name: "missing volume", args: []string{"--volume", "/nonexistent/runsc-lite", "true"}, wantErr: "host path /nonexistent/runsc-lite does not exist"},
+		{name: "device volume", args: []string{"--volume", "/dev/null", "true"}, wantErr: "host path /dev/null is neither a directory nor a regular file"},
 		{name: "relative guest path", args: []string{"--volume", dir + ":data", "true"}, wantErr: "guest path data is not absolute"},
 		{name: "volume on /", args: []string{"--volume", dir + ":/", "true"}, wantErr: "cannot mount a volume over the guest's /"},
 		{name: "too many colons", args: []string{"--volume", dir + ":/a:/b:ro", "true"}, wantErr: "want HOST[:GUEST][:ro|rw]"},
@@ -157,17 +162,23 @@ func TestParseDoArgs(t *testing.T) {
 
 func TestParseVolume(t *testing.T) {
 	dir := t.TempDir()
+	file := filepath.Join(dir, "f")
+	if err := os.WriteFile(file, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
 	for _, tc := range []struct {
 		in      string
 		want    volume
 		wantErr bool
 	}{
-		{in: dir, want: volume{dir, dir, false}},
-		{in: dir + ":ro", want: volume{dir, dir, true}},
-		{in: dir + ":rw", want: volume{dir, dir, false}},
-		{in: dir + ":/g", want: volume{dir, "/g", false}},
-		{in: dir + ":/g/../h/:ro", want: volume{dir, "/h", true}},
-		{in: dir + "/.:/g", want: volume{dir, "/g", false}},
+		{in: dir, want: volume{HostPath: dir, GuestPath: dir, ReadOnly: false}},
+		{in: dir + ":ro", want: volume{HostPath: dir, GuestPath: dir, ReadOnly: true}},
+		{in: dir + ":rw", want: volume{HostPath: dir, GuestPath: dir, ReadOnly: false}},
+		{in: dir + ":/g", want: volume{HostPath: dir, GuestPath: "/g", ReadOnly: false}},
+		{in: dir + ":/g/../h/:ro", want: volume{HostPath: dir, GuestPath: "/h", ReadOnly: true}},
+		{in: dir + "/.:/g", want: volume{HostPath: dir, GuestPath: "/g", ReadOnly: false}},
+		{in: file + ":/etc/f:ro", want: volume{HostPath: file, GuestPath: "/etc/f", ReadOnly: true, File: true}},
+		{in: "/dev/null:/n", wantErr: true},
 		{in: "", wantErr: true},
 		{in: ":/g", wantErr: true},
 		{in: dir + ":", wantErr: true},

@@ -182,9 +182,6 @@ func createContainer(g *globalFlags, o createOptions) (*container, *sandbox.Sand
 		return nil, nil, err
 	}
 	c.Bundle, c.Rootfs, c.Annotations, c.Hooks = bundle, rootfs, spec.Annotations, spec.Hooks
-	for _, f := range cfg.Files {
-		c.FileBinds = append(c.FileBinds, fileBind{Source: f.Source, Dest: f.Path})
-	}
 	var sb *sandbox.Sandbox
 	var cg *cgroup
 	ok := false
@@ -372,11 +369,7 @@ func startContainer(c *container) error {
 	default:
 		return fmt.Errorf("cannot start an already %s container", st)
 	}
-	files, err := c.readFileBinds()
-	if err != nil {
-		return err
-	}
-	if _, err := control.Call(c.dir, &pb.Request{Req: &pb.Request_Start{Start: &pb.StartRequest{Files: files}}}); err != nil {
+	if _, err := control.Call(c.dir, &pb.Request{Req: &pb.Request_Start{Start: &pb.StartRequest{}}}); err != nil {
 		return err
 	}
 	c.Status = statusRunning

@@ -60,20 +60,6 @@ type Config struct {
 	// MaxTasks, if positive, bounds the guest's tasks (threads): clone
 	// fails with EAGAIN beyond it (an OCI pids limit).
 	MaxTasks int
-	// Files are copied into the root file system's upper layer (bind
-	// mounts of single host files, like Docker's /etc/hosts: the gofer
-	// serves directories only, so the guest gets a copy).
-	Files []File
-}
-
-// File is a file the sentry creates with Data at Path.
-type File struct {
-	Path string
-	Data []byte
-	Mode uint32
-	// Source is the host file Data was read from; the CLI reads it again
-	// at start. It is not sent to the sentry.
-	Source string `json:"-"`
 }
 
 // Caps are capability sets as bit masks (bit N is capability N).
@@ -103,6 +89,10 @@ type Mount struct {
 type Volume struct {
 	GuestPath string
 	ReadOnly  bool
+	// File marks a single-file volume: the gofer serves it as a
+	// directory holding only gofer.VolumeFile, which the sentry mounts
+	// over a file at GuestPath.
+	File bool
 }
 
 // IO carries the host file descriptors the sentry is given.

@@ -92,14 +92,11 @@ func newController(s *sandbox, init *process, stdio [3]*vfs.File) *controller {
 		started: make(chan startResult, 1), replied: make(chan struct{}), killed: make(chan int, 1)}
 }
 
-func (c *controller) Start(files []*pb.File) error {
+func (c *controller) Start() error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.startDone {
 		return fmt.Errorf("container already started")
-	}
-	if err := c.s.refreshFiles(files); err != nil {
-		return err // still created: start may be tried again
 	}
 	c.startDone = true
 	status, started, err := c.s.startInit(c.init, c.stdio)

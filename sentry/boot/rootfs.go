@@ -8,7 +8,6 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/runsc-lite/runsc-lite/gofer"
-	pb "github.com/runsc-lite/runsc-lite/sentry/control/controlpb"
 	"github.com/runsc-lite/runsc-lite/vfs"
 	"github.com/runsc-lite/runsc-lite/vfs/goferfs"
 	"github.com/runsc-lite/runsc-lite/vfs/overlay"
@@ -41,32 +40,15 @@ func (s *sandbox) mountRoot(cfg *Config, goferFD int) error {
 	if err := s.setupNamespace(root); err != nil {
 		return err
 	}
-	ctx := rootCtx()
 	r := s.ns.Root()
 	for i, vol := range cfg.Volumes {
-		fs, err := s.goferMount(i+1, vol.ReadOnly)
-		if err != nil {
+		if err := s.mountVolume(i+1, vol); err != nil {
 			return fmt.Errorf("volume %s: %w", vol.GuestPath, err)
-		}
-		if err := s.mkdirAll(r, vol.GuestPath); err != nil {
-			return fmt.Errorf("volume %s: %w", vol.GuestPath, err)
-		}
-		flags := uint32(0)
-		if vol.ReadOnly {
-			flags = vfs.MountReadOnly
-		}
-		if _, err := s.vfs.Mount(ctx, r, r, vol.GuestPath, fs, flags); err != nil {
-			return fmt.Errorf("mount volume %s: %w", vol.GuestPath, err)
 		}
 	}
 	for _, m := range cfg.Mounts {
 		if err := s.mountSynthetic(m); err != nil {
 			return fmt.Errorf("mount %s on %s: %w", m.Type, m.Destination, err)
-		}
-	}
-	for _, f := range cfg.Files {
-		if err := s.writeFile(f); err != nil {
-			return fmt.Errorf("file %s: %w", f.Path, err)
 		}
 	}
 	if cfg.CreateCwd && cfg.Cwd != "" {
@@ -91,46 +73,43 @@ func (s *sandbox) goferMount(idx int, readOnly bool) (*vfs.Filesystem, error) {
 	return goferfs.NewDirect(s.vfs, dirFD, goferfs.Options{ReadOnly: readOnly})
 }
 
-// writeFile creates f in the root file system (the overlay's upper layer,
-// or whatever is mounted there).
-func (s *sandbox) writeFile(f File) error {
+// mountVolume mounts gofer mount idx at vol.GuestPath, making the mount
+// point in the upper layer if it is missing (as runc does in the
+// container's root). A single-file volume is served as a directory holding
+// only gofer.VolumeFile: that file is mounted over a file.
+func (s *sandbox) mountVolume(idx int, vol Volume) error {
 	ctx := rootCtx()
 	r := s.ns.Root()
-	if err := s.mkdirAll(r, path.Dir(f.Path)); err != nil {
-		return err
-	}
-	file, err := s.vfs.OpenAt(ctx, r, r, f.Path, unix.O_WRONLY|unix.O_CREAT|unix.O_TRUNC, f.Mode&0o7777)
+	fs, err := s.goferMount(idx, vol.ReadOnly)
 	if err != nil {
 		return err
 	}
-	defer file.DecRef(ctx)
-	if _, err := file.Write(ctx, f.Data); err != nil {
+	flags := uint32(0)
+	if vol.ReadOnly {
+		flags = vfs.MountReadOnly
+	}
+	if !vol.File {
+		if err := s.mkdirAll(r, vol.GuestPath); err != nil {
+			return err
+		}
+		_, err := s.vfs.Mount(ctx, r, r, vol.GuestPath, fs, flags)
 		return err
 	}
-	return nil
-}
-
-// refreshFiles writes files again before init runs (the start request's
-// single-file bind mounts, read again from the host after the creation
-// hooks). A read-only root is made writable for the moment: no guest code
-// runs yet.
-func (s *sandbox) refreshFiles(files []*pb.File) error {
-	if len(files) == 0 {
-		return nil
+	served := s.vfs.NewInternalMount(fs)
+	src, err := s.vfs.GetLocation(ctx, served, served, gofer.VolumeFile, unix.AT_SYMLINK_NOFOLLOW)
+	if err != nil {
+		return fmt.Errorf("the gofer's file: %w", err)
 	}
-	m := s.ns.Root().Mount
-	if flags := m.Flags(); flags&vfs.MountReadOnly != 0 {
-		m.SetFlags(flags &^ vfs.MountReadOnly)
-		defer m.SetFlags(flags)
+	defer src.DecRef()
+	if err := s.mkdirAll(r, path.Dir(vol.GuestPath)); err != nil {
+		return err
 	}
-	for _, f := range files {
-		p := f.GetPath()
-		if !path.IsAbs(p) || path.Clean(p) != p || p == "/" {
-			return fmt.Errorf("file %q: not a clean absolute path", p)
-		}
-		if err := s.writeFile(File{Path: p, Data: f.GetData(), Mode: f.GetMode() & 0o7777}); err != nil {
-			return fmt.Errorf("file %s: %w", p, err)
-		}
+	// O_RDONLY: an existing file of the image is not copied up.
+	point, err := s.vfs.OpenAt(ctx, r, r, vol.GuestPath, unix.O_RDONLY|unix.O_CREAT|unix.O_NOFOLLOW, 0o644)
+	if err != nil {
+		return fmt.Errorf("mount point: %w", err)
 	}
-	return nil
+	point.DecRef(ctx)
+	_, err = s.vfs.BindMount(ctx, src, r, r, vol.GuestPath, flags, false)
+	return err
 }

@@ -197,8 +197,7 @@ func Call(dir string, req *pb.Request) (*pb.Response, error) {
 // A handler that also has a StartReplied() method has it called once the
 // answer to a start request was sent.
 type Handler interface {
-	// Start writes files into the guest's root and lets init run.
-	Start(files []*pb.File) error
+	Start() error
 	Signal(signo, pid int32, all bool) error
 	// Exec starts p with stdio (ownership passes to Exec) and returns
 	// its pid and a function that waits for its exit status.
@@ -242,7 +241,7 @@ func serveConn(c *Conn, h Handler) {
 	switch r := req.Req.(type) {
 	case *pb.Request_Start:
 		closeFDs(fds)
-		reply(errResp(h.Start(r.Start.GetFiles())))
+		reply(errResp(h.Start()))
 		if r, ok := h.(interface{ StartReplied() }); ok {
 			r.StartReplied()
 		}

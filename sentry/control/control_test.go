@@ -16,7 +16,6 @@ import (
 type fakeHandler struct {
 	mu       sync.Mutex
 	started  int
-	files    []*pb.File
 	signals  []*pb.SignalRequest
 	execArgv []string
 	stdio    []int
@@ -24,11 +23,10 @@ type fakeHandler struct {
 	exitCode chan int
 }
 
-func (h *fakeHandler) Start(files []*pb.File) error {
+func (h *fakeHandler) Start() error {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.started++
-	h.files = append(h.files, files...)
 	if h.started > 1 {
 		return errors.New("already started")
 	}
@@ -76,14 +74,10 @@ func serve(t *testing.T) (string, *fakeHandler) {
 
 func TestRequests(t *testing.T) {
 	dir, h := serve(t)
-	files := []*pb.File{{Path: "/etc/resolv.conf", Data: []byte("nameserver 127.0.0.11\n"), Mode: 0o644}}
-	if _, err := Call(dir, &pb.Request{Req: &pb.Request_Start{Start: &pb.StartRequest{Files: files}}}); err != nil {
+	if _, err := Call(dir, &pb.Request{Req: &pb.Request_Start{Start: &pb.StartRequest{}}}); err != nil {
 		t.Fatalf("start: %v", err)
 	}
 	<-h.replied
-	if len(h.files) != 1 || h.files[0].Path != "/etc/resolv.conf" || string(h.files[0].Data) != "nameserver 127.0.0.11\n" || h.files[0].Mode != 0o644 {
-		t.Errorf("start's files: %v", h.files)
-	}
 	if _, err := Call(dir, &pb.Request{Req: &pb.Request_Start{Start: &pb.StartRequest{}}}); err == nil || err.Error() != "already started" {
 		t.Errorf("second start: %v", err)
 	}
