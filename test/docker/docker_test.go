@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -96,6 +97,10 @@ func TestRunOptions(t *testing.T) {
 	if err := os.WriteFile(host+"/in", []byte("from host\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	hostFile := filepath.Join(t.TempDir(), "app.conf")
+	if err := os.WriteFile(hostFile, []byte("setting=1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	ro := t.TempDir()
 	if err := os.WriteFile(ro+"/f", []byte("read only\n"), 0o644); err != nil {
 		t.Fatal(err)
@@ -115,6 +120,8 @@ func TestRunOptions(t *testing.T) {
 		{"tmpfs", []string{"--read-only", "--tmpfs", "/scratch", image, "sh", "-c", "echo hi > /scratch/f && cat /scratch/f && grep -c ' /scratch tmpfs' /proc/mounts"}, "", "hi\n1\n"},
 		{"volume read-write", []string{"-v", host + ":/data", image, "sh", "-c", "cat /data/in; echo from container > /data/out"}, "", "from host\n"},
 		{"volume read-only", []string{"-v", ro + ":/data:ro", image, "sh", "-c", "cat /data/f; echo x > /data/f 2>/dev/null && echo wrote || echo refused"}, "", "read only\nrefused\n"},
+		{"file volume", []string{"-v", hostFile + ":/etc/app.conf", image, "sh", "-c", "cat /etc/app.conf; echo setting=2 >> /etc/app.conf"}, "", "setting=1\n"},
+		{"file volume read-only", []string{"-v", hostFile + ":/etc/app.conf:ro", image, "sh", "-c", "echo x >> /etc/app.conf || echo refused"}, "", "refused\n"},
 		{"root writes stay inside", []string{image, "sh", "-c", "echo x > /etc/passwd && echo written"}, "", "written\n"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -133,6 +140,9 @@ func TestRunOptions(t *testing.T) {
 	}
 	if got := readFile(host + "/out"); got != "from container\n" {
 		t.Errorf("a write to the read-write volume did not reach the host: %q", got)
+	}
+	if got := readFile(hostFile); got != "setting=1\nsetting=2\n" {
+		t.Errorf("a write to the read-write file volume did not reach the host: %q", got)
 	}
 	if got := readFile(ro + "/f"); got != "read only\n" {
 		t.Errorf("the read-only volume changed on the host: %q", got)
