@@ -6,30 +6,9 @@ import (
 	"os"
 
 	"golang.org/x/sys/unix"
-)
 
-// openPTY opens a new host pseudo-terminal pair.
-func openPTY() (master, slave *os.File, err error) {
-	m, err := os.OpenFile("/dev/ptmx", os.O_RDWR|unix.O_NOCTTY|unix.O_CLOEXEC, 0)
-	if err != nil {
-		return nil, nil, fmt.Errorf("opening /dev/ptmx: %w", err)
-	}
-	if err := unix.IoctlSetPointerInt(int(m.Fd()), unix.TIOCSPTLCK, 0); err != nil {
-		m.Close()
-		return nil, nil, fmt.Errorf("unlockpt: %w", err)
-	}
-	n, err := unix.IoctlGetUint32(int(m.Fd()), unix.TIOCGPTN)
-	if err != nil {
-		m.Close()
-		return nil, nil, fmt.Errorf("ptsname: %w", err)
-	}
-	s, err := os.OpenFile(fmt.Sprintf("/dev/pts/%d", n), os.O_RDWR|unix.O_NOCTTY|unix.O_CLOEXEC, 0)
-	if err != nil {
-		m.Close()
-		return nil, nil, fmt.Errorf("opening pty slave: %w", err)
-	}
-	return m, s, nil
-}
+	"github.com/runsc-lite/runsc-lite/runsc-lite/sandbox"
+)
 
 // sendConsole sends the pty master over the unix socket at path as runc
 // does: one message, payload "/dev/ptmx", one SCM_RIGHTS FD.
@@ -55,7 +34,7 @@ func consoleStdio(socketPath string) (*os.File, error) {
 	if socketPath == "" {
 		return nil, fmt.Errorf("process.terminal is set: --console-socket is required")
 	}
-	master, slave, err := openPTY()
+	master, slave, err := sandbox.OpenPTY()
 	if err != nil {
 		return nil, err
 	}
