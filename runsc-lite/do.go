@@ -162,6 +162,9 @@ func (o *doOptions) bootConfig() (*boot.Config, []sandbox.GoferMount, error) {
 		Strace:   o.strace,
 		DebugLog: o.debugLog,
 		Directfs: o.directfs,
+		// The sentry's own /sys, read-only as in a container; the
+		// host's is not shown.
+		Mounts: []boot.Mount{{Destination: "/sys", Type: "sysfs", ReadOnly: true, NoSuid: true, NoDev: true, NoExec: true}},
 	}
 	mounts := []sandbox.GoferMount{{HostPath: "/", ReadOnly: true}}
 	for _, v := range o.volumes {

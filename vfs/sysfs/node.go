@@ -53,6 +53,17 @@ func (n *node) stat() vfs.Statx {
 	}
 }
 
+// CheckPermissions implements vfs.PermissionChecker. A read-only sysfs
+// instance refuses changes with EROFS before the permission check, as
+// Linux's inode_permission does on a read-only superblock (a container's
+// /sys), so that a user without access gets EROFS too, not EACCES.
+func (n *node) CheckPermissions(_ vfs.Context, creds *vfs.Credentials, ats uint32) error {
+	if ats&vfs.MayWrite != 0 && n.fs.opts.ReadOnly {
+		return unix.EROFS
+	}
+	return vfs.GenericCheckPermissions(creds, ats, n.mode, 0, 0)
+}
+
 // SetStat implements vfs.Inode. The sentry keeps no attributes of its own
 // for sysfs files: owner and mode changes are refused, and a truncation (by
 // O_TRUNC) changes nothing, as Linux's sysfs ignores a size.
@@ -152,6 +163,16 @@ func (d *dirNode) Revalidate(ctx vfs.Context, name string) bool {
 	return false
 }
 
+// mountPointNode is a permanently empty directory made to be mounted on
+// (Linux's sysfs_create_mount_point: /sys/fs/cgroup). Lookups in it fail,
+// so making a name there is ENOENT before any other check.
+type mountPointNode struct {
+	dirNode
+}
+
+// NoCreate implements vfs.NoCreateDir.
+func (*mountPointNode) NoCreate() {}
+
 // The creating operations fail as on Linux's sysfs, whose directories have
 // no such inode operations (a read-only mount fails them with EROFS
 // first, in the VFS).
@@ -221,13 +242,10 @@ func (f *dirFile) IterDirents(ctx vfs.Context, off int64, cb func(vfs.Dirent) bo
 	return nil
 }
 
-// Seek implements vfs.FileImpl.
+// Seek implements vfs.FileImpl: Linux's kernfs seeks a directory as a
+// file of size 0.
 func (f *dirFile) Seek(_ vfs.Context, off int64, whence int, cur int64) (int64, error) {
-	switch whence {
-	case unix.SEEK_SET, unix.SEEK_CUR:
-		return vfs.GenericSeek(off, whence, cur, -1)
-	}
-	return 0, unix.EINVAL
+	return vfs.GenericSeek(off, whence, cur, 0)
 }
 
 // attrNode is an attribute file whose text is generated when read.
@@ -298,13 +316,10 @@ func (f *attrFile) PWrite(vfs.Context, []byte, int64) (int, error) {
 	return 0, unix.EINVAL
 }
 
-// Seek implements vfs.FileImpl: SEEK_END is EINVAL, as with seq_file.
+// Seek implements vfs.FileImpl: as Linux's kernfs, relative to the size
+// stat shows (SEEK_END is 4096).
 func (f *attrFile) Seek(_ vfs.Context, off int64, whence int, cur int64) (int64, error) {
-	switch whence {
-	case unix.SEEK_SET, unix.SEEK_CUR:
-		return vfs.GenericSeek(off, whence, cur, -1)
-	}
-	return 0, unix.EINVAL
+	return vfs.GenericSeek(off, whence, cur, attrSize)
 }
 
 // linkNode is a symbolic link with a fixed target.
@@ -327,6 +342,7 @@ func (l *linkNode) Readlink(vfs.Context) (string, error) { return l.target, nil 
 var (
 	_ vfs.DirInode     = (*dirNode)(nil)
 	_ vfs.Revalidator  = (*dirNode)(nil)
+	_ vfs.NoCreateDir  = (*mountPointNode)(nil)
 	_ vfs.SymlinkInode = (*linkNode)(nil)
 	_ vfs.DirFile      = (*dirFile)(nil)
 )

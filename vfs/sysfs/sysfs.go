@@ -40,6 +40,11 @@ type Options struct {
 	MemTotal uint64
 	// MemUsed, if set, returns the memory in use in bytes.
 	MemUsed func() uint64
+	// ReadOnly makes the instance itself read-only, as Linux's sysfs
+	// superblock is when first mounted "ro" in a new network namespace (a
+	// container's /sys): every change fails with EROFS, for users without
+	// permission too. Mount it read-only as well.
+	ReadOnly bool
 	// Interfaces, if set, lists the network interfaces of the sandbox's
 	// network namespace (/sys/class/net); it is called on each look, so
 	// interfaces added later (by a container's network set-up) show.
@@ -115,6 +120,12 @@ func (b dirBuilder) dir(name string, build func(dirBuilder) []child) child {
 	return childOf(name, b.fs.newDir(b.sub(name), b.ino, 0o755, build))
 }
 
+// mountPoint is an empty subdirectory for a file system to be mounted on.
+func (b dirBuilder) mountPoint(name string) child {
+	d := b.fs.newDir(b.sub(name), b.ino, 0o555, nil)
+	return childOf(name, &mountPointNode{dirNode: *d})
+}
+
 // volatileDir is a subdirectory whose entries list computes on each look.
 func (b dirBuilder) volatileDir(name string, list func(dirBuilder) ([]child, error)) child {
 	p := b.sub(name)
@@ -153,6 +164,8 @@ func childOf(name string, in vfs.Inode) child {
 	switch x := in.(type) {
 	case *dirNode:
 		n = &x.node
+	case *mountPointNode:
+		n = &x.node
 	case *attrNode:
 		n = &x.node
 	case *linkNode:
@@ -186,7 +199,7 @@ func (fs *FS) newRoot() *dirNode {
 			}),
 			b.dir("firmware", nil),
 			b.dir("fs", func(b dirBuilder) []child {
-				return []child{b.dir("cgroup", nil)}
+				return []child{b.mountPoint("cgroup")}
 			}),
 			b.dir("kernel", fs.kernelDir),
 			b.dir("module", nil),

@@ -209,7 +209,7 @@ func TestStat(t *testing.T) {
 	}{
 		{"/sys", unix.S_IFDIR | 0o555, 0, 12},
 		{"/sys/devices/system/cpu", unix.S_IFDIR | 0o755, 0, 4},
-		{"/sys/fs/cgroup", unix.S_IFDIR | 0o755, 0, 2},
+		{"/sys/fs/cgroup", unix.S_IFDIR | 0o555, 0, 2},
 		{"/sys/devices/system/cpu/online", unix.S_IFREG | 0o444, 4096, 1},
 		{"/sys/devices/system/cpu/cpu1/online", unix.S_IFREG | 0o644, 4096, 1},
 		{"/sys/class/net/lo", unix.S_IFLNK | 0o777, 0, 1},
@@ -250,10 +250,48 @@ func TestStat(t *testing.T) {
 	}
 }
 
+func TestSeek(t *testing.T) {
+	e := newEnv(t, Options{CPUs: 2}, vfs.MountReadOnly)
+	for _, tc := range []struct {
+		path   string
+		off    int64
+		whence int
+		want   int64
+		err    error
+	}{
+		{"/sys/devices/system/cpu/online", 0, unix.SEEK_END, 4096, nil},
+		{"/sys/devices/system/cpu/online", -1, unix.SEEK_END, 4095, nil},
+		{"/sys/devices/system/cpu/online", 0, unix.SEEK_HOLE, 4096, nil},
+		{"/sys/devices/system/cpu/online", 5000, unix.SEEK_DATA, 0, unix.ENXIO},
+		{"/sys/devices/system/cpu/online", 5000, unix.SEEK_SET, 5000, nil},
+		{"/sys/devices/system/cpu", 0, unix.SEEK_END, 0, nil},
+		{"/sys/devices/system/cpu", 0, unix.SEEK_DATA, 0, unix.ENXIO},
+	} {
+		f, err := e.open(rootCtx, tc.path, unix.O_RDONLY)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := f.Seek(rootCtx, tc.off, tc.whence)
+		f.DecRef(rootCtx)
+		if got != tc.want || err != tc.err {
+			t.Errorf("lseek(%s, %d, %d) = %d, %v; want %d, %v", tc.path, tc.off, tc.whence, got, err, tc.want, tc.err)
+		}
+	}
+	// Reads past the text find nothing.
+	f, err := e.open(rootCtx, "/sys/devices/system/cpu/online", unix.O_RDONLY)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.DecRef(rootCtx)
+	if n, err := f.PRead(rootCtx, make([]byte, 8), 10); n != 0 || err != nil {
+		t.Errorf("pread at 10: %d, %v", n, err)
+	}
+}
+
 // TestWrites checks the errors of changes: EROFS on a read-only mount
 // (Docker's), and as Linux's sysfs does on a read-write one.
 func TestWrites(t *testing.T) {
-	ro := newEnv(t, Options{CPUs: 2}, vfs.MountReadOnly)
+	ro := newEnv(t, Options{CPUs: 2, ReadOnly: true}, vfs.MountReadOnly)
 	rw := newEnv(t, Options{CPUs: 2}, 0)
 	const online = "/sys/devices/system/cpu/online"
 	const cpu1 = "/sys/devices/system/cpu/cpu1/online"
@@ -265,16 +303,24 @@ func TestWrites(t *testing.T) {
 		want error
 	}{
 		{"ro: write open of a 0444 file by root", ro, rootCtx, openFor(online, unix.O_WRONLY), unix.EROFS},
-		{"ro: write open of a 0444 file by a user", ro, userCtx, openFor(online, unix.O_WRONLY), unix.EACCES},
+		{"ro: write open of a 0444 file by a user", ro, userCtx, openFor(online, unix.O_WRONLY), unix.EROFS},
+		{"ro: access(W_OK) by a user", ro, userCtx, func(e *env, ctx vfs.Context) error {
+			return e.v.Access(ctx, e.root, e.root, online, unix.W_OK, 0)
+		}, unix.EROFS},
+		{"ro: mkdir by a user", ro, userCtx, mkdir("/sys/kernel/x"), unix.EROFS},
+		{"ro: create by a user", ro, userCtx, openFor("/sys/kernel/x", unix.O_WRONLY|unix.O_CREAT), unix.EROFS},
+		{"ro: mkdir in /sys/fs/cgroup", ro, rootCtx, mkdir("/sys/fs/cgroup/x"), unix.ENOENT},
 		{"ro: write open of a 0644 file by root", ro, rootCtx, openFor(cpu1, unix.O_RDWR), unix.EROFS},
-		{"ro: mkdir", ro, rootCtx, mkdir("/sys/fs/cgroup/x"), unix.EROFS},
+		{"ro: mkdir", ro, rootCtx, mkdir("/sys/kernel/x"), unix.EROFS},
 		{"ro: create", ro, rootCtx, openFor("/sys/kernel/x", unix.O_WRONLY|unix.O_CREAT), unix.EROFS},
 		{"rw: write open of a 0444 file by root", rw, rootCtx, openFor(online, unix.O_WRONLY), unix.EACCES},
 		{"rw: write open of a 0444 file by a user", rw, userCtx, openFor(online, unix.O_WRONLY), unix.EACCES},
 		{"rw: write open of a 0644 file by a user", rw, userCtx, openFor(cpu1, unix.O_WRONLY), unix.EACCES},
 		{"rw: write of a 0644 file by root", rw, rootCtx, writeTo(cpu1, "0\n"), unix.EPERM},
 		{"rw: write of an interface's mtu", rw, rootCtx, writeTo("/sys/class/net/lo/mtu", "1500\n"), unix.EPERM},
-		{"rw: mkdir", rw, rootCtx, mkdir("/sys/fs/cgroup/x"), unix.EPERM},
+		{"rw: mkdir", rw, rootCtx, mkdir("/sys/kernel/x"), unix.EPERM},
+		{"rw: mkdir in /sys/fs/cgroup", rw, rootCtx, mkdir("/sys/fs/cgroup/x"), unix.ENOENT},
+		{"rw: mkdir by a user", rw, userCtx, mkdir("/sys/kernel/x"), unix.EACCES},
 		{"rw: create", rw, rootCtx, openFor("/sys/kernel/x", unix.O_WRONLY|unix.O_CREAT), unix.EACCES},
 		{"rw: unlink", rw, rootCtx, func(e *env, ctx vfs.Context) error {
 			return e.v.Unlink(ctx, e.root, e.root, online)
