@@ -3,6 +3,7 @@ package boot
 import (
 	"runtime"
 
+	"github.com/runsc-lite/runsc-lite/sentry/memfile"
 	"github.com/runsc-lite/runsc-lite/vfs"
 	"github.com/runsc-lite/runsc-lite/vfs/devfs"
 	"github.com/runsc-lite/runsc-lite/vfs/procfs"
@@ -22,7 +23,7 @@ func newSysFS(s *sandbox, readOnly bool) *vfs.Filesystem {
 		CPUs:       runtime.NumCPU(),
 		ReadOnly:   readOnly,
 		MemTotal:   s.k.MemTotal(),
-		MemUsed:    func() uint64 { return uint64(s.mf.InUse()) * 4096 },
+		MemUsed:    func() uint64 { return uint64(s.mf.InUse()) * memfile.PageSize },
 		Interfaces: listInterfaces,
 	})
 }
