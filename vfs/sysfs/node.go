@@ -40,7 +40,7 @@ type node struct {
 
 // stat returns the attributes common to every kind of node.
 func (n *node) stat() vfs.Statx {
-	ts := n.fs.bootTS
+	ts := n.fs.madeTS
 	return vfs.Statx{
 		Mask:    unix.STATX_BASIC_STATS,
 		Blksize: 4096,

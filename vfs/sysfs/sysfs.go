@@ -57,7 +57,7 @@ type Interface struct {
 	Index      int32
 	Link       int32  // IFLA_LINK (iflink): Index for most interfaces
 	Type       uint16 // ARPHRD_*
-	Flags      uint32 // IFF_*
+	Flags      uint32 // IFF_*, with the operational ones (IFF_RUNNING)
 	MTU        uint32
 	TxQueueLen uint32
 	OperState  uint8 // IF_OPER_*
@@ -68,15 +68,15 @@ type Interface struct {
 // FS is a sysfs instance.
 type FS struct {
 	opts   Options
-	bootTS vfs.Timestamp
-	cpus   []int // 0 .. CPUs-1
+	madeTS vfs.Timestamp // every file's times: when the instance was made
+	cpus   []int         // 0 .. CPUs-1
 }
 
 // New makes a sysfs instance, to be mounted at /sys.
 func New(v *vfs.VFS, opts Options) *vfs.Filesystem {
 	opts.CPUs = max(opts.CPUs, 1)
 	now := time.Now()
-	fs := &FS{opts: opts, bootTS: vfs.Timestamp{Sec: now.Unix(), Nsec: uint32(now.Nanosecond())}}
+	fs := &FS{opts: opts, madeTS: vfs.Timestamp{Sec: now.Unix(), Nsec: uint32(now.Nanosecond())}}
 	for i := range opts.CPUs {
 		fs.cpus = append(fs.cpus, i)
 	}
