@@ -154,7 +154,8 @@ func sandboxConfig(g *globalFlags, rootfs string, spec *specs.Spec) (*boot.Confi
 			mounts = append(mounts, sandbox.GoferMount{HostPath: src, ReadOnly: ro})
 			cfg.Volumes = append(cfg.Volumes, boot.Volume{GuestPath: dest, ReadOnly: ro, File: !fi.IsDir()})
 		default:
-			bm := boot.Mount{Destination: dest, Type: typ, ReadOnly: ro}
+			bm := boot.Mount{Destination: dest, Type: typ, ReadOnly: ro, NoSuid: hasOption(m.Options, "nosuid"),
+				NoDev: hasOption(m.Options, "nodev"), NoExec: hasOption(m.Options, "noexec")}
 			for _, o := range m.Options {
 				if v, ok := strings.CutPrefix(o, "size="); ok {
 					bm.Size = parseSize(v)

@@ -7,7 +7,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/runsc-lite/runsc-lite/runsc-lite/sandbox"
+	"github.com/runsc-lite/runsc-lite/runsc-lite/pty"
 )
 
 // sendConsole sends the pty master over the unix socket at path as runc
@@ -34,7 +34,7 @@ func consoleStdio(socketPath string) (*os.File, error) {
 	if socketPath == "" {
 		return nil, fmt.Errorf("process.terminal is set: --console-socket is required")
 	}
-	master, slave, err := sandbox.OpenPTY()
+	master, slave, err := pty.Open()
 	if err != nil {
 		return nil, err
 	}

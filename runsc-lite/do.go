@@ -164,9 +164,20 @@ func (o *doOptions) bootConfig() (*boot.Config, []sandbox.GoferMount, error) {
 		Directfs: o.directfs,
 	}
 	mounts := []sandbox.GoferMount{{HostPath: "/", ReadOnly: true}}
+	sys := true
 	for _, v := range o.volumes {
 		cfg.Volumes = append(cfg.Volumes, boot.Volume{GuestPath: v.GuestPath, ReadOnly: v.ReadOnly, File: v.File})
 		mounts = append(mounts, sandbox.GoferMount{HostPath: v.HostPath, ReadOnly: v.ReadOnly})
+		// A volume at /sys replaces the sandbox's sysfs; one below it
+		// is mounted on the sysfs.
+		if v.GuestPath == "/sys" {
+			sys = false
+		}
+	}
+	if sys {
+		// The sentry's own /sys, read-only as in a container; the
+		// host's is not shown.
+		cfg.Mounts = append(cfg.Mounts, boot.Mount{Destination: "/sys", Type: "sysfs", ReadOnly: true, NoSuid: true, NoDev: true, NoExec: true})
 	}
 	return cfg, mounts, nil
 }

@@ -8,6 +8,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/runsc-lite/runsc-lite/sentry/boot"
 )
 
 func TestParseGlobalFlags(t *testing.T) {
@@ -226,10 +228,21 @@ func TestBootConfig(t *testing.T) {
 	if len(mounts) != 2 || mounts[0].HostPath != "/" || !mounts[0].ReadOnly || mounts[1].HostPath != dir || !mounts[1].ReadOnly {
 		t.Errorf("gofer mounts: %+v", mounts)
 	}
+	wantSys := []boot.Mount{{Destination: "/sys", Type: "sysfs", ReadOnly: true, NoSuid: true, NoDev: true, NoExec: true}}
+	if !reflect.DeepEqual(cfg.Mounts, wantSys) {
+		t.Errorf("mounts: %+v, want %+v", cfg.Mounts, wantSys)
+	}
 	o, _ = parseDoArgs(&globalFlags{platform: "systrap"}, []string{"true"})
 	cfg, _, _ = o.bootConfig()
 	if wd, _ := os.Getwd(); cfg.Cwd != wd {
 		t.Errorf("default cwd %q, want %q", cfg.Cwd, wd)
+	}
+	// A volume at /sys replaces the sandbox's sysfs; others do not.
+	for guest, want := range map[string][]boot.Mount{"/sys": nil, "/sys/fs/cgroup": wantSys, "/system": wantSys} {
+		o, _ = parseDoArgs(&globalFlags{platform: "systrap"}, []string{"--volume", dir + ":" + guest, "true"})
+		if cfg, _, _ = o.bootConfig(); !reflect.DeepEqual(cfg.Mounts, want) {
+			t.Errorf("volume at %s: mounts %+v, want %+v", guest, cfg.Mounts, want)
+		}
 	}
 }
 

@@ -1,8 +1,12 @@
 package main
 
 import (
+	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"runtime"
+	"strconv"
 	"testing"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -101,4 +105,52 @@ func (e *ociEnv) createToFile(id string) string {
 		e.t.Fatalf("create %s: %v: %q", id, err, b)
 	}
 	return path
+}
+
+// TestOCISysfs: Docker's /sys (a read-only sysfs, and a cgroup mount on
+// /sys/fs/cgroup, which the sandbox does not make) is the sandbox's own
+// sysfs, whose /sys/class/net shows the interfaces of the container's
+// network namespace, including one moved there after create, as Docker
+// moves a container's veth.
+func TestOCISysfs(t *testing.T) {
+	if _, err := exec.LookPath("ip"); err != nil {
+		t.Skip("needs ip (iproute2)")
+	}
+	e := newOCIEnv(t, "sh", "-c", `{ grep ' /sys ' /proc/mounts; cat /sys/devices/system/cpu/online
+ls /sys/class/net | tr '\n' ' '; echo; cat /sys/class/net/eth0/mtu /sys/class/net/eth0/address
+[ -d /sys/fs/cgroup ] && echo cgroup-dir; cat /sys/fs/cgroup/cg; echo 0 > /sys/devices/system/cpu/online
+} > /out/sys 2>&1`)
+	outDir := e.bindDir("/out", false)
+	e.spec.Mounts = append(e.spec.Mounts,
+		specs.Mount{Destination: "/sys", Type: "sysfs", Source: "sysfs", Options: []string{"nosuid", "noexec", "nodev", "ro"}},
+		specs.Mount{Destination: "/sys/fs/cgroup", Type: "cgroup", Source: "cgroup", Options: []string{"ro", "nosuid", "noexec", "nodev"}})
+	// A volume below /sys (as `docker run -v /sys/fs/cgroup:/sys/fs/cgroup`
+	// for systemd) is mounted on the sysfs, not hidden by it.
+	cg := e.bindDir("/sys/fs/cgroup", true)
+	if err := os.WriteFile(filepath.Join(cg, "cg"), []byte("bound\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	e.writeSpec()
+	e.mustCLI("create", "c1")
+	pid := e.state("c1").Pid
+	host := fmt.Sprintf("sysfs%d", os.Getpid()%1000000)
+	mac := "02:42:ac:11:00:02"
+	if out, err := exec.Command("ip", "link", "add", host, "type", "veth", "peer", "name", "eth0",
+		"mtu", "1400", "address", mac, "netns", strconv.Itoa(pid)).CombinedOutput(); err != nil {
+		t.Fatalf("ip link add: %v: %s", err, out)
+	}
+	defer exec.Command("ip", "link", "del", host).Run()
+	e.mustCLI("start", "c1")
+	e.waitStatus("c1", "stopped")
+	cpus := "0"
+	if n := runtime.NumCPU(); n > 1 {
+		cpus = fmt.Sprintf("0-%d", n-1)
+	}
+	want := "sysfs /sys sysfs ro,nosuid,nodev,noexec,relatime 0 0\n" + cpus + "\neth0 lo \n1400\n" + mac + "\ncgroup-dir\nbound\n" +
+		"sh: can't create /sys/devices/system/cpu/online: Read-only file system\n"
+	if got, _ := os.ReadFile(filepath.Join(outDir, "sys")); string(got) != want {
+		t.Errorf("the container wrote %q, want %q", got, want)
+	}
+	e.mustCLI("delete", "c1")
+	e.assertNothingLeft()
 }

@@ -130,6 +130,47 @@ git log --format=%s | tr '\n' ' '; git cat-file -p HEAD:f | tr '\n' ' '`,
 	}
 }
 
+// TestCPUCount checks that programs counting CPUs (Python, coreutils'
+// nproc, glibc's sysconf, which reads /sys/devices/system/cpu/online, and
+// lscpu) find in the sandbox what they find natively, as does a listing of
+// the CPUs in /sys.
+func TestCPUCount(t *testing.T) {
+	requireRealSentry(t)
+	requireTools(t, "python3", "nproc", "getconf", "lscpu")
+	// The sandbox has the CPUs it may run on, all possible, present and
+	// online; the comparison holds where the host's are the same.
+	var aff unix.CPUSet
+	if err := unix.SchedGetaffinity(0, &aff); err != nil {
+		t.Fatal(err)
+	}
+	want := "0\n"
+	if aff.Count() > 1 {
+		want = fmt.Sprintf("0-%d\n", aff.Count()-1)
+	}
+	for _, f := range []string{"online", "possible", "present"} {
+		b, err := os.ReadFile("/sys/devices/system/cpu/" + f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(b) != want {
+			t.Skipf("the host's %s CPUs are %q, but this process may run on %d: the sandbox shows those", f, b, aff.Count())
+		}
+	}
+	// lscpu's column width follows its longest label (the sandbox has no
+	// vulnerabilities to list): blanks are squeezed.
+	script := `python3 -c 'import os; print(os.cpu_count())'; nproc; getconf _NPROCESSORS_ONLN; getconf _NPROCESSORS_CONF
+lscpu | grep -E '^(CPU\(s\)|On-line CPU\(s\) list|NUMA node\(s\)):' | tr -s ' '
+ls /sys/devices/system/cpu | grep -E '^(cpu[0-9]+|online|possible|present|offline|isolated|kernel_max)$'`
+	native, err := exec.Command("sh", "-c", script).Output()
+	if err != nil {
+		t.Fatalf("natively: %v", err)
+	}
+	r := newRun(t, realBin, "do", "sh", "-c", script).run()
+	if r.code != 0 || r.stdout.String() != string(native) {
+		t.Errorf("exit %d, stdout %q, want the native %q; stderr %q", r.code, r.stdout.String(), native, r.stderr.String())
+	}
+}
+
 // TestIsolation checks that the guest sees only its own processes, with
 // itself as PID 1, and that the sentry process is under seccomp.
 func TestIsolation(t *testing.T) {

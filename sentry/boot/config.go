@@ -80,6 +80,10 @@ type Mount struct {
 	Destination string
 	Type        string
 	ReadOnly    bool
+	// NoSuid, NoDev and NoExec are the mount's nosuid, nodev and noexec
+	// options, shown in /proc/mounts and statfs's flags (noexec and nodev
+	// are enforced; the sentry never runs set-user-ID programs as such).
+	NoSuid, NoDev, NoExec bool
 	// Size (bytes) and Mode (permission bits, 0 = 01777) of a tmpfs.
 	Size int64
 	Mode uint32

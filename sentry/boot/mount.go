@@ -90,6 +90,15 @@ func (s *sandbox) mountSynthetic(m Mount) error {
 	if m.ReadOnly {
 		flags |= vfs.MountReadOnly
 	}
+	if m.NoSuid {
+		flags |= vfs.MountNoSuid
+	}
+	if m.NoDev {
+		flags |= vfs.MountNoDev
+	}
+	if m.NoExec {
+		flags |= vfs.MountNoExec
+	}
 	switch m.Type {
 	case "proc":
 		if m.Destination == "/proc" {
@@ -111,10 +120,7 @@ func (s *sandbox) mountSynthetic(m Mount) error {
 	case "mqueue":
 		fs, err = s.newTmpfs(0, 0o1777)
 	case "sysfs":
-		// No sysfs yet: an empty read-only directory, as in a container
-		// without one.
-		fs, err = s.newTmpfs(4096, 0o555)
-		flags |= vfs.MountReadOnly
+		fs = newSysFS(s, m.ReadOnly)
 	case "cgroup", "cgroup2":
 		return nil
 	default:

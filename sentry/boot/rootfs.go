@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"path"
+	"sort"
+	"strings"
 
 	"golang.org/x/sys/unix"
 
@@ -41,14 +43,37 @@ func (s *sandbox) mountRoot(cfg *Config, goferFD int) error {
 		return err
 	}
 	r := s.ns.Root()
+	// Volumes and synthesised file systems are mounted parents first, as
+	// Docker orders a container's mounts, so that one below another's
+	// mount point (a bind of /sys/fs/cgroup with a sysfs at /sys, a
+	// volume inside a tmpfs) is not hidden by it. Mounts at the same
+	// depth keep their order, volumes first.
+	type step struct {
+		dest  string
+		mount func() error
+	}
+	var steps []step
 	for i, vol := range cfg.Volumes {
-		if err := s.mountVolume(i+1, vol); err != nil {
-			return fmt.Errorf("volume %s: %w", vol.GuestPath, err)
-		}
+		steps = append(steps, step{vol.GuestPath, func() error {
+			if err := s.mountVolume(i+1, vol); err != nil {
+				return fmt.Errorf("volume %s: %w", vol.GuestPath, err)
+			}
+			return nil
+		}})
 	}
 	for _, m := range cfg.Mounts {
-		if err := s.mountSynthetic(m); err != nil {
-			return fmt.Errorf("mount %s on %s: %w", m.Type, m.Destination, err)
+		steps = append(steps, step{m.Destination, func() error {
+			if err := s.mountSynthetic(m); err != nil {
+				return fmt.Errorf("mount %s on %s: %w", m.Type, m.Destination, err)
+			}
+			return nil
+		}})
+	}
+	depth := func(p string) int { return strings.Count(path.Clean("/"+p), "/") }
+	sort.SliceStable(steps, func(i, j int) bool { return depth(steps[i].dest) < depth(steps[j].dest) })
+	for _, st := range steps {
+		if err := st.mount(); err != nil {
+			return err
 		}
 	}
 	if cfg.CreateCwd && cfg.Cwd != "" {

@@ -10,11 +10,11 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/runsc-lite/runsc-lite/runsc-lite/sandbox"
+	"github.com/runsc-lite/runsc-lite/runsc-lite/pty"
 )
 
 // OpenPTY opens a new host pseudo-terminal pair.
-func OpenPTY() (master, slave *os.File, err error) { return sandbox.OpenPTY() }
+func OpenPTY() (master, slave *os.File, err error) { return pty.Open() }
 
 // Terminal is the master side of a pseudo-terminal whose output is
 // collected as it comes, like a terminal emulator's screen.

@@ -32,7 +32,7 @@ func TestMain(m *testing.M) {
 
 // nativeInit runs as PID 1 of fresh PID, mount, UTS, IPC and network
 // namespaces, so that a native run sees what a sandbox's first process sees
-// (its own PID 1, /proc, hostname, loopback) and cannot change the host's
+// (its own PID 1, /proc, /sys, hostname, loopback) and cannot change the host's
 // hostname, IPC objects or network.
 func nativeInit() {
 	fail := func(what string, err error) {
@@ -44,6 +44,13 @@ func nativeInit() {
 	}
 	if err := unix.Mount("proc", "/proc", "proc", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, ""); err != nil {
 		fail("mount /proc", err)
+	}
+	// The sandbox's /sys is a sysfs of its own, read-only as a
+	// container's: a fresh one here shows this network namespace's
+	// interfaces (the host's /sys shows the host's) and nothing mounted
+	// below it.
+	if err := unix.Mount("sysfs", "/sys", "sysfs", unix.MS_RDONLY|unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, ""); err != nil {
+		fail("mount /sys", err)
 	}
 	if err := loopbackUp(); err != nil {
 		fail("loopback up", err)

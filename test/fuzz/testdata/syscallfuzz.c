@@ -511,6 +511,9 @@ static void setup_worker(int idx) {
 	add_path("/proc/cpuinfo");
 	add_path("/proc/sys/kernel/hostname");
 	add_path("/sys/devices/system/cpu/online");
+	add_path("/sys/class/net/lo");
+	add_path("/sys/class/net/lo/mtu");
+	add_path("/sys/fs/cgroup");
 	add_path("/dev/full");
 	add_path("/dev/random");
 	add_path("/dev/pts/0");

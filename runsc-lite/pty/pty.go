@@ -1,4 +1,6 @@
-package sandbox
+// Package pty opens host pseudo-terminals: a container's console, the
+// terminal of an exec -t, and the terminals tests drive.
+package pty
 
 import (
 	"fmt"
@@ -7,9 +9,8 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// OpenPTY opens a new host pseudo-terminal pair (a container's console,
-// the terminal of an exec -t).
-func OpenPTY() (master, slave *os.File, err error) {
+// Open opens a new host pseudo-terminal pair.
+func Open() (master, slave *os.File, err error) {
 	m, err := os.OpenFile("/dev/ptmx", os.O_RDWR|unix.O_NOCTTY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return nil, nil, fmt.Errorf("opening /dev/ptmx: %w", err)
