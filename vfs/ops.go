@@ -296,18 +296,20 @@ func (v *VFS) mayCreate(ctx Context, dir Location) error {
 	if dir.Dentry.IsDead() {
 		return unix.ENOENT
 	}
-	if err := v.checkPerm(ctx, ctx.Credentials(), dir.Dentry, MayWrite|MayExec); err != nil {
-		return err
-	}
+	// A read-only mount refuses before permissions are looked at, as
+	// Linux's mnt_want_write comes before may_create.
 	if dir.Mount.ReadOnly() {
 		return unix.EROFS
 	}
-	return nil
+	return v.checkPerm(ctx, ctx.Credentials(), dir.Dentry, MayWrite|MayExec)
 }
 
 // mayDelete checks that child may be removed from dir (sticky bit
 // included).
 func (v *VFS) mayDelete(ctx Context, dir Location, child *Dentry) error {
+	if dir.Mount.ReadOnly() {
+		return unix.EROFS // mnt_want_write, before may_delete
+	}
 	creds := ctx.Credentials()
 	if err := v.checkPerm(ctx, creds, dir.Dentry, MayWrite|MayExec); err != nil {
 		return err
@@ -327,9 +329,6 @@ func (v *VFS) mayDelete(ctx Context, dir Location, child *Dentry) error {
 	}
 	if child.mounts > 0 {
 		return unix.EBUSY
-	}
-	if dir.Mount.ReadOnly() {
-		return unix.EROFS
 	}
 	return nil
 }

@@ -282,6 +282,25 @@ func TestMounts(t *testing.T) {
 	_, err = e.v.OpenAt(e.ctx, e.root, e.root, "/ro/x", unix.O_CREAT|unix.O_WRONLY, 0o644)
 	wantErr(t, "create on ro", err, unix.EROFS)
 	wantErr(t, "mkdir on ro", e.v.Mkdir(e.ctx, e.root, e.root, "/ro/x", 0o755), unix.EROFS)
+	// A read-only mount refuses before permissions count (Linux's
+	// mnt_want_write): a user without write access gets EROFS too.
+	user := vfs.NewContext(vfs.UserCredentials(1000, 1000))
+	e.mkdir("/rou", 0o755)
+	fs4, _ := tmpfs.New(e.v, e.mf, tmpfs.Options{RootMode: 0o755})
+	if _, err := e.v.Mount(e.ctx, e.root, e.root, "/rou", fs4, 0); err != nil {
+		t.Fatal(err)
+	}
+	e.mkdir("/rou/d", 0o755)
+	e.write("/rou/f", "f")
+	// The same file system again, read-only, over it.
+	if _, err := e.v.Mount(e.ctx, e.root, e.root, "/rou", fs4, vfs.MountReadOnly); err != nil {
+		t.Fatal(err)
+	}
+	wantErr(t, "user mkdir on ro", e.v.Mkdir(user, e.root, e.root, "/rou/x", 0o755), unix.EROFS)
+	_, err = e.v.OpenAt(user, e.root, e.root, "/rou/x", unix.O_CREAT|unix.O_WRONLY, 0o644)
+	wantErr(t, "user create on ro", err, unix.EROFS)
+	wantErr(t, "user unlink on ro", e.v.Unlink(user, e.root, e.root, "/rou/f"), unix.EROFS)
+	wantErr(t, "user rmdir on ro", e.v.Rmdir(user, e.root, e.root, "/rou/d"), unix.EROFS)
 }
 
 func TestPermissions(t *testing.T) {
