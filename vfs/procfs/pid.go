@@ -378,7 +378,6 @@ func memOf(t *kernel.Task) (memStats, bool) {
 	return computeMemStats(m.Mappings(), uint64(m.RSS()), exePath(t)), true
 }
 
-
 func (fs *FS) statInfo(ctx vfs.Context, t *kernel.Task, process bool) *statInfo {
 	tg := t.ThreadGroup()
 	lt := liveTask(t)
