@@ -271,8 +271,8 @@ func (t *Task) Clone(a CloneArgs) (int32, error) {
 	c.start()
 	if vfork != nil {
 		// The parent waits, uninterruptibly except by fatal signals, until
-		// the child execs or exits.
-		defer t.noteBlocked(time.Now())
+		// the child execs or exits (Linux: TASK_KILLABLE, shown as D).
+		defer t.sleep('D')()
 		for {
 			select {
 			case <-vfork:

@@ -35,12 +35,15 @@ func (t *Task) BeginExec() error {
 		}
 		ch := tg.childWait
 		k.mu.Unlock()
-		// Exiting threads do not signal childWait; poll briefly.
+		// Exiting threads do not signal childWait; poll briefly. Linux
+		// waits TASK_KILLABLE (D) for them.
+		wake := t.sleep('D')
 		select {
 		case <-ch:
 		case <-t.interrupt:
 		case <-time.After(200 * time.Microsecond):
 		}
+		wake()
 		k.mu.Lock()
 	}
 	if tg.leader != t {

@@ -58,8 +58,9 @@ func (t *Task) FilesAndFS() (*FDTable, *FSContext) {
 }
 
 // StateLetter returns the /proc state letter of this thread: 'Z' once it
-// has exited (or its process is a zombie), 'T' when stopped, else 'S'.
-// procfs reports 'R' for the task reading the file itself.
+// has exited (or its process is a zombie), 'T' when stopped, 'S' or 'D'
+// while it sleeps in the sentry (see Task.sleeping), else 'R' (running
+// guest code or serving a system call).
 func (t *Task) StateLetter() byte {
 	k := t.k
 	k.mu.Lock()
@@ -84,7 +85,10 @@ func (t *Task) StateLetter() byte {
 	case t.stopped || tg.groupStopped:
 		return 'T'
 	}
-	return 'S'
+	if s := t.sleeping.Load(); s != 0 {
+		return byte(s)
+	}
+	return 'R'
 }
 
 // ProcSignalState is a snapshot of a task's signal state for

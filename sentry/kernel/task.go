@@ -61,6 +61,10 @@ type Task struct {
 
 	// interrupt wakes a blocked task; buffered with capacity 1.
 	interrupt chan struct{}
+	// sleeping is the /proc state of a task asleep in the sentry: 'S'
+	// (Block: interruptible) or 'D' (the vfork and exec waits, which
+	// only a fatal signal ends); 0 while it runs.
+	sleeping atomic.Uint32
 	// restart is the syscall's restart function for
 	// ERESTART_RESTARTBLOCK (nanosleep).
 	restartBlock func(t *Task) (uint64, error)
@@ -374,7 +378,10 @@ func (t *Task) Block(ch <-chan struct{}, deadline time.Time) error {
 		defer tm.Stop()
 		timeout = tm.C
 	}
-	defer t.noteBlocked(time.Now())
+	// Callers register what wakes them (a futex waiter, a file's waiter
+	// entry) before they block: a task /proc shows sleeping is one a
+	// wake-up finds, as in Linux.
+	defer t.sleep('S')()
 	for {
 		select {
 		case <-ch:
@@ -386,6 +393,17 @@ func (t *Task) Block(ch <-chan struct{}, deadline time.Time) error {
 				return ErrInterrupted
 			}
 		}
+	}
+}
+
+// sleep marks the task asleep in state ('S' or 'D') and returns the
+// function that marks it running again and accounts for the sleep.
+func (t *Task) sleep(state byte) (wake func()) {
+	start := time.Now()
+	t.sleeping.Store(uint32(state))
+	return func() {
+		t.sleeping.Store(0)
+		t.noteBlocked(start)
 	}
 }
 

@@ -100,20 +100,45 @@ func Sysinfo(t *kernel.Task, a *kernel.SyscallArgs) (uint64, error) {
 	return 0, nil
 }
 
-// Getrandom implements getrandom(2).
+const (
+	// maxRWCount is Linux's MAX_RW_COUNT, the most one getrandom returns.
+	maxRWCount = 0x7ffff000
+	// taskSize is TASK_SIZE_MAX: a buffer must end below it (access_ok).
+	taskSize = 0x7ffffffff000
+	// randomChunk is how much getrandom draws and copies out at a time:
+	// the size of a request never becomes the size of a sentry buffer
+	// (a guest asking for 2 GiB in many threads at once would otherwise
+	// have the sentry allocate as much).
+	randomChunk = 64 << 10
+)
+
+// Getrandom implements getrandom(2) as Linux's get_random_bytes_user does:
+// up to MAX_RW_COUNT bytes, in steps, stopping early (with what it copied)
+// at a fault or when a signal is pending.
 func Getrandom(t *kernel.Task, a *kernel.SyscallArgs) (uint64, error) {
 	if a[2]&^uint64(unix.GRND_NONBLOCK|unix.GRND_RANDOM|unix.GRND_INSECURE) != 0 ||
 		a[2]&(unix.GRND_RANDOM|unix.GRND_INSECURE) == unix.GRND_RANDOM|unix.GRND_INSECURE {
 		return 0, unix.EINVAL
 	}
-	n := min(a[1], 1<<25)
-	b := make([]byte, n)
-	rand.Read(b)
-	w, err := t.CopyOut(a[0], b)
-	if w == 0 && err != nil {
+	addr, n := a[0], min(a[1], maxRWCount)
+	if addr > taskSize || n > taskSize-addr {
 		return 0, unix.EFAULT
 	}
-	return uint64(w), nil
+	buf := make([]byte, min(n, randomChunk))
+	var done uint64
+	for done < n {
+		b := buf[:min(n-done, uint64(len(buf)))]
+		rand.Read(b)
+		w, err := t.CopyOut(addr+done, b)
+		done += uint64(w)
+		if err != nil || w < len(b) || (done < n && t.Interrupted()) {
+			break
+		}
+	}
+	if done == 0 && n > 0 {
+		return 0, unix.EFAULT
+	}
+	return done, nil
 }
 
 func putRlimit(t *kernel.Task, addr uint64, r unix.Rlimit) error {

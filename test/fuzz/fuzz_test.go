@@ -4,6 +4,14 @@
 // whatever a guest does with any syscall arguments, the sentry and the
 // gofer must neither panic nor hang nor leak.
 //
+// Leaks are measured on the host: the fuzzer stops at checkpoints (after a
+// warm-up fifth of the run, at each further fifth, and at the end) with
+// the guest in the same quiet state each time, and the test samples the
+// sentry's and the gofer's host FDs, threads, anonymous RSS, the memory
+// file's allocated size and the guest memory in use; from the warm-up to
+// the end each may grow only within the bounds in growthBounds
+// (hoststate_test.go).
+//
 // RUNSC_LITE_FUZZ_COUNT sets the number of fuzzed syscalls (default
 // 200000); RUNSC_LITE_FUZZ_SEED fixes the seed (default: from the clock,
 // printed by the fuzzer).
@@ -58,6 +66,13 @@ type result struct {
 // runSandbox runs args in a sandbox with dir as a volume, with a deadline.
 func runSandbox(t *testing.T, bin, dir string, timeout time.Duration, args ...string) result {
 	t.Helper()
+	return runSandboxWatch(t, bin, dir, timeout, nil, args...)
+}
+
+// runSandboxWatch is runSandbox with watch, if not nil, run beside the
+// sandbox with the CLI's pid until the sandbox exits and stop is closed.
+func runSandboxWatch(t *testing.T, bin, dir string, timeout time.Duration, watch func(cli int, stop <-chan struct{}), args ...string) result {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, bin, append([]string{"do", "--volume", dir + ":" + dir, "--"}, args...)...)
@@ -65,7 +80,21 @@ func runSandbox(t *testing.T, bin, dir string, timeout time.Duration, args ...st
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
-	err := cmd.Run()
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("%v: %v", args, err)
+	}
+	stop, watched := make(chan struct{}), make(chan struct{})
+	if watch != nil {
+		go func() {
+			defer close(watched)
+			watch(cmd.Process.Pid, stop)
+		}()
+	} else {
+		close(watched)
+	}
+	err := cmd.Wait()
+	close(stop)
+	<-watched
 	r := result{stdout: stdout.String(), stderr: stderr.String()}
 	if ctx.Err() != nil {
 		t.Fatalf("%v: hung (no exit within %v)\nstdout:\n%s\nstderr:\n%s", args, timeout, tail(r.stdout), tail(r.stderr))
@@ -166,6 +195,10 @@ func checkClean(t *testing.T, bin, dir string, before map[string]bool) {
 	}
 }
 
+// checkpoints is how many times the fuzzer stops for the host state to be
+// measured: the first is the warm-up, the last the end of the run.
+const checkpoints = 5
+
 var summary = regexp.MustCompile(`(?m)^fuzz: (\d+) syscalls, (\d+) workers died, alive\b`)
 
 func TestSyscallFuzz(t *testing.T) {
@@ -187,7 +220,12 @@ func TestSyscallFuzz(t *testing.T) {
 	if err := os.Mkdir(vol, 0o777); err != nil {
 		t.Fatal(err)
 	}
-	args := []string{fuzzer, "-n", count, "-t", "2", "-d", vol}
+	ckdir := filepath.Join(dir, "ckpt")
+	if err := os.Mkdir(ckdir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	every := max(n/checkpoints, 1)
+	args := []string{fuzzer, "-n", count, "-t", "2", "-d", vol, "-k", ckdir, "-K", strconv.FormatUint(every, 10)}
 	if s := os.Getenv("RUNSC_LITE_FUZZ_SEED"); s != "" {
 		args = append(args, "-s", s)
 	}
@@ -195,8 +233,16 @@ func TestSyscallFuzz(t *testing.T) {
 	// About 15k syscalls a second on two cores; leave a wide margin.
 	timeout := 5*time.Minute + time.Duration(n/1000)*time.Second
 	start := time.Now()
-	r := runSandbox(t, bin, dir, timeout, args...)
+	var cps []checkpoint
+	var errs []error
+	r := runSandboxWatch(t, bin, dir, timeout, checkpointWatcher(ckdir, start, &cps, &errs), args...)
 	t.Logf("%s in %v\n%s", strings.TrimSpace(r.stdout), time.Since(start).Round(time.Millisecond), tail(r.stderr))
+	for _, c := range cps {
+		t.Log(c)
+	}
+	for _, err := range errs {
+		t.Error(err)
+	}
 	if r.code != 0 {
 		t.Fatalf("fuzzer sandbox exited %d\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, tail(r.stderr))
 	}
@@ -207,6 +253,10 @@ func TestSyscallFuzz(t *testing.T) {
 	if got, _ := strconv.ParseUint(m[1], 10, 64); got != n {
 		t.Errorf("fuzzer ran %d syscalls, want %d", got, n)
 	}
+	if want := int((n + every - 1) / every); len(cps) != want || cps[len(cps)-1].guest["final"] != 1 {
+		t.Fatalf("%d checkpoints, want %d, the last one final", len(cps), want)
+	}
+	checkGrowth(t, cps[0], cps[len(cps)-1])
 	checkClean(t, bin, dir, before)
 }
 
@@ -223,9 +273,21 @@ func TestRegressions(t *testing.T) {
 	before := mountInfo(t)
 	for _, name := range strings.Fields(string(out)) {
 		t.Run(name, func(t *testing.T) {
-			r := runSandbox(t, bin, dir, 2*time.Minute, prog, name)
+			cdir := filepath.Join(dir, name)
+			if err := os.Mkdir(cdir, 0o777); err != nil {
+				t.Fatal(err)
+			}
+			var cps []checkpoint
+			var errs []error
+			r := runSandboxWatch(t, bin, dir, 2*time.Minute, checkpointWatcher(cdir, time.Now(), &cps, &errs), prog, name, cdir)
 			if r.code != 0 || !strings.Contains(r.stdout, "ok\n") {
 				t.Errorf("exit %d\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, tail(r.stderr))
+			}
+			for _, err := range errs {
+				t.Error(err)
+			}
+			if len(cps) > 1 {
+				checkGrowth(t, cps[0], cps[len(cps)-1])
 			}
 		})
 	}

@@ -51,10 +51,44 @@ func (in *inode) unpin() {
 	fs.fdMu.Lock()
 	defer fs.fdMu.Unlock()
 	in.pins--
-	if in.pins == 0 && in.fd >= 0 && in.parent != nil {
+	switch {
+	case in.pins != 0 || in.fd < 0 || in.parent == nil:
+	case in.removed:
+		in.closeLocked()
+	default:
 		in.lruElem = fs.dirs.lru.PushFront(in)
 	}
 	fs.evictLocked()
+}
+
+// removedDir closes the FD of a directory that is gone from the host: no
+// name can be looked up or created in it any more (ENOENT, as in Linux),
+// so the FD would only sit in the LRU, held for nothing, until
+// maxOpenDirs newer directories pushed it out. A guest that creates and
+// removes directories would keep maxOpenDirs host FDs of dead directories
+// open. in may be any inode (a rename replaces files too).
+func (fs *FS) removedDir(in *inode) {
+	if in.ftype != unix.S_IFDIR || in.parent == nil {
+		return
+	}
+	fs.fdMu.Lock()
+	defer fs.fdMu.Unlock()
+	in.removed = true
+	if in.fd >= 0 && in.pins == 0 {
+		in.closeLocked() // else the last unpin does
+	}
+}
+
+// closeLocked closes an unpinned directory FD.
+func (in *inode) closeLocked() {
+	fs := in.fs
+	if in.lruElem != nil {
+		fs.dirs.lru.Remove(in.lruElem)
+		in.lruElem = nil
+	}
+	unix.Close(in.fd)
+	in.fd = -1
+	fs.dirs.open--
 }
 
 // reopen gives an evicted directory a host FD again.
@@ -64,6 +98,12 @@ func (in *inode) reopen() error {
 	in.fs.mu.RUnlock()
 	if parent == nil {
 		return unix.EBADF // the root's FD is never closed
+	}
+	in.fs.fdMu.Lock()
+	removed := in.removed
+	in.fs.fdMu.Unlock()
+	if removed {
+		return unix.ENOENT
 	}
 	pfd, done, err := parent.dir()
 	if err != nil {
@@ -83,8 +123,8 @@ func (in *inode) reopen() error {
 	fs := in.fs
 	fs.fdMu.Lock()
 	defer fs.fdMu.Unlock()
-	if in.fd >= 0 {
-		unix.Close(fd) // another goroutine reopened it first
+	if in.fd >= 0 || in.removed {
+		unix.Close(fd) // another goroutine reopened it first, or it is gone
 		return nil
 	}
 	in.fd = fd
@@ -110,11 +150,6 @@ func (fs *FS) addDir(in *inode) {
 func (fs *FS) evictLocked() {
 	for fs.dirs.open > fs.dirs.max && fs.dirs.lru.Len() > 0 {
 		e := fs.dirs.lru.Back()
-		in := e.Value.(*inode)
-		fs.dirs.lru.Remove(e)
-		in.lruElem = nil
-		unix.Close(in.fd)
-		in.fd = -1
-		fs.dirs.open--
+		e.Value.(*inode).closeLocked()
 	}
 }

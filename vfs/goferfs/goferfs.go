@@ -109,6 +109,9 @@ type inode struct {
 	id      devIno
 	pins    int
 	lruElem *list.Element
+	// removed: the directory was removed (rmdir, or replaced by a
+	// rename); its FD is closed and never reopened (fs.fdMu).
+	removed bool
 }
 
 func retryEINTR(f func() error) error {
@@ -509,7 +512,7 @@ func (in *inode) Unlink(_ vfs.Context, name string, _ vfs.Inode) error {
 }
 
 // Rmdir implements vfs.DirInode.
-func (in *inode) Rmdir(_ vfs.Context, name string, _ vfs.Inode) error {
+func (in *inode) Rmdir(_ vfs.Context, name string, child vfs.Inode) error {
 	if err := in.writable(); err != nil {
 		return err
 	}
@@ -521,7 +524,13 @@ func (in *inode) Rmdir(_ vfs.Context, name string, _ vfs.Inode) error {
 		return err
 	}
 	defer dfdDone()
-	return unix.Unlinkat(dfd, name, unix.AT_REMOVEDIR)
+	if err := unix.Unlinkat(dfd, name, unix.AT_REMOVEDIR); err != nil {
+		return err
+	}
+	if c, ok := child.(*inode); ok {
+		in.fs.removedDir(c)
+	}
+	return nil
 }
 
 // renameHost renames on the host, with both directories' FDs pinned.
@@ -562,8 +571,12 @@ func (in *inode) Rename(_ vfs.Context, oldName string, child vfs.Inode, newDir v
 	if c, ok := child.(*inode); ok {
 		c.parent, c.name = nd, newName
 	}
-	if r, ok := replaced.(*inode); ok && flags&unix.RENAME_EXCHANGE != 0 {
+	r, ok := replaced.(*inode)
+	switch {
+	case ok && flags&unix.RENAME_EXCHANGE != 0:
 		r.parent, r.name = in, oldName
+	case ok && in.fs.rpc == nil:
+		in.fs.removedDir(r)
 	}
 	return nil
 }

@@ -369,3 +369,72 @@ func TestDirectoryFDsBounded(t *testing.T) {
 		t.Fatalf("create in a directory replaced on the host: %v, want ENOENT", err)
 	}
 }
+
+// TestRemovedDirectoryFDsClosed makes and removes more directories than
+// goferfs keeps host FDs for (by rmdir and by renaming over them): a
+// removed directory's FD is closed at once, not left in the LRU, and a
+// location still in a removed directory (a cwd) finds nothing there.
+func TestRemovedDirectoryFDsClosed(t *testing.T) {
+	dir := t.TempDir()
+	v := vfs.New()
+	gfs, err := goferfs.NewDirect(v, openDir(t, dir), goferfs.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	root := v.NewMountNamespace(gfs, 0).Root()
+	before := openFDs(t)
+	for i := 0; i < 200; i++ {
+		d := fmt.Sprintf("/d%d", i)
+		if err := v.Mkdir(ctx, root, root, d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := v.Mkdir(ctx, root, root, d+"/sub", 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := v.Mkdir(ctx, root, root, "/empty", 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := v.Stat(ctx, root, root, "/empty/.", 0); err != nil {
+			t.Fatal(err)
+		}
+		if err := v.Rename(ctx, root, root, d+"/sub", root, "/empty", 0); err != nil {
+			t.Fatalf("rename over an empty directory: %v", err)
+		}
+		if err := v.Rmdir(ctx, root, root, "/empty"); err != nil {
+			t.Fatal(err)
+		}
+		if err := v.Rmdir(ctx, root, root, d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if grew := openFDs(t) - before; grew > 0 {
+		t.Errorf("making and removing 600 directories left %d more host FDs open", grew)
+	}
+
+	cwd, err := v.GetLocation(ctx, root, root, "/", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cwd.DecRef()
+	if err := v.Mkdir(ctx, root, root, "/gone", 0o755); err != nil {
+		t.Fatal(err)
+	}
+	gone, err := v.GetLocation(ctx, root, root, "/gone", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer gone.DecRef()
+	if err := v.Rmdir(ctx, root, root, "/gone"); err != nil {
+		t.Fatal(err)
+	}
+	// Another directory of the same name on the host is not the removed one.
+	if err := os.Mkdir(dir+"/gone", 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v.OpenAt(ctx, root, gone, "x", unix.O_WRONLY|unix.O_CREAT, 0o644); err != unix.ENOENT {
+		t.Errorf("create in a removed directory: %v, want ENOENT", err)
+	}
+	if _, err := os.Stat(dir + "/gone/x"); !os.IsNotExist(err) {
+		t.Errorf("the create reached the new host directory: %v", err)
+	}
+}

@@ -378,22 +378,13 @@ func memOf(t *kernel.Task) (memStats, bool) {
 	return computeMemStats(m.Mappings(), uint64(m.RSS()), exePath(t)), true
 }
 
-// stateOf returns the state letter, 'R' for the reader itself.
-func stateOf(ctx vfs.Context, t *kernel.Task) byte {
-	s := t.StateLetter()
-	if s == 'S' && callerTask(ctx) == t {
-		return 'R'
-	}
-	return s
-}
-
 func (fs *FS) statInfo(ctx vfs.Context, t *kernel.Task, process bool) *statInfo {
 	tg := t.ThreadGroup()
 	lt := liveTask(t)
 	s := &statInfo{
 		PID:        t.TID(),
 		Comm:       t.Name(),
-		State:      stateOf(ctx, t),
+		State:      t.StateLetter(),
 		PPID:       tg.PPID(),
 		PGRP:       tg.PGID(),
 		Session:    tg.SID(),
@@ -482,7 +473,7 @@ func (fs *FS) statusInfo(ctx vfs.Context, t *kernel.Task) *statusInfo {
 	c := t.Creds()
 	s := &statusInfo{
 		Name:    t.Name(),
-		State:   stateOf(ctx, t),
+		State:   t.StateLetter(),
 		Tgid:    tg.ID(),
 		Pid:     t.TID(),
 		PPid:    tg.PPID(),

@@ -366,7 +366,8 @@ func TestProcessesAndThreads(t *testing.T) {
 		t.Errorf("child's self = %q", l)
 	}
 	f := statFields(t, h.read(h.init, "/proc/"+cpid+"/stat"))
-	if f[2] != "S" || f[3] != "1" {
+	// Neither asleep in the sentry nor stopped: runnable, as a new task is.
+	if f[2] != "R" || f[3] != "1" {
 		t.Errorf("child stat state %s ppid %s", f[2], f[3])
 	}
 	// A thread of the child.

@@ -1,7 +1,8 @@
 // syscallfuzz: a random system call fuzzer for runsc-lite's sentry.
 //
 // Usage: syscallfuzz [-n TOTAL] [-w WORKERS] [-l PER_LIFE] [-s SEED] [-S WSEED]
-//                    [-t THREADS] [-d DIR] [-x NR,...] [-X NR,...] [-v]
+//                    [-t THREADS] [-d DIR] [-k CKDIR [-K EVERY]]
+//                    [-x NR,...] [-X NR,...] [-v]
 // (-x: only these syscall numbers, -X: not these; for bisecting a bug)
 //
 // The parent forks WORKERS workers and respawns them as they exit or die
@@ -24,6 +25,12 @@
 //
 // With -t THREADS (default 1), each worker runs that many threads that
 // fuzz concurrently over its shared FD table and address space.
+//
+// With -k CKDIR, the parent stops at checkpoints, every EVERY syscalls (-K)
+// and at the end: it lets the workers finish, reaps and cleans up what
+// they left (see checkpoint()), writes CKDIR/ckpt.N and waits for
+// CKDIR/ckpt.N.ack, so that the test can measure the sandbox's host state
+// at the same guest state each time (test/fuzz: leak bounds).
 //
 // Denylist and sanitizing (everything else is issued as drawn):
 //   - exit, exit_group, rt_sigreturn, execve, execveat, vfork, fork: skipped
@@ -66,13 +73,15 @@
 //     fails with "fuzz: FAIL: parent memory corrupted" if they change:
 //     that would be the sentry mixing up pages.
 //
-// Exit status: 0 with the summary line; 2 with a "fuzz: FAIL" line.
+// Exit status: 0 with the summary line; 2 with a "fuzz: FAIL" line (also
+// for a checkpoint that cannot kill the workers' leftovers or gets no ack).
 //
 // Reproducing: worker generation g uses seed SEED*1000003+g (SEED is
 // printed first). `-S WSEED -l COUNT` runs one worker with exactly that
 // seed for COUNT syscalls; -v reports every worker death, not only the
 // first 20.
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
@@ -85,7 +94,12 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/inotify.h>
+#include <sys/ipc.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/msg.h>
+#include <sys/sem.h>
+#include <sys/shm.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -141,6 +155,8 @@ static char *mmzone;      // MMZONE_PAGES for munmap/mprotect/mremap/...
 static char *paths;       // NUL-terminated path strings
 static uint64_t path_ptrs[80];
 static const char *voldir; // -d: a host directory (a volume) for half of the workers
+static const char *ckdir; // -k: checkpoint handshake directory
+static uint64_t ck_every; // -K: syscalls between checkpoints (0: only at the end)
 static int npaths;
 static pid_t self_pid;
 
@@ -876,10 +892,221 @@ static void report(const char *what, int i) {
 		(unsigned long long)slots[i].args[4], (unsigned long long)slots[i].args[5]);
 }
 
+// Checkpoints (-k DIR -K EVERY): every EVERY syscalls and once more at the
+// end, the parent lets its workers finish their lives, kills and reaps
+// whatever they left behind, removes the guest state they made that would
+// legitimately outlive them (their directories, System V IPC objects,
+// POSIX message queues), and then reports in DIR/ckpt.N (written to
+// DIR/ckpt.N.tmp and renamed) and waits for DIR/ckpt.N.ack. The sandbox is
+// then as quiet as it will ever be between workers: whoever created
+// ckpt.N (the Go test) measures the sentry's and the gofer's host state
+// (FDs, memory, threads) at the same guest state each time, so growth from
+// one checkpoint to the next is what the sentry kept and should not have.
+#define ACK_MS 120000 // no ack in this time: nobody listens, fail
+
+static int cleanup_errors;
+
+// rm_tree removes path and everything under it.
+static void rm_tree(const char *path) {
+	struct stat st;
+	if (lstat(path, &st) != 0) return;
+	if (S_ISDIR(st.st_mode)) {
+		// A worker may have taken the permissions away (on a volume the
+		// sentry has no CAP_DAC_OVERRIDE on the host: it must be owner
+		// and allowed). Entries may be missed by a readdir that races
+		// with their removal: go over the directory until it is empty.
+		chmod(path, 0700);
+		for (int pass = 0; pass < 3; pass++) {
+			DIR *d = opendir(path);
+			if (!d) break;
+			int n = 0;
+			struct dirent *e;
+			char child[4096];
+			while ((e = readdir(d)) != NULL) {
+				if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
+				snprintf(child, sizeof(child), "%s/%s", path, e->d_name);
+				rm_tree(child);
+				n++;
+			}
+			closedir(d);
+			if (n == 0) break;
+		}
+		if (rmdir(path) == 0) return;
+		// A worker may have mounted something here (mounts are shared
+		// with the parent unless it unshared its namespace).
+		if (errno == EBUSY && umount2(path, MNT_DETACH) == 0 && rmdir(path) == 0) return;
+	} else if (unlink(path) == 0) {
+		return;
+	}
+	if (errno == ENOENT) return;
+	if (verbose || cleanup_errors < 5) fprintf(stderr, "fuzz: checkpoint: remove %s: %s\n", path, strerror(errno));
+	cleanup_errors++;
+}
+
+// rm_children removes the entries of dir whose names start with prefix
+// (all of them if prefix is "").
+static void rm_children(const char *dir, const char *prefix) {
+	DIR *d = opendir(dir);
+	if (!d) return;
+	struct dirent *e;
+	char path[4096];
+	while ((e = readdir(d)) != NULL) {
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..") || strncmp(e->d_name, prefix, strlen(prefix)))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		rm_tree(path);
+	}
+	closedir(d);
+}
+
+// rm_ipc removes every System V IPC object and POSIX message queue.
+static void rm_ipc(void) {
+	struct shm_info shi;
+	int max = shmctl(0, SHM_INFO, (struct shmid_ds *)&shi);
+	for (int i = 0; i <= max; i++) {
+		struct shmid_ds ds;
+		int id = shmctl(i, SHM_STAT, &ds);
+		if (id >= 0) shmctl(id, IPC_RMID, NULL);
+	}
+	struct seminfo sei;
+	max = semctl(0, 0, SEM_INFO, &sei);
+	for (int i = 0; i <= max; i++) {
+		struct semid_ds ds;
+		int id = semctl(i, 0, SEM_STAT, &ds);
+		if (id >= 0) semctl(id, 0, IPC_RMID);
+	}
+	struct msginfo mi;
+	max = msgctl(0, MSG_INFO, (struct msqid_ds *)&mi);
+	for (int i = 0; i <= max; i++) {
+		struct msqid_ds ds;
+		int id = msgctl(i, MSG_STAT, &ds);
+		if (id >= 0) msgctl(id, IPC_RMID, NULL);
+	}
+	// Queue names come from the path list or from random bytes: list
+	// them through an mqueue mount of our own.
+	static int mq_mounted;
+	if (!mq_mounted) {
+		mkdir("/tmp/.fuzz-mq", 0700);
+		mq_mounted = mount("mqueue", "/tmp/.fuzz-mq", "mqueue", 0, NULL) == 0 ? 1 : -1;
+	}
+	if (mq_mounted > 0) rm_children("/tmp/.fuzz-mq", "");
+}
+
+// count_entries counts the entries of dir (numeric ones only if numeric).
+static int count_entries(const char *dir, int numeric) {
+	DIR *d = opendir(dir);
+	if (!d) return -1;
+	int n = 0;
+	struct dirent *e;
+	while ((e = readdir(d)) != NULL) {
+		if (e->d_name[0] == '.') continue;
+		if (numeric && (e->d_name[0] < '0' || e->d_name[0] > '9')) continue;
+		n++;
+	}
+	closedir(d);
+	return n;
+}
+
+static long count_lines(const char *path) {
+	FILE *f = fopen(path, "r");
+	if (!f) return -1;
+	long n = 0;
+	int c;
+	while ((c = getc(f)) != EOF) n += c == '\n';
+	fclose(f);
+	return n;
+}
+
+// meminfo_used is MemTotal-MemFree in kB: in the sandbox, the memory
+// file's pages in use.
+static long meminfo_used(void) {
+	FILE *f = fopen("/proc/meminfo", "r");
+	if (!f) return -1;
+	char line[256];
+	long total = -1, free = -1;
+	while (fgets(line, sizeof(line), f)) {
+		sscanf(line, "MemTotal: %ld", &total);
+		sscanf(line, "MemFree: %ld", &free);
+	}
+	fclose(f);
+	return total < 0 || free < 0 ? -1 : total - free;
+}
+
+// checkpoint quiesces the sandbox and hands over to the test (see above);
+// it returns 0, or -1 after printing a "fuzz: FAIL" line.
+static int checkpoint(int n, uint64_t done, int final) {
+	// Children left behind (clone children stopped with their worker's
+	// group, say): as the sandbox's init we inherited them; kill them.
+	// Only our children: run natively, /proc lists the whole host.
+	pid_t me = getpid();
+	DIR *d = opendir("/proc");
+	struct dirent *e;
+	while (d && (e = readdir(d)) != NULL) {
+		char sp[300], buf[512];
+		snprintf(sp, sizeof(sp), "/proc/%s/stat", e->d_name);
+		int fd = atoi(e->d_name) > 0 ? open(sp, O_RDONLY) : -1;
+		if (fd < 0) continue;
+		ssize_t r = read(fd, buf, sizeof(buf) - 1);
+		close(fd);
+		buf[r > 0 ? r : 0] = 0;
+		char *rp = strrchr(buf, ')');
+		int ppid = 0;
+		if (rp && sscanf(rp + 1, " %*c %d", &ppid) == 1 && ppid == me) kill(atoi(e->d_name), SIGKILL);
+	}
+	if (d) closedir(d);
+	uint64_t start = now_ms();
+	for (;;) {
+		pid_t p = waitpid(-1, NULL, __WALL | WNOHANG);
+		if (p > 0) continue;
+		if (p < 0 && errno == ECHILD) break;
+		if (now_ms() - start > UNKILLABLE_MS) {
+			printf("fuzz: FAIL: checkpoint %d: children not dead %d ms after SIGKILL\n", n, UNKILLABLE_MS);
+			return -1;
+		}
+		struct timespec ts = {0, 2000000};
+		nanosleep(&ts, NULL);
+	}
+	rm_children("/tmp", "fuzz.");
+	rm_children("/tmp", "shared");
+	rm_children("/dev/shm", "");
+	if (voldir) rm_children(voldir, "fuzz.");
+	rm_ipc();
+
+	char path[4096], tmp[4096];
+	snprintf(tmp, sizeof(tmp), "%s/ckpt.%d.tmp", ckdir, n);
+	snprintf(path, sizeof(path), "%s/ckpt.%d", ckdir, n);
+	FILE *f = fopen(tmp, "w");
+	if (!f) {
+		printf("fuzz: FAIL: checkpoint %d: %s: %s\n", n, tmp, strerror(errno));
+		return -1;
+	}
+	fprintf(f, "syscalls %llu\nfinal %d\nmem_used_kb %ld\nfds %d\nprocs %d\nmounts %ld\ncleanup_errors %d\n",
+		(unsigned long long)done, final, meminfo_used(), count_entries("/proc/self/fd", 1) - 1,
+		count_entries("/proc", 1), count_lines("/proc/self/mountinfo"), cleanup_errors);
+	if (fclose(f) != 0 || rename(tmp, path) != 0) {
+		printf("fuzz: FAIL: checkpoint %d: write %s: %s\n", n, path, strerror(errno));
+		return -1;
+	}
+	printf("fuzz: checkpoint %d at %llu syscalls\n", n, (unsigned long long)done);
+	fflush(stdout);
+	snprintf(path, sizeof(path), "%s/ckpt.%d.ack", ckdir, n);
+	start = now_ms();
+	struct stat st;
+	while (stat(path, &st) != 0) {
+		if (now_ms() - start > ACK_MS) {
+			printf("fuzz: FAIL: checkpoint %d: no %s within %d ms\n", n, path, ACK_MS);
+			return -1;
+		}
+		struct timespec ts = {0, 10000000};
+		nanosleep(&ts, NULL);
+	}
+	return 0;
+}
+
 int main(int argc, char **argv) {
 	uint64_t total = 200000, per_life = 2000, seed = 0, wseed_only = 0;
 	int nworkers = 4, opt;
-	while ((opt = getopt(argc, argv, "n:w:l:s:S:t:d:x:X:vh")) != -1) {
+	while ((opt = getopt(argc, argv, "n:w:l:s:S:t:d:k:K:x:X:vh")) != -1) {
 		switch (opt) {
 		case 'n': total = strtoull(optarg, NULL, 0); break;
 		case 'w': nworkers = atoi(optarg); break;
@@ -888,6 +1115,8 @@ int main(int argc, char **argv) {
 		case 'S': wseed_only = strtoull(optarg, NULL, 0); break;
 		case 't': nthreads = atoi(optarg); break;
 		case 'd': voldir = optarg; break;
+		case 'k': ckdir = optarg; break;
+		case 'K': ck_every = strtoull(optarg, NULL, 0); break;
 		case 'x':
 		case 'X':
 			for (char *t = strtok(optarg, ","); t; t = strtok(NULL, ",")) {
@@ -898,7 +1127,8 @@ int main(int argc, char **argv) {
 			break;
 		case 'v': verbose = 1; break;
 		default:
-			fprintf(stderr, "usage: %s [-n total] [-w workers] [-l per-life] [-s seed] [-S worker-seed] [-t threads] [-d dir] [-x nr,...] [-X nr,...] [-v]\n"
+			fprintf(stderr, "usage: %s [-n total] [-w workers] [-l per-life] [-s seed] [-S worker-seed] [-t threads] [-d dir]\n"
+				"       [-k ckpt-dir [-K every]] [-x nr,...] [-X nr,...] [-v]\n"
 				"worker generation g runs seed*1000003+g; -S S -l COUNT replays one worker's seed S\n",
 				argv[0]);
 			return 2;
@@ -943,14 +1173,17 @@ int main(int argc, char **argv) {
 	// worker. A worker that dies early leaves its rest to its successor.
 	uint64_t done = 0, died = 0, hangs = 0, gen = 0;
 	uint64_t alloc[MAX_WORKERS], last_count[MAX_WORKERS], last_progress[MAX_WORKERS], killed_at[MAX_WORKERS];
-	int running = 0;
+	int running = 0, ckn = 0;
+	uint64_t next_ck = ckdir && ck_every ? ck_every : total;
 	for (;;) {
+		// Workers are given shares up to the next checkpoint only.
+		uint64_t cap = next_ck < total ? next_ck : total;
 		uint64_t pending = 0;
 		for (int i = 0; i < nworkers; i++)
 			if (wpid[i]) pending += alloc[i];
 		for (int i = 0; i < nworkers; i++) {
-			if (wpid[i] != 0 || done + pending >= total) continue;
-			uint64_t n = total - done - pending;
+			if (wpid[i] != 0 || done + pending >= cap) continue;
+			uint64_t n = cap - done - pending;
 			if (n > per_life) n = per_life;
 			uint64_t wseed = wseed_only ? wseed_only : seed * 1000003 + gen++;
 			slots[i].count = 0;
@@ -983,7 +1216,16 @@ int main(int argc, char **argv) {
 				return 2;
 			}
 		}
-		if (running == 0) break;
+		if (running == 0) {
+			// Nothing was started: done has reached cap.
+			if (ckdir && checkpoint(++ckn, done, done >= total) != 0) {
+				fflush(stdout);
+				return 2;
+			}
+			if (done >= total) break;
+			next_ck += ck_every;
+			continue;
+		}
 		int st;
 		pid_t p;
 		while ((p = waitpid(-1, &st, WNOHANG)) > 0) {

@@ -26,14 +26,21 @@ static void *waiter(void *arg)
 
 /*
  * wait_sleeping waits until n threads other than the caller sleep (state S
- * in /proc), then a little longer: asleep in the syscall is not yet queued
- * on the futex.
+ * in /proc/self/task/TID/stat). The waiters do nothing but FUTEX_WAIT, and
+ * a futex waiter shows S only once a wake can find it: Linux sets the
+ * state under the hash bucket lock that FUTEX_WAKE takes, the sentry after
+ * queueing the waiter. So no extra delay is needed after this, however
+ * loaded the machine is; and a waiter that never gets there fails here,
+ * not as a wrong count later.
  */
 static void wait_sleeping(int n)
 {
 	pid_t self = gettid();
-	for (int tries = 0; tries < 20000; tries++) {
-		int sleeping = 0;
+	struct timespec start, now;
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	int sleeping = 0;
+	for (;;) {
+		sleeping = 0;
 		DIR *d = opendir("/proc/self/task");
 		REQUIRE(d != NULL);
 		struct dirent *e;
@@ -55,11 +62,13 @@ static void wait_sleeping(int n)
 				sleeping++;
 		}
 		closedir(d);
-		if (sleeping >= n)
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (sleeping >= n || now.tv_sec - start.tv_sec > 15)
 			break;
 		usleep(1000);
 	}
-	usleep(20000);
+	/* Not all asleep within 15 s: the case's own limit is 20. */
+	REQUIRE_GE(sleeping, n);
 }
 
 static void start_waiters(pthread_t *th, int n, uint32_t *f)

@@ -62,6 +62,35 @@ TEST(large_request)
 	CHECK_LE(got, (long)n);
 }
 
+/*
+ * Linux fills up to MAX_RW_COUNT in one call (the sentry once stopped at
+ * 32 MiB, after allocating that much itself).
+ */
+TEST(huge_request_filled)
+{
+	size_t n = 96 << 20;
+	unsigned char *p = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	REQUIRE(p != MAP_FAILED);
+	CHECK_EQ(getrandom(p, n, 0), (long)n);
+	/* The last page was written too. */
+	int zero = 0;
+	for (size_t i = n - 64; i < n; i++)
+		zero += p[i] == 0;
+	CHECK_LT(zero, 16);
+	munmap(p, n);
+}
+
+/* A fault part way stops the fill: the bytes before it are returned. */
+TEST(stops_at_fault)
+{
+	char *p = mmap(NULL, 3 * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	REQUIRE(p != MAP_FAILED);
+	REQUIRE_OK(munmap(p + 2 * 4096, 4096));
+	CHECK_EQ(getrandom(p, 1 << 20, 0), 2 * 4096);
+	/* A length past MAX_RW_COUNT is cut to it first. */
+	CHECK_EQ(syscall(SYS_getrandom, p, 1UL << 47, 0), 2 * 4096);
+	munmap(p, 2 * 4096);
+}
 
 TEST(read_only_buffer_efault)
 {

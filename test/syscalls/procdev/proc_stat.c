@@ -1,6 +1,7 @@
 /* /proc/PID/stat: the fields ps and top read. */
 #include "lt.h"
 #include "procfs.h"
+#include <dirent.h>
 #include <pthread.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
@@ -106,6 +107,93 @@ TEST(num_threads)
 	REQUIRE_EQ(pthread_create(&t[1], NULL, sleeper, NULL), 0);
 	nf = stat_of("/proc/self/stat", comm, sizeof(comm), f);
 	CHECK_EQ(atoi(f[20]), 3);
+}
+
+static volatile int spin_stop;
+
+static void *spinner(void *arg)
+{
+	*(volatile pid_t *)arg = gettid();
+	while (!spin_stop) {
+	}
+	return NULL;
+}
+
+/* thread_state returns the state letter of thread tid of this process. */
+static char thread_state(pid_t tid)
+{
+	char path[64], comm[64], f[64][32];
+	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", (int)tid);
+	return stat_of(path, comm, sizeof(comm), f) > 0 ? f[3][0] : '?';
+}
+
+/*
+ * A thread running user code is R (running or runnable), one blocked in a
+ * system call S: tests wait for S to know a thread is asleep in its call
+ * (lt_wait_sleeping), so S must not be shown for a thread that is not.
+ */
+TEST(thread_states)
+{
+	volatile pid_t tid = 0;
+	pthread_t th;
+	REQUIRE_EQ(pthread_create(&th, NULL, spinner, (void *)&tid), 0);
+	while (tid == 0)
+		usleep(1000);
+	/* It never sleeps: R whenever we look. */
+	for (int i = 0; i < 20; i++) {
+		CHECK_EQ(thread_state(tid), 'R');
+		usleep(1000);
+	}
+	CHECK_EQ(thread_state(gettid()), 'R');
+	spin_stop = 1;
+	pthread_join(th, NULL);
+
+	REQUIRE_EQ(pthread_create(&th, NULL, sleeper, NULL), 0);
+	/* The sleeper is the thread other than us. */
+	pid_t other = 0;
+	for (int i = 0; i < 2000 && other == 0; i++) {
+		DIR *d = opendir("/proc/self/task");
+		REQUIRE(d != NULL);
+		struct dirent *e;
+		while ((e = readdir(d)) != NULL)
+			if (atoi(e->d_name) > 0 && atoi(e->d_name) != gettid())
+				other = atoi(e->d_name);
+		closedir(d);
+	}
+	REQUIRE_GT(other, 0);
+	CHECK_EQ(lt_wait_sleeping(getpid(), other), 0);
+	CHECK_EQ(thread_state(other), 'S');
+}
+
+static volatile pid_t vforker;
+
+static void *vfork_thread(void *arg)
+{
+	(void)arg;
+	vforker = gettid();
+	pid_t c = vfork();
+	if (c == 0) {
+		usleep(300000);
+		_exit(0);
+	}
+	waitpid(c, NULL, 0);
+	return NULL;
+}
+
+/* A thread waiting for its vfork child is in an uninterruptible sleep. */
+TEST(vfork_parent_disk_sleep)
+{
+	pthread_t th;
+	REQUIRE_EQ(pthread_create(&th, NULL, vfork_thread, NULL), 0);
+	while (vforker == 0)
+		usleep(1000);
+	char s = '?';
+	for (int i = 0; i < 200 && s != 'D'; i++) {
+		usleep(1000);
+		s = thread_state(vforker);
+	}
+	CHECK_EQ(s, 'D');
+	pthread_join(th, NULL);
 }
 
 TEST(vsize_grows_with_mmap)
