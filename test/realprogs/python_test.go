@@ -26,6 +26,8 @@ type pythonExclusion struct {
 var pythonExclusions = []pythonExclusion{
 	{"test_socket", "*VSOCK*",
 		"AF_VSOCK talks to the hypervisor: on a VM with a vsock device the stream test hangs natively; the sandbox has no AF_VSOCK (EAFNOSUPPORT, and the tests skip)"},
+	{"test_socket", "*testSourceAddress*",
+		"races in CPython itself: the main thread's cleanups close the client's socket before the client thread's getsockname (EBADF); it fails natively too when the client thread is slowed, and a loaded machine slows the sandbox's syscalls enough to hit it (3 in 100 under load 20)"},
 }
 
 // TestPython runs pythonModules with CPython's regression test runner
