@@ -47,7 +47,7 @@ func newDoFlagSet(g *globalFlags, o *doOptions) *flag.FlagSet {
 	fs.Var(volumesValue{&o.volumes}, "volume", "mount `HOST[:GUEST][:ro]`: host path HOST at GUEST (default: the same path), read-only with :ro; repeatable")
 	fs.BoolVar(&o.strace, "strace", o.strace, "log every guest system call")
 	fs.Var(nonEmptyValue{&o.debugLog}, "debug-log", "write debug logs of the sandbox processes into `DIR`")
-	fs.Var(&choiceValue{p: &o.platform, choices: platforms}, "platform", "`PLATFORM` that runs guest code: systrap or kvm")
+	fs.Var(&choiceValue{p: &o.platform, choices: platforms}, "platform", "`PLATFORM` that runs guest code: systrap")
 	fs.StringVar(&o.hostname, "hostname", "", "guest host `NAME` (default: the host's)")
 	fs.BoolVar(&o.directfs, "directfs", o.directfs, "let the sentry open host files itself from directory FDs the gofer gives it")
 	return fs

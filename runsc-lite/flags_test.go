@@ -30,15 +30,16 @@ func TestParseGlobalFlags(t *testing.T) {
 			rest: []string{"create", "x"},
 		},
 		{
-			args: []string{"--platform=kvm", "--strace", "--debug-log", "/d", "do", "--strace", "ls"},
-			want: globalFlags{root: defaultRoot, logFormat: "text", platform: "kvm", strace: true, debugLog: "/d", network: "sandbox"},
+			args: []string{"--platform=systrap", "--strace", "--debug-log", "/d", "do", "--strace", "ls"},
+			want: globalFlags{root: defaultRoot, logFormat: "text", platform: "systrap", strace: true, debugLog: "/d", network: "sandbox"},
 			rest: []string{"do", "--strace", "ls"},
 		},
 		{args: []string{"-debug", "version"}, want: globalFlags{root: defaultRoot, logFormat: "text", platform: "systrap", debug: true, network: "sandbox"}, rest: []string{"version"}},
 		{args: []string{}, want: globalFlags{root: defaultRoot, logFormat: "text", platform: "systrap", network: "sandbox"}, rest: []string{}},
 		{args: []string{"--network", "host", "run", "x"}, want: globalFlags{root: defaultRoot, logFormat: "text", platform: "systrap", network: "host"}, rest: []string{"run", "x"}},
 		{args: []string{"--log-format", "xml", "do"}, wantErr: `invalid value "xml" for --log-format: must be text or json`},
-		{args: []string{"--platform", "ptrace", "do"}, wantErr: `invalid value "ptrace" for --platform: must be systrap or kvm`},
+		{args: []string{"--platform", "ptrace", "do"}, wantErr: `invalid value "ptrace" for --platform: must be systrap`},
+		{args: []string{"--platform", "kvm", "do"}, wantErr: `invalid value "kvm" for --platform: must be systrap`},
 		{args: []string{"--debug-log=", "do"}, wantErr: `invalid value "" for --debug-log: must not be empty`},
 		{args: []string{"--bogus", "do"}, wantErr: "unknown flag --bogus"},
 		{args: []string{"--root"}, wantErr: "flag --root needs an argument"},
@@ -74,7 +75,7 @@ func TestParseDoArgs(t *testing.T) {
 		t.Fatal(err)
 	}
 	g := &globalFlags{platform: "systrap"}
-	gDebug := &globalFlags{platform: "kvm", strace: true, debugLog: "/logs"}
+	gDebug := &globalFlags{platform: "systrap", strace: true, debugLog: "/logs"}
 	for _, tc := range []struct {
 		name    string
 		g       *globalFlags
@@ -101,17 +102,17 @@ func TestParseDoArgs(t *testing.T) {
 			}
 			return ""
 		}},
-		{name: "all flags", args: []string{"--network=host", "--cwd", "/usr", "--strace", "--debug-log", "/d", "--platform", "kvm",
+		{name: "all flags", args: []string{"--network=host", "--cwd", "/usr", "--strace", "--debug-log", "/d", "--platform", "systrap",
 			"--hostname", "box", "--directfs=false", "--volume", dir + ":/data:ro", "--volume", dir, "--volume", file + ":/etc/f", "sh"}, check: func(o *doOptions) string {
 			want := []volume{{dir, "/data", true, false}, {dir, dir, false, false}, {file, "/etc/f", false, true}}
-			if o.network != "host" || o.cwd != "/usr" || !o.strace || o.debugLog != "/d" || o.platform != "kvm" ||
+			if o.network != "host" || o.cwd != "/usr" || !o.strace || o.debugLog != "/d" || o.platform != "systrap" ||
 				o.hostname != "box" || o.directfs || !reflect.DeepEqual(o.volumes, want) {
 				return "flags not applied"
 			}
 			return ""
 		}},
 		{name: "globals inherited", g: gDebug, args: []string{"true"}, check: func(o *doOptions) string {
-			if o.platform != "kvm" || !o.strace || o.debugLog != "/logs" {
+			if o.platform != "systrap" || !o.strace || o.debugLog != "/logs" {
 				return "global flags not inherited"
 			}
 			return ""
@@ -127,7 +128,7 @@ func TestParseDoArgs(t *testing.T) {
 		{name: "empty command", args: []string{""}, wantErr: "empty command name"},
 		{name: "unknown flag", args: []string{"--bogus", "true"}, wantErr: "unknown flag --bogus"},
 		{name: "bad network", args: []string{"--network", "bogus", "true"}, wantErr: `invalid value "bogus" for --network: must be none or host`},
-		{name: "bad platform", args: []string{"--platform", "bogus", "true"}, wantErr: `invalid value "bogus" for --platform: must be systrap or kvm`},
+		{name: "bad platform", args: []string{"--platform", "bogus", "true"}, wantErr: `invalid value "bogus" for --platform: must be systrap`},
 		{name: "empty cwd", args: []string{"--cwd", "", "true"}, wantErr: `invalid value "" for --cwd: must not be empty`},
 		{name: "missing volume", args: []string{"--volume", "/nonexistent/runsc-lite", "true"}, wantErr: "host path /nonexistent/runsc-lite does not exist"},
 		{name: "device volume", args: []string{"--volume", "/dev/null", "true"}, wantErr: "host path /dev/null is neither a directory nor a regular file"},

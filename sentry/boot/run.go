@@ -166,6 +166,9 @@ type sandbox struct {
 }
 
 func newSandbox(cfg *Config, logw io.Writer) (*sandbox, error) {
+	if cfg.Platform != "" && cfg.Platform != "systrap" {
+		return nil, fmt.Errorf("platform %q is not available: this build has systrap only", cfg.Platform)
+	}
 	mf, err := memfile.New("runsc-lite-memory", memoryFileSize)
 	if err != nil {
 		return nil, err
