@@ -25,6 +25,10 @@ type ociEnv struct {
 	bundle string
 	rootfs string
 	spec   *specs.Spec
+	// ids are the container ids created or run through the env: the
+	// cgroups assertNothingLeft looks for (other test processes on the
+	// machine may have containers of their own under /runsc-lite).
+	ids map[string]bool
 }
 
 // busyboxRootfs builds a root file system holding busybox-static and its
@@ -147,6 +151,15 @@ type cliResult struct {
 // command is a CLI command with the env's global flags, run in the
 // bundle.
 func (e *ociEnv) command(args ...string) *exec.Cmd {
+	for _, a := range args {
+		if a == "create" || a == "run" {
+			if e.ids == nil {
+				e.ids = map[string]bool{}
+			}
+			e.ids[args[len(args)-1]] = true
+			break
+		}
+	}
 	all := append([]string{"--root", e.root, "--log", e.log, "--log-format", "json"}, args...)
 	cmd := exec.Command(realBin, all...)
 	cmd.Dir = e.bundle
@@ -249,10 +262,9 @@ func (e *ociEnv) assertNothingLeft() {
 	}
 	// Containers without linux.cgroupsPath get /runsc-lite/<id>.
 	for _, c := range []string{"memory", "pids", "cpu", "freezer"} {
-		ents, _ := os.ReadDir(filepath.Join("/sys/fs/cgroup", c, "runsc-lite"))
-		for _, ent := range ents {
-			if ent.IsDir() {
-				e.t.Errorf("cgroup %s:/runsc-lite/%s left behind", c, ent.Name())
+		for id := range e.ids {
+			if _, err := os.Stat(filepath.Join("/sys/fs/cgroup", c, "runsc-lite", id)); err == nil {
+				e.t.Errorf("cgroup %s:/runsc-lite/%s left behind", c, id)
 			}
 		}
 	}
