@@ -83,7 +83,7 @@ func runBoot(g *globalFlags, args []string) int {
 	confineErr := errors.New("boot: confine called twice")
 	confine := func() error {
 		once.Do(func() {
-			confineErr = sandbox.Confine(sandbox.ConfineOptions{HostMountNS: spec.HostMountNS})
+			confineErr = sandbox.Confine(sandbox.ConfineOptions{HostMountNS: spec.HostMountNS, FileCapabilities: cfg.Directfs})
 			if confineErr == nil {
 				debugf("sentry confined")
 			}

@@ -632,6 +632,113 @@ func TestDoTerminalIsDevPts(t *testing.T) {
 	}
 }
 
+// TestDoVolumeAsRoot: a guest root has root's access to a volume whose
+// files belong to someone else, as root has on Linux (and in a runc
+// container): it reads a private file, creates in a directory it does not
+// own, changes modes and owners, and removes. With directfs the sentry
+// opens those host files itself, so this needs its file capabilities.
+func TestDoVolumeAsRoot(t *testing.T) {
+	requireRealSentry(t)
+	if os.Geteuid() != 0 {
+		t.Skip("needs root")
+	}
+	for _, directfs := range []bool{true, false} {
+		t.Run(fmt.Sprintf("directfs=%v", directfs), func(t *testing.T) {
+			vol := t.TempDir()
+			sub := filepath.Join(vol, "owned")
+			if err := os.Mkdir(sub, 0o700); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(sub, "private"), []byte("secret\n"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			for _, p := range []string{sub, filepath.Join(sub, "private")} {
+				if err := os.Chown(p, 1000, 1000); err != nil {
+					t.Fatal(err)
+				}
+			}
+			script := `cat /v/owned/private && echo made > /v/owned/new && chmod 640 /v/owned/private &&
+chown 1001:1001 /v/owned/new && rm /v/owned/private && ls /v/owned`
+			r := newRun(t, realBin, "do", fmt.Sprintf("--directfs=%v", directfs), "--volume", vol+":/v", "sh", "-c", script).run()
+			if r.code != 0 || r.stdout.String() != "secret\nnew\n" {
+				t.Fatalf("exit %d, stdout %q, stderr %q", r.code, r.stdout.String(), r.stderr.String())
+			}
+			var st unix.Stat_t
+			if err := unix.Stat(filepath.Join(sub, "new"), &st); err != nil || st.Uid != 1001 || st.Gid != 1001 {
+				t.Errorf("the new file on the host: %+v %v, want owner 1001:1001", st, err)
+			}
+		})
+	}
+}
+
+// TestDoVolumeAsUser: the sentry's file capabilities are its own, not a
+// guest's: a guest user gets exactly a user's access to a volume, as on
+// Linux.
+func TestDoVolumeAsUser(t *testing.T) {
+	requireRealSentry(t)
+	if os.Geteuid() != 0 {
+		t.Skip("needs root")
+	}
+	if _, err := exec.LookPath("python3"); err != nil {
+		t.Skip("needs python3")
+	}
+	vol := t.TempDir()
+	// Natively the user must reach it.
+	os.Chmod(vol, 0o755)
+	os.Chmod(filepath.Dir(vol), 0o755)
+	files := []struct {
+		name string
+		mode os.FileMode
+		uid  int
+	}{{"mine", 0o600, 1000}, {"theirs", 0o600, 1001}, {"theirdir", 0o755 | os.ModeDir, 1001}, {"shared", 0o644, 1001}}
+	for _, f := range files {
+		p := filepath.Join(vol, f.name)
+		var err error
+		if f.mode.IsDir() {
+			err = os.Mkdir(p, f.mode.Perm())
+		} else {
+			err = os.WriteFile(p, []byte(f.name+"\n"), f.mode.Perm())
+		}
+		if err == nil {
+			err = os.Chown(p, f.uid, f.uid)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	script := `
+import os
+os.setgroups([]); os.setgid(1000); os.setuid(1000)
+def try_(what, fn):
+    try:
+        fn(); print(what, "ok")
+    except OSError as e:
+        print(what, e.strerror)
+try_("read mine", lambda: open("/v/mine").read())
+try_("read theirs", lambda: open("/v/theirs").read())
+try_("write shared", lambda: open("/v/shared", "a"))
+try_("read shared", lambda: open("/v/shared").read())
+try_("create in theirdir", lambda: open("/v/theirdir/x", "w"))
+try_("chmod theirs", lambda: os.chmod("/v/theirs", 0o666))
+try_("unlink in theirdir", lambda: os.unlink("/v/theirdir/none"))
+try_("rename theirs", lambda: os.rename("/v/theirs", "/v/theirdir/moved"))
+`
+	// Linux's answers, checked natively below.
+	const want = "read mine ok\nread theirs Permission denied\nwrite shared Permission denied\nread shared ok\n" +
+		"create in theirdir Permission denied\nchmod theirs Operation not permitted\n" +
+		"unlink in theirdir No such file or directory\nrename theirs Permission denied\n"
+	out, err := exec.Command("python3", "-c", strings.ReplaceAll(script, "/v/", vol+"/")).Output()
+	if err != nil || string(out) != want {
+		t.Errorf("natively: %v, %q, want %q", err, out, want)
+	}
+	for _, directfs := range []bool{true, false} {
+		r := newRun(t, realBin, "do", fmt.Sprintf("--directfs=%v", directfs), "--volume", vol+":/v", "python3", "-c", script).run()
+		if r.code != 0 || r.stdout.String() != want {
+			t.Errorf("directfs=%v: exit %d, stdout %q, want %q (stderr %q)", directfs, r.code, r.stdout.String(), want, r.stderr.String())
+		}
+	}
+}
+
 // Real-kernel-only behaviour: the sandbox's file system view.
 func TestDoFileSystem(t *testing.T) {
 	requireRealSentry(t)

@@ -16,6 +16,12 @@ type ConfineOptions struct {
 	// (MountNamespace()). Confine refuses to run in that namespace: it
 	// would mount over a host directory. Zero skips the check.
 	HostMountNS uint64
+	// FileCapabilities keeps the file capabilities (FileCapabilities)
+	// besides KeptCapabilities: with directfs the sentry opens, creates,
+	// chowns and chmods host files itself, from the directory FDs the
+	// gofer gave it, on behalf of guests whose permissions it has
+	// checked; a guest root must get root's access to a volume.
+	FileCapabilities bool
 	// Dirs are candidate existing directories over which the empty root
 	// is mounted (inside the private mount namespace, so nothing appears
 	// on the host); the first that exists is used. Empty means
@@ -32,9 +38,12 @@ var DefaultConfineDirs = []string{"/tmp", "/mnt", "/run", "/"}
 //
 //   - has an empty, read-only tmpfs as its root and working directory
 //     (pivot_root, falling back to chroot), so no host path is reachable;
-//   - has no capabilities on any thread but CAP_NET_BIND_SERVICE
-//     (effective and permitted; see KeptCapabilities): empty bounding,
-//     ambient and inheritable sets;
+//   - has no capabilities on any thread but CAP_NET_BIND_SERVICE and,
+//     with opts.FileCapabilities, FileCapabilities (effective and
+//     permitted; see KeptCapabilities): empty bounding, ambient and
+//     inheritable sets. The seccomp allowlist has no path-based or
+//     handle-based open (open_by_handle_at), so the file capabilities
+//     reach only the host files the gofer handed over;
 //   - has no_new_privs set;
 //   - runs under the seccomp allowlist of seccomp_allowlist.go on every
 //     thread (TSYNC), with EPERM for everything else.
@@ -59,7 +68,11 @@ func Confine(opts ConfineOptions) error {
 	if err := emptyRoot(opts.Dirs); err != nil {
 		return fmt.Errorf("confine: %w", err)
 	}
-	if err := dropCapabilities(); err != nil {
+	keep := uint64(KeptCapabilities)
+	if opts.FileCapabilities {
+		keep |= FileCapabilities
+	}
+	if err := dropCapabilities(keep); err != nil {
 		return fmt.Errorf("confine: %w", err)
 	}
 	if err := allThreads(unix.SYS_PRCTL, unix.PR_SET_NO_NEW_PRIVS, 1, 0); err != nil {
@@ -135,9 +148,14 @@ func emptyRoot(dirs []string) error {
 // (package hostinet).
 const KeptCapabilities = 1 << unix.CAP_NET_BIND_SERVICE
 
+// FileCapabilities are what a directfs sentry needs to act on host files
+// as the guest's root may (the gofer keeps the same set).
+const FileCapabilities = 1<<unix.CAP_CHOWN | 1<<unix.CAP_DAC_OVERRIDE | 1<<unix.CAP_DAC_READ_SEARCH |
+	1<<unix.CAP_FOWNER | 1<<unix.CAP_FSETID
+
 // dropCapabilities empties every capability set of every thread but for
-// KeptCapabilities in the effective and permitted sets.
-func dropCapabilities() error {
+// keep (capabilities 0-31) in the effective and permitted sets.
+func dropCapabilities(keep uint64) error {
 	// The bounding set first: dropping from it needs CAP_SETPCAP.
 	for c := 0; c < 64; c++ {
 		if _, _, errno := unix.Syscall(unix.SYS_PRCTL, unix.PR_CAPBSET_READ, uintptr(c), 0); errno == unix.EINVAL {
@@ -152,7 +170,7 @@ func dropCapabilities() error {
 	}
 	hdr := unix.CapUserHeader{Version: unix.LINUX_CAPABILITY_VERSION_3}
 	var data [2]unix.CapUserData
-	data[0].Effective, data[0].Permitted = KeptCapabilities, KeptCapabilities
+	data[0].Effective, data[0].Permitted = uint32(keep), uint32(keep)
 	if err := allThreads(unix.SYS_CAPSET, uintptr(unsafe.Pointer(&hdr)), uintptr(unsafe.Pointer(&data[0])), 0); err != nil {
 		return fmt.Errorf("capset: %w", err)
 	}

@@ -88,14 +88,22 @@ func (s *sandbox) mountRoot(cfg *Config, goferFD int) error {
 	return nil
 }
 
-// goferMount attaches gofer mount idx with directfs: the gofer hands over
-// the mount's root directory FD and the sentry walks it itself.
+// goferMount attaches gofer mount idx. With directfs the gofer hands over
+// the mount's root directory FD and the sentry walks it itself; without,
+// every operation on it is an RPC to the gofer.
 func (s *sandbox) goferMount(idx int, readOnly bool) (*vfs.Filesystem, error) {
-	_, _, dirFD, err := s.gofer.Attach(idx)
+	fid, st, dirFD, err := s.gofer.Attach(idx)
 	if err != nil {
 		return nil, fmt.Errorf("attach gofer mount %d: %w", idx, err)
 	}
-	return goferfs.NewDirect(s.vfs, dirFD, goferfs.Options{ReadOnly: readOnly})
+	opts := goferfs.Options{ReadOnly: readOnly}
+	if s.directfs {
+		return goferfs.NewDirect(s.vfs, dirFD, opts)
+	}
+	if dirFD >= 0 {
+		unix.Close(dirFD)
+	}
+	return goferfs.NewRPC(s.vfs, s.gofer, fid, st, opts)
 }
 
 // mountVolume mounts gofer mount idx at vol.GuestPath, making the mount

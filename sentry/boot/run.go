@@ -163,6 +163,9 @@ type sandbox struct {
 
 	// tmpfsLimit bounds each in-memory file system (half the host's RAM).
 	tmpfsLimit int64
+	// directfs: host files are opened by the sentry from the gofer's
+	// directory FDs; otherwise every operation is a gofer RPC.
+	directfs bool
 }
 
 func newSandbox(cfg *Config, logw io.Writer) (*sandbox, error) {
@@ -196,7 +199,7 @@ func newSandbox(cfg *Config, logw io.Writer) (*sandbox, error) {
 	}
 	v := vfs.New()
 	k.SetVFS(v)
-	return &sandbox{mf: mf, plat: plat, vfs: v, k: k, vdso: vd, tmpfsLimit: tmpfsLimit(mf)}, nil
+	return &sandbox{mf: mf, plat: plat, vfs: v, k: k, vdso: vd, tmpfsLimit: tmpfsLimit(mf), directfs: cfg.Directfs}, nil
 }
 
 func (s *sandbox) close() {
