@@ -44,6 +44,7 @@ func runBoot(g *globalFlags, args []string) int {
 	goferFD := fs.Int("gofer-fd", -1, "unix socket to the gofer (`FD`)")
 	controlFD := fs.Int("control-fd", -1, "listening control socket (`FD`); the guest then waits for start")
 	statusFD := fs.Int("status-fd", -1, "write the exit status to `FD` at the end")
+	joinFD := fs.Int("join-fd", -1, "wait for a byte on `FD` (the launcher moved us into the cgroup) before creating host processes")
 	if done, status := parseCommandFlags("boot", fs, args); done {
 		return status
 	}
@@ -55,7 +56,7 @@ func runBoot(g *globalFlags, args []string) int {
 		return fatalf(exitSetup, "boot: %v", err)
 	}
 	unix.CloseOnExec(*goferFD)
-	for _, fd := range []int{*controlFD, *statusFD} {
+	for _, fd := range []int{*controlFD, *statusFD, *joinFD} {
 		if fd >= 0 {
 			unix.CloseOnExec(fd)
 		}
@@ -82,8 +83,12 @@ func runBoot(g *globalFlags, args []string) int {
 		})
 		return confineErr
 	}
+	hio := boot.IO{GoferFD: *goferFD, Stdio: [3]int{0, 1, 2}, ControlFD: *controlFD}
+	if *joinFD >= 0 {
+		hio.Joined = func() error { return sandbox.WaitJoined(*joinFD) }
+	}
 	debugf("boot: starting %q", cfg.Argv)
-	status, err := runSentry(cfg, boot.IO{GoferFD: *goferFD, Stdio: [3]int{0, 1, 2}, ControlFD: *controlFD}, confine)
+	status, err := runSentry(cfg, hio, confine)
 	if err != nil && status == 0 {
 		status = exitSetup
 	}

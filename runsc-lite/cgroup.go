@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"os"
@@ -223,31 +222,20 @@ func (cg *cgroup) applyCPU(c *specs.LinuxCPU, v2 bool) error {
 	return nil
 }
 
-// enterWhile runs fn with this process in the cgroup, so that the
-// processes it starts begin their lives there, and then moves back.
-func (cg *cgroup) enterWhile(fn func() error) error {
-	orig, err := ownCgroups()
-	if err != nil {
-		return err
-	}
-	self := []byte(strconv.Itoa(os.Getpid()))
-	moveBack := func() {
-		for _, d := range cg.dirs() {
-			back := filepath.Join(cgroupRoot, hierarchyOf(d), orig[hierarchyOf(d)])
-			if cgroupV2() {
-				back = filepath.Join(cgroupRoot, orig[""])
-			}
-			os.WriteFile(filepath.Join(back, "cgroup.procs"), self, 0)
-		}
-	}
+// join moves the processes pids (with all their threads) into the
+// cgroup. The sandbox's processes are moved as soon as they run, rather
+// than forked from inside the cgroup: the first migration waits for an RCU
+// grace period (cgroup_threadgroup_rwsem, 10-20 ms on a small VM), during
+// which they set themselves up.
+func (cg *cgroup) join(pids ...int) error {
 	for _, d := range cg.dirs() {
-		if err := os.WriteFile(filepath.Join(d, "cgroup.procs"), self, 0); err != nil {
-			moveBack()
-			return fmt.Errorf("cgroup: joining %s: %w", d, err)
+		for _, pid := range pids {
+			if err := os.WriteFile(filepath.Join(d, "cgroup.procs"), []byte(strconv.Itoa(pid)), 0); err != nil {
+				return fmt.Errorf("cgroup: moving %d into %s: %w", pid, d, err)
+			}
 		}
 	}
-	defer moveBack()
-	return fn()
+	return nil
 }
 
 // hierarchyOf returns the v1 controller of a cgroup directory.
@@ -257,28 +245,6 @@ func hierarchyOf(dir string) string {
 		return rel[:i]
 	}
 	return rel
-}
-
-// ownCgroups maps each v1 controller (or "" for cgroup v2) to this
-// process's cgroup path.
-func ownCgroups() (map[string]string, error) {
-	f, err := os.Open("/proc/self/cgroup")
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	m := map[string]string{}
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		parts := strings.SplitN(sc.Text(), ":", 3)
-		if len(parts) != 3 {
-			continue
-		}
-		for _, c := range strings.Split(parts[1], ",") {
-			m[c] = parts[2]
-		}
-	}
-	return m, sc.Err()
 }
 
 // pids lists the host processes in the cgroup.

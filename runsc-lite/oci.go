@@ -274,20 +274,16 @@ func launchContainer(g *globalFlags, o createOptions, c *container, spec *specs.
 		opts.GoferStderr = null
 	}
 
-	// The sandbox's processes inherit the cgroup: join it, start them,
-	// leave it.
+	// The sandbox's processes are moved into the cgroup as they start,
+	// before the sentry forks its stubs (Options.Join).
 	cg, err := newCgroup(cgroupPath(spec, o.id), spec)
 	if err != nil {
 		return err
 	}
 	*cgp = cg
 	c.Cgroup = cg.path
-	var sb *sandbox.Sandbox
-	err = cg.enterWhile(func() error {
-		var serr error
-		sb, serr = sandbox.Start(opts)
-		return serr
-	})
+	opts.Join = cg.join
+	sb, err := sandbox.Start(opts)
 	if err != nil {
 		return err
 	}

@@ -273,9 +273,24 @@ func TestOCICgroups(t *testing.T) {
 			t.Errorf("%s = %q, want %s", c.file, got, c.want)
 		}
 	}
-	procs := read("memory", "cgroup.procs")
-	if !strings.Contains(" "+strings.ReplaceAll(procs, "\n", " ")+" ", fmt.Sprintf(" %d ", st.Pid)) {
-		t.Errorf("sentry %d not in the cgroup (%q)", st.Pid, procs)
+	// Every host process of the sandbox is in the cgroup: the sentry and
+	// the gofer, moved there as they started, and the stubs running guest
+	// code, forked only after that.
+	saved, err := readState(filepath.Join(e.root, "c1"), "c1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sandboxPids := append([]int{saved.GoferPid}, processTree(st.Pid)...)
+	if len(sandboxPids) < 4 {
+		t.Errorf("sandbox processes %v: want the gofer, the sentry, the stub master and a stub", sandboxPids)
+	}
+	for _, c := range v1Controllers {
+		procs := " " + strings.Join(strings.Fields(read(c, "cgroup.procs")), " ") + " "
+		for _, pid := range sandboxPids {
+			if !strings.Contains(procs, fmt.Sprintf(" %d ", pid)) {
+				t.Errorf("process %d of the sandbox is not in the %s cgroup (%q)", pid, c, procs)
+			}
+		}
 	}
 	// ps --format json lists the host pids (the cgroup's).
 	var ps []int
@@ -317,6 +332,23 @@ func TestOCICgroups(t *testing.T) {
 		t.Errorf("cgroup left behind")
 	}
 	e.assertNothingLeft()
+}
+
+// processTree returns pid and its descendants.
+func processTree(pid int) []int {
+	pids := []int{pid}
+	for i := 0; i < len(pids); i++ {
+		files, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/children", pids[i]))
+		for _, f := range files {
+			b, _ := os.ReadFile(f)
+			for _, w := range strings.Fields(string(b)) {
+				if n, err := strconv.Atoi(w); err == nil {
+					pids = append(pids, n)
+				}
+			}
+		}
+	}
+	return pids
 }
 
 func TestOCIMemoryLimit(t *testing.T) {

@@ -65,6 +65,13 @@ type Options struct {
 	NetNS string
 	// TTY makes Stdio[0], a terminal, the sentry's controlling terminal.
 	TTY bool
+	// Join, if set, moves host processes (by host pid) into the
+	// container's cgroup. Start calls it with the gofer and the sentry as
+	// soon as both run, and they set up meanwhile: the sentry waits for
+	// it (on its --join-fd) before it creates any host process (its
+	// stubs), so everything that runs guest code or holds guest memory is
+	// in the cgroup from its first instruction.
+	Join func(pids ...int) error
 }
 
 // FD numbers of the optional files in the sentry (after SpecFD and
@@ -280,6 +287,17 @@ func start(opts Options, cfg boot.Config, stdio [3]*os.File, ctty int, debugf fu
 		args = append(args, fmt.Sprintf("--status-fd=%d", StatusFD))
 		extra = append(extra, opts.Status)
 	}
+	var joinR, joinW *os.File
+	if opts.Join != nil {
+		if joinR, joinW, err = os.Pipe(); err != nil {
+			killAndWait(gofer)
+			return nil, err
+		}
+		defer joinR.Close()
+		defer joinW.Close()
+		args = append(args, fmt.Sprintf("--join-fd=%d", SocketFD+len(extra)))
+		extra = append(extra, joinR)
+	}
 	sentry := &exec.Cmd{
 		Path:   self,
 		Args:   args,
@@ -319,7 +337,43 @@ func start(opts Options, cfg boot.Config, stdio [3]*os.File, ctty int, debugf fu
 		return nil, fmt.Errorf("starting sentry: %w", err)
 	}
 	debugf("sentry started, pid %d", sentry.Process.Pid)
+	if opts.Join != nil {
+		joinR.Close()
+		if err := opts.Join(gofer.Process.Pid, sentry.Process.Pid); err != nil {
+			killAndWait(sentry)
+			killAndWait(gofer)
+			return nil, err
+		}
+		// One byte says "joined"; the sentry takes EOF alone for a
+		// launcher that died first.
+		if _, err := joinW.Write([]byte{1}); err != nil {
+			killAndWait(sentry)
+			killAndWait(gofer)
+			return nil, fmt.Errorf("starting sentry: %w", err)
+		}
+		debugf("sandbox joined its cgroup")
+	}
 	return &Sandbox{Gofer: gofer, Sentry: sentry}, nil
+}
+
+// WaitJoined blocks until the launcher has moved this process into the
+// container's cgroup (Options.Join): it reads the byte the launcher writes
+// on fd then, and closes fd.
+func WaitJoined(fd int) error {
+	defer unix.Close(fd)
+	var b [1]byte
+	for {
+		n, err := unix.Read(fd, b[:])
+		switch {
+		case err == unix.EINTR:
+			continue
+		case err != nil:
+			return fmt.Errorf("waiting to join the cgroup: %w", err)
+		case n == 0:
+			return errors.New("waiting to join the cgroup: the launcher is gone")
+		}
+		return nil
+	}
 }
 
 // withNetNS runs fn (which starts a process) with the calling thread in
