@@ -126,16 +126,37 @@ func emptyRoot(dirs []string) error {
 	return nil
 }
 
-// dropCapabilities empties every capability set of every thread.
-func dropCapabilities() error {
-	// The bounding set first: dropping from it needs CAP_SETPCAP.
+// DropBoundingSet empties the capability bounding set of every thread. It
+// is part of Confine, and may be called well before it: the bounding set
+// only limits what later execve calls (the platform's stub master, which
+// then starts with no capabilities) and capset can gain, never what the
+// process holds, so it does not get in the way of setting up. It costs a
+// stop-the-world per capability (syscall.AllThreadsSyscall), which is
+// better spent while the sentry waits for its gofer and cgroup than on
+// Confine's path.
+func DropBoundingSet() error {
 	for c := 0; c < 64; c++ {
-		if _, _, errno := unix.Syscall(unix.SYS_PRCTL, unix.PR_CAPBSET_READ, uintptr(c), 0); errno == unix.EINVAL {
+		in, _, errno := unix.Syscall(unix.SYS_PRCTL, unix.PR_CAPBSET_READ, uintptr(c), 0)
+		if errno == unix.EINVAL {
 			break // past CAP_LAST_CAP
+		}
+		if errno == 0 && in == 0 {
+			// Dropped already, on every thread: threads made since
+			// inherit the set of the thread that made them.
+			continue
 		}
 		if err := allThreads(unix.SYS_PRCTL, unix.PR_CAPBSET_DROP, uintptr(c), 0); err != nil {
 			return fmt.Errorf("prctl(PR_CAPBSET_DROP, %d): %w", c, err)
 		}
+	}
+	return nil
+}
+
+// dropCapabilities empties every capability set of every thread.
+func dropCapabilities() error {
+	// The bounding set first: dropping from it needs CAP_SETPCAP.
+	if err := DropBoundingSet(); err != nil {
+		return err
 	}
 	if err := allThreads(unix.SYS_PRCTL, unix.PR_CAP_AMBIENT, unix.PR_CAP_AMBIENT_CLEAR_ALL, 0); err != nil && err != unix.EINVAL {
 		return fmt.Errorf("prctl(PR_CAP_AMBIENT_CLEAR_ALL): %w", err)
