@@ -155,6 +155,7 @@ type createOptions struct {
 // createContainer launches the container's sandbox with its init
 // waiting for start. On failure nothing is left behind.
 func createContainer(g *globalFlags, o createOptions) (*container, *sandbox.Sandbox, error) {
+	primeMigration()
 	closeInheritedFDs()
 	if err := validateID(o.id); err != nil {
 		return nil, nil, err
