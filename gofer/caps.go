@@ -38,10 +38,13 @@ func KeptCapabilities() uint64 {
 func dropCapabilities() error {
 	keep := KeptCapabilities()
 	for c := uintptr(0); c < 64; c++ {
-		if _, err := unix.PrctlRetInt(unix.PR_CAPBSET_READ, c, 0, 0, 0); err == unix.EINVAL {
+		in, err := unix.PrctlRetInt(unix.PR_CAPBSET_READ, c, 0, 0, 0)
+		if err == unix.EINVAL {
 			break // past the last capability this kernel knows
 		}
-		if keep&(1<<c) != 0 {
+		if keep&(1<<c) != 0 || (err == nil && in == 0) {
+			// Kept, or not in the set to begin with (the launcher
+			// starts us with a small one): every thread is alike.
 			continue
 		}
 		// Dropping from the bounding set needs CAP_SETPCAP, so this

@@ -89,10 +89,9 @@ const (
 //
 // The sandbox processes are killed with SIGKILL if the launcher dies
 // (Pdeathsig): each is init of its own PID namespace, so its children go
-// with it, and its mounts live in a private mount namespace. The caller
-// must start them from a thread that lives as long as the launcher
-// (Pdeathsig fires when the parent *thread* exits): lock the main
-// goroutine to the main thread with runtime.LockOSThread in init.
+// with it, and its mounts live in a private mount namespace. Pdeathsig
+// fires when the parent *thread* exits: they are forked by a thread that
+// lives as long as the process (launcher.go).
 func Run(opts Options) (int, error) {
 	debugf := opts.Debugf
 	if debugf == nil {
@@ -263,7 +262,9 @@ func start(opts Options, cfg boot.Config, stdio [3]*os.File, ctty int, debugf fu
 			Setpgid: true,
 		},
 	}
-	if err := startWithSpec(gofer, goferSpec, goferSock); err != nil {
+	// Forked by the launcher thread, with a small bounding set.
+	err = onLauncher(func() error { return startWithSpec(gofer, goferSpec, goferSock) })
+	if err != nil {
 		return nil, fmt.Errorf("starting gofer: %w", err)
 	}
 	debugf("gofer started, pid %d", gofer.Process.Pid)
@@ -329,8 +330,10 @@ func start(opts Options, cfg boot.Config, stdio [3]*os.File, ctty int, debugf fu
 		sentry.SysProcAttr.Setctty = opts.TTY
 		sentry.SysProcAttr.Ctty = 0
 	}
-	err = withNetNS(opts.NetNS, func() error {
-		return startWithSpec(sentry, BootSpec{Config: cfg, HostMountNS: hostNS}, extra...)
+	err = onLauncher(func() error {
+		return withNetNS(opts.NetNS, func() error {
+			return startWithSpec(sentry, BootSpec{Config: cfg, HostMountNS: hostNS}, extra...)
+		})
 	})
 	if err != nil {
 		killAndWait(gofer)

@@ -472,3 +472,50 @@ func TestSetLinkUpUnknown(t *testing.T) {
 		t.Fatalf("setLinkUp(no-such-link0) = %v, want ENODEV", err)
 	}
 }
+
+// TestLauncherBoundingSet checks that a process forked by the launcher
+// thread starts with the bounding set SetupCapabilities, and that the
+// rest of the process keeps its own.
+func TestLauncherBoundingSet(t *testing.T) {
+	requireRoot(t)
+	capBnd := func(status string) string {
+		for _, l := range strings.Split(status, "\n") {
+			if v, ok := strings.CutPrefix(l, "CapBnd:\t"); ok {
+				return v
+			}
+		}
+		return ""
+	}
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	before, err := os.ReadFile("/proc/thread-self/status")
+	if err != nil {
+		t.Fatal(err)
+	}
+	all, err := strconv.ParseUint(capBnd(string(before)), 16, 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if all&SetupCapabilities() != SetupCapabilities() {
+		t.Skipf("bounding set %#x lacks some of %#x", all, SetupCapabilities())
+	}
+	var out []byte
+	err = onLauncher(func() error {
+		var err error
+		out, err = exec.Command("cat", "/proc/self/status").Output()
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := capBnd(string(out)), fmt.Sprintf("%016x", SetupCapabilities()); got != want {
+		t.Errorf("child's bounding set %s, want %s", got, want)
+	}
+	after, err := os.ReadFile("/proc/thread-self/status")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := capBnd(string(after)), capBnd(string(before)); got != want {
+		t.Errorf("caller's bounding set %s, was %s", got, want)
+	}
+}
