@@ -150,6 +150,10 @@ type createOptions struct {
 	pidFile       string
 	consoleSocket string
 	detach        bool // the sandbox outlives this process
+	// startNext marks the create half of a foreground run: start
+	// follows under the same lock, and the sandbox dies with us, so
+	// the state is saved once, by start.
+	startNext bool
 }
 
 // createContainer launches the container's sandbox with its init
@@ -316,8 +320,10 @@ func launchContainer(g *globalFlags, o createOptions, c *container, spec *specs.
 			os.WriteFile(fmt.Sprintf("/proc/%d/oom_score_adj", pid), []byte(strconv.Itoa(*p.OOMScoreAdj)), 0)
 		}
 	}
-	if err := c.save(); err != nil {
-		return err
+	if !o.startNext {
+		if err := c.save(); err != nil {
+			return err
+		}
 	}
 	if h := spec.Hooks; h != nil {
 		//nolint:staticcheck // prestart is deprecated but Docker's networking uses it.
@@ -400,7 +406,7 @@ var runCommand = ociCommand("run", "create and start a container; wait for it un
 	func(g *globalFlags, b *flagSetBuilder, args []string) error {
 		detach := b.on("detach") || b.on("d")
 		c, sb, err := createContainer(g, createOptions{id: args[0], bundle: b.str("bundle"),
-			pidFile: b.str("pid-file"), consoleSocket: b.str("console-socket"), detach: detach})
+			pidFile: b.str("pid-file"), consoleSocket: b.str("console-socket"), detach: detach, startNext: !detach})
 		if err != nil {
 			return err
 		}
