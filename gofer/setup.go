@@ -6,8 +6,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
-	"syscall"
 
 	"golang.org/x/sys/unix"
 )
@@ -62,9 +62,6 @@ func volumePath(i int) string {
 // the file ones the server needs; set no_new_privs; install a seccomp
 // allowlist on all threads. Then call ServeFD(fd, cfg.Mounts()).
 func Setup(cfg SetupConfig) error {
-	if _, _, errno := syscall.AllThreadsSyscall(unix.SYS_PRCTL, unix.PR_GET_NO_NEW_PRIVS, 0, 0); errno != 0 {
-		return fmt.Errorf("gofer: setup: changing all threads is not possible (built with cgo?): %w", errno)
-	}
 	if cfg.Rootfs == "" {
 		return fmt.Errorf("gofer: setup: no rootfs")
 	}
@@ -76,8 +73,13 @@ func Setup(cfg SetupConfig) error {
 	if err := dropCapabilities(); err != nil {
 		return fmt.Errorf("gofer: setup: %w", err)
 	}
-	if _, _, errno := syscall.AllThreadsSyscall(unix.SYS_PRCTL, unix.PR_SET_NO_NEW_PRIVS, 1, 0); errno != 0 {
-		return fmt.Errorf("gofer: setup: no_new_privs: %w", errno)
+	// no_new_privs on this thread only: installing the filter with TSYNC
+	// sets it on every thread it synchronises (kernel/seccomp.c), one
+	// stop-the-world fewer.
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
+		return fmt.Errorf("gofer: setup: no_new_privs: %w", err)
 	}
 	if err := installSeccomp(cfg.SeccompErrno); err != nil {
 		return fmt.Errorf("gofer: setup: %w", err)

@@ -262,8 +262,8 @@ func start(opts Options, cfg boot.Config, stdio [3]*os.File, ctty int, debugf fu
 			Setpgid: true,
 		},
 	}
-	// Forked by the launcher thread, with a small bounding set.
-	err = onLauncher(func() error { return startWithSpec(gofer, goferSpec, goferSock) })
+	// Forked by a launcher thread, with a small bounding set.
+	err = onLauncher(GoferCapabilities(), func() error { return startWithSpec(gofer, goferSpec, goferSock) })
 	if err != nil {
 		return nil, fmt.Errorf("starting gofer: %w", err)
 	}
@@ -330,7 +330,7 @@ func start(opts Options, cfg boot.Config, stdio [3]*os.File, ctty int, debugf fu
 		sentry.SysProcAttr.Setctty = opts.TTY
 		sentry.SysProcAttr.Ctty = 0
 	}
-	err = onLauncher(func() error {
+	err = onLauncher(SentryCapabilities(), func() error {
 		return withNetNS(opts.NetNS, func() error {
 			return startWithSpec(sentry, BootSpec{Config: cfg, HostMountNS: hostNS}, extra...)
 		})

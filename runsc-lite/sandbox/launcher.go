@@ -9,70 +9,84 @@ import (
 	"github.com/runsc-lite/runsc-lite/gofer"
 )
 
-// SetupCapabilities is the capability bounding set the gofer and the
-// sentry are started with: what they use before they confine themselves
-// (gofer.Setup, Confine), which drops the rest. Mounts and pivot_root
-// need CAP_SYS_ADMIN, chroot CAP_SYS_CHROOT, emptying the bounding set
-// CAP_SETPCAP, the network namespace's set-up (loopback, addresses,
-// routes, sysctls) CAP_NET_ADMIN, and the gofer keeps its file
-// capabilities (gofer.KeptCapabilities) to serve files. A set-up step
-// that needs another capability must add it here.
-func SetupCapabilities() uint64 {
-	return 1<<unix.CAP_SYS_ADMIN | 1<<unix.CAP_SYS_CHROOT | 1<<unix.CAP_SETPCAP |
-		1<<unix.CAP_NET_ADMIN | gofer.KeptCapabilities()
+// GoferCapabilities is the capability bounding set the gofer is started
+// with: what it uses before gofer.Setup drops the rest. Mounts and
+// pivot_root need CAP_SYS_ADMIN, shrinking the bounding set CAP_SETPCAP,
+// and it keeps its file capabilities (gofer.KeptCapabilities) to serve
+// files.
+func GoferCapabilities() uint64 {
+	return 1<<unix.CAP_SYS_ADMIN | 1<<unix.CAP_SETPCAP | gofer.KeptCapabilities()
 }
 
-// The launcher is an OS thread that forks the sandbox's processes. Its
-// capability bounding set holds only SetupCapabilities: a process inherits
+// SentryCapabilities is the capability bounding set the sentry is started
+// with: what it uses before Confine drops everything. Mounts, pivot_root
+// and sethostname need CAP_SYS_ADMIN, chroot CAP_SYS_CHROOT, emptying the
+// bounding set CAP_SETPCAP, the network namespace's set-up (loopback,
+// addresses, routes, sysctls) CAP_NET_ADMIN, and opening the debug log in
+// any directory CAP_DAC_OVERRIDE. A set-up step that needs another
+// capability must add it here.
+func SentryCapabilities() uint64 {
+	return 1<<unix.CAP_SYS_ADMIN | 1<<unix.CAP_SYS_CHROOT | 1<<unix.CAP_SETPCAP |
+		1<<unix.CAP_NET_ADMIN | 1<<unix.CAP_DAC_OVERRIDE
+}
+
+// A launcher is an OS thread that forks sandbox processes. Its capability
+// bounding set holds only the capabilities they need: a process inherits
 // the bounding set of the thread that forks it, and execve gives root
 // nothing outside it, so the gofer and the sentry start without the
 // capabilities they would otherwise drop first thing, at the cost of a
-// stop-the-world each (syscall.AllThreadsSyscall, 75-150 us). The
-// bounding set is per thread: the launcher's goroutine keeps the thread
-// to itself (runtime.LockOSThread), and the thread lives as long as the
-// process, because the children's Pdeathsig fires when the thread that
-// forked them exits.
+// stop-the-world each (syscall.AllThreadsSyscall, 0.1 ms, and far more on
+// a loaded machine, where every thread must be scheduled). Its ambient set
+// is empty too. The bounding set is per thread: the launcher's goroutine
+// keeps the thread to itself (runtime.LockOSThread), and the thread lives
+// as long as the process, because the children's Pdeathsig fires when the
+// thread that forked them exits.
 //
-// It is one per process: an OS thread is a process-wide resource, and
-// launches are rare.
-var launcher struct {
-	mu   sync.Mutex // held for a whole launch: they are rare
-	jobs chan job   // nil until the thread runs, or after it ended
+// There is one per capability set and process: an OS thread is a
+// process-wide resource, and launches are rare.
+var launchers struct {
+	mu   sync.Mutex          // held for a whole launch
+	jobs map[uint64]chan job // by bounding set; a thread that ended is removed
 }
 
-// A job is a function for the launcher thread; the thread sends on done
+// A job is a function for a launcher thread; the thread sends on done
 // whether it lives on.
 type job struct {
 	fn   func()
 	done chan<- bool
 }
 
-// onLauncher runs fn on the launcher thread and returns its error. fn must
-// leave the thread as it found it (namespaces); if it does not, the
-// thread ends after fn and a new one serves the next call.
-func onLauncher(fn func() error) error {
-	launcher.mu.Lock()
-	defer launcher.mu.Unlock()
-	if launcher.jobs == nil {
-		launcher.jobs = make(chan job)
-		go runLauncher(launcher.jobs)
+// onLauncher runs fn on the launcher thread whose bounding set is caps,
+// and returns fn's error. fn must leave the thread as it found it
+// (namespaces); if it does not, the thread ends after fn and a new one
+// serves the next call.
+func onLauncher(caps uint64, fn func() error) error {
+	launchers.mu.Lock()
+	defer launchers.mu.Unlock()
+	jobs := launchers.jobs[caps]
+	if jobs == nil {
+		if launchers.jobs == nil {
+			launchers.jobs = map[uint64]chan job{}
+		}
+		jobs = make(chan job)
+		launchers.jobs[caps] = jobs
+		go runLauncher(caps, jobs)
 	}
 	var err error
 	done := make(chan bool)
-	launcher.jobs <- job{fn: func() { err = fn() }, done: done}
+	jobs <- job{fn: func() { err = fn() }, done: done}
 	if !<-done {
-		launcher.jobs = nil
+		delete(launchers.jobs, caps)
 	}
 	return err
 }
 
-// runLauncher is the launcher thread's goroutine.
-func runLauncher(jobs <-chan job) {
+// runLauncher is a launcher thread's goroutine.
+func runLauncher(caps uint64, jobs <-chan job) {
 	runtime.LockOSThread()
 	// Never unlocked: the thread is not the runtime's to reuse.
-	keep := SetupCapabilities()
 	for c := uintptr(0); c < 64; c++ {
-		if keep&(1<<c) != 0 {
+		if caps&(1<<c) != 0 {
 			continue
 		}
 		// Only this thread. Without CAP_SETPCAP this fails, and the
@@ -81,6 +95,7 @@ func runLauncher(jobs <-chan job) {
 			break // past CAP_LAST_CAP
 		}
 	}
+	unix.RawSyscall6(unix.SYS_PRCTL, unix.PR_CAP_AMBIENT, unix.PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0, 0)
 	netns := threadNetNS()
 	for j := range jobs {
 		j.fn()

@@ -473,14 +473,14 @@ func TestSetLinkUpUnknown(t *testing.T) {
 	}
 }
 
-// TestLauncherBoundingSet checks that a process forked by the launcher
-// thread starts with the bounding set SetupCapabilities, and that the
-// rest of the process keeps its own.
+// TestLauncherBoundingSet checks that a process forked by a launcher
+// thread starts with its bounding set and an empty ambient set, and that
+// the rest of the process keeps its own.
 func TestLauncherBoundingSet(t *testing.T) {
 	requireRoot(t)
-	capBnd := func(status string) string {
+	field := func(status, name string) string {
 		for _, l := range strings.Split(status, "\n") {
-			if v, ok := strings.CutPrefix(l, "CapBnd:\t"); ok {
+			if v, ok := strings.CutPrefix(l, name+":\t"); ok {
 				return v
 			}
 		}
@@ -492,30 +492,35 @@ func TestLauncherBoundingSet(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	all, err := strconv.ParseUint(capBnd(string(before)), 16, 64)
+	all, err := strconv.ParseUint(field(string(before), "CapBnd"), 16, 64)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if all&SetupCapabilities() != SetupCapabilities() {
-		t.Skipf("bounding set %#x lacks some of %#x", all, SetupCapabilities())
-	}
-	var out []byte
-	err = onLauncher(func() error {
-		var err error
-		out, err = exec.Command("cat", "/proc/self/status").Output()
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got, want := capBnd(string(out)), fmt.Sprintf("%016x", SetupCapabilities()); got != want {
-		t.Errorf("child's bounding set %s, want %s", got, want)
+	for _, caps := range []uint64{GoferCapabilities(), SentryCapabilities()} {
+		if all&caps != caps {
+			t.Skipf("bounding set %#x lacks some of %#x", all, caps)
+		}
+		var out []byte
+		err = onLauncher(caps, func() error {
+			var err error
+			out, err = exec.Command("cat", "/proc/self/status").Output()
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, want := field(string(out), "CapBnd"), fmt.Sprintf("%016x", caps); got != want {
+			t.Errorf("child's bounding set %s, want %s", got, want)
+		}
+		if got := field(string(out), "CapAmb"); got != "0000000000000000" {
+			t.Errorf("child's ambient set %s, want empty", got)
+		}
 	}
 	after, err := os.ReadFile("/proc/thread-self/status")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, want := capBnd(string(after)), capBnd(string(before)); got != want {
+	if got, want := field(string(after), "CapBnd"), field(string(before), "CapBnd"); got != want {
 		t.Errorf("caller's bounding set %s, was %s", got, want)
 	}
 }
