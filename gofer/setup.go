@@ -170,19 +170,33 @@ func setupRoot(cfg SetupConfig) error {
 			return err
 		}
 	}
-	// A procfs of our own PID namespace, only to open /proc/self/fd
-	// below; it is detached again right after pivot_root.
-	procDir := filepath.Join(newRoot, "proc")
-	if err := os.Mkdir(procDir, 0o555); err != nil {
-		return fmt.Errorf("mkdir %s: %w", procDir, err)
-	}
-	if err := unix.Mount("proc", procDir, "proc", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC|unix.MS_RDONLY, ""); err != nil {
-		return fmt.Errorf("mount proc: %w", err)
-	}
 	if err := unix.Mount("", newRoot, "", unix.MS_REMOUNT|unix.MS_BIND|unix.MS_RDONLY|unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, ""); err != nil {
 		return fmt.Errorf("remount new root read-only: %w", err)
 	}
+	// A procfs of our own PID namespace, only for the FD of /proc/self/fd
+	// the server reopens files through. It is mounted over the old root's
+	// /proc (in our private namespace), so detaching the old root detaches
+	// it too: every unmount waits for an RCU grace period, and one is
+	// enough.
+	procFD, err := openProcSelfFD("/proc")
+	if err != nil {
+		return err
+	}
+	procSelfFDForServer = procFD
 	return pivot(newRoot)
+}
+
+// openProcSelfFD mounts a procfs of our PID namespace on dir and opens its
+// self/fd.
+func openProcSelfFD(dir string) (int, error) {
+	if err := unix.Mount("proc", dir, "proc", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC|unix.MS_RDONLY, ""); err != nil {
+		return -1, fmt.Errorf("mount proc on %s: %w", dir, err)
+	}
+	fd, err := unix.Open(filepath.Join(dir, "self/fd"), unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return -1, fmt.Errorf("open %s/self/fd: %w", dir, err)
+	}
+	return fd, nil
 }
 
 // pivot makes newRoot the root and detaches the old one, so no host path
@@ -201,14 +215,6 @@ func pivot(newRoot string) error {
 	}
 	if err := unix.Chdir("/"); err != nil {
 		return fmt.Errorf("chdir /: %w", err)
-	}
-	fd, err := unix.Open("/proc/self/fd", unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
-	if err != nil {
-		return fmt.Errorf("open /proc/self/fd: %w", err)
-	}
-	procSelfFDForServer = fd
-	if err := unix.Unmount("/proc", unix.MNT_DETACH); err != nil {
-		return fmt.Errorf("detach /proc: %w", err)
 	}
 	return nil
 }
