@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"time"
@@ -236,6 +237,22 @@ func (cg *cgroup) join(pids ...int) error {
 		}
 	}
 	return nil
+}
+
+// goMaxProcs is the GOMAXPROCS the Go runtime would choose in a cgroup with
+// the CPU limit of r: the CPUs this process may run on, at most the
+// quota's CPUs rounded up, and at least 2 (runtime.defaultGOMAXPROCS).
+func goMaxProcs(r *specs.LinuxResources) int {
+	n := runtime.NumCPU()
+	if r == nil || r.CPU == nil || r.CPU.Quota == nil || *r.CPU.Quota <= 0 {
+		return n
+	}
+	period := uint64(100000) // the kernel's default
+	if r.CPU.Period != nil && *r.CPU.Period > 0 {
+		period = *r.CPU.Period
+	}
+	limit := int((uint64(*r.CPU.Quota) + period - 1) / period)
+	return min(n, max(limit, 2))
 }
 
 // primeMigration starts, in the background, the wait that the first

@@ -288,6 +288,11 @@ func launchContainer(g *globalFlags, o createOptions, c *container, spec *specs.
 	*cgp = cg
 	c.Cgroup = cg.path
 	opts.Join = cg.join
+	if spec.Linux != nil {
+		opts.GOMAXPROCS = goMaxProcs(spec.Linux.Resources)
+	} else {
+		opts.GOMAXPROCS = goMaxProcs(nil)
+	}
 	sb, err := sandbox.Start(opts)
 	if err != nil {
 		return err

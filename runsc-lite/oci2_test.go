@@ -284,6 +284,15 @@ func TestOCICgroups(t *testing.T) {
 	if len(sandboxPids) < 4 {
 		t.Errorf("sandbox processes %v: want the gofer, the sentry, the stub master and a stub", sandboxPids)
 	}
+	// They size their Go runtime by the container's CPU quota, not the
+	// launcher's cgroup, where they started.
+	for _, pid := range []int{st.Pid, saved.GoferPid} {
+		env, _ := os.ReadFile(fmt.Sprintf("/proc/%d/environ", pid))
+		want := fmt.Sprintf("GOMAXPROCS=%d", goMaxProcs(e.spec.Linux.Resources))
+		if !strings.Contains("\x00"+string(env)+"\x00", "\x00"+want+"\x00") {
+			t.Errorf("process %d's environment %q lacks %s", pid, env, want)
+		}
+	}
 	for _, c := range v1Controllers {
 		procs := " " + strings.Join(strings.Fields(read(c, "cgroup.procs")), " ") + " "
 		for _, pid := range sandboxPids {

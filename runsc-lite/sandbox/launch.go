@@ -72,6 +72,11 @@ type Options struct {
 	// stubs), so everything that runs guest code or holds guest memory is
 	// in the cgroup from its first instruction.
 	Join func(pids ...int) error
+	// GOMAXPROCS, if positive, is given to the gofer and the sentry
+	// (unless the launcher's environment sets it): their Go runtime would
+	// size itself by the CPU limit of the cgroup it starts in, the
+	// launcher's, as they join the container's only later.
+	GOMAXPROCS int
 }
 
 // FD numbers of the optional files in the sentry (after SpecFD and
@@ -238,6 +243,9 @@ func start(opts Options, cfg boot.Config, stdio [3]*os.File, ctty int, debugf fu
 	defer sentrySock.Close()
 
 	env := childEnv()
+	if _, set := os.LookupEnv("GOMAXPROCS"); opts.GOMAXPROCS > 0 && !set {
+		env = append(env, fmt.Sprintf("GOMAXPROCS=%d", opts.GOMAXPROCS))
+	}
 	nsFlags := uintptr(unix.CLONE_NEWNS | unix.CLONE_NEWPID | unix.CLONE_NEWIPC | unix.CLONE_NEWUTS)
 	goferStderr := opts.GoferStderr
 	if goferStderr == nil {
