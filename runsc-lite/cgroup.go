@@ -258,9 +258,10 @@ func goMaxProcs(r *specs.LinuxResources) int {
 // primeMigration starts, in the background, the wait that the first
 // cgroup migration of the sandbox (join) would otherwise begin: by moving
 // this process into the cgroup it is already in, which changes nothing
-// but takes the same lock. Migrations a few milliseconds later then wait
-// only for what is left of the grace period. Best effort: a failure only
-// loses the head start.
+// but takes the same locks. Migrations a few milliseconds later then wait
+// only for what is left of the grace period. Meanwhile the migration
+// holds cgroup_mutex, which creating or removing a cgroup needs too. Best
+// effort: a failure only loses the head start.
 func primeMigration() {
 	b, err := os.ReadFile("/proc/self/cgroup")
 	if err != nil {

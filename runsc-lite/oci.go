@@ -159,7 +159,6 @@ type createOptions struct {
 // createContainer launches the container's sandbox with its init
 // waiting for start. On failure nothing is left behind.
 func createContainer(g *globalFlags, o createOptions) (*container, *sandbox.Sandbox, error) {
-	primeMigration()
 	closeInheritedFDs()
 	if err := validateID(o.id); err != nil {
 		return nil, nil, err
@@ -287,6 +286,9 @@ func launchContainer(g *globalFlags, o createOptions, c *container, spec *specs.
 	}
 	*cgp = cg
 	c.Cgroup = cg.path
+	// Not before the cgroup exists: creating one waits for the lock a
+	// migration holds through its grace period.
+	primeMigration()
 	opts.Join = cg.join
 	if spec.Linux != nil {
 		opts.GOMAXPROCS = goMaxProcs(spec.Linux.Resources)
