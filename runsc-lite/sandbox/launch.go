@@ -221,18 +221,23 @@ func Start(opts Options) (*Sandbox, error) {
 	return start(opts, cfg, opts.Stdio, ctty, debugf)
 }
 
-// start starts the gofer and then the sentry. ctty >= 0 makes the
-// sentry's process group the foreground one of that stdio terminal.
+// start starts the gofer and the sentry. ctty >= 0 makes the sentry's
+// process group the foreground one of that stdio terminal.
 func start(opts Options, cfg boot.Config, stdio [3]*os.File, ctty int, debugf func(string, ...any)) (*Sandbox, error) {
-	self := opts.Self
-	if self == "" {
-		self = "/proc/self/exe"
+	l := &launch{opts: opts, cfg: cfg, stdio: stdio, ctty: ctty, self: opts.Self, env: childEnv(), deathSig: unix.SIGKILL}
+	if l.self == "" {
+		l.self = "/proc/self/exe"
 	}
-	hostNS, err := MountNamespace()
-	if err != nil {
+	if _, set := os.LookupEnv("GOMAXPROCS"); opts.GOMAXPROCS > 0 && !set {
+		l.env = append(l.env, fmt.Sprintf("GOMAXPROCS=%d", opts.GOMAXPROCS))
+	}
+	if opts.Detach {
+		l.deathSig = 0
+	}
+	var err error
+	if l.hostNS, err = MountNamespace(); err != nil {
 		return nil, err
 	}
-
 	pair, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_SEQPACKET|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
 		return nil, fmt.Errorf("socketpair: %w", err)
@@ -242,131 +247,37 @@ func start(opts Options, cfg boot.Config, stdio [3]*os.File, ctty int, debugf fu
 	defer goferSock.Close()
 	defer sentrySock.Close()
 
-	env := childEnv()
-	if _, set := os.LookupEnv("GOMAXPROCS"); opts.GOMAXPROCS > 0 && !set {
-		env = append(env, fmt.Sprintf("GOMAXPROCS=%d", opts.GOMAXPROCS))
-	}
-	nsFlags := uintptr(unix.CLONE_NEWNS | unix.CLONE_NEWPID | unix.CLONE_NEWIPC | unix.CLONE_NEWUTS)
-	goferStderr := opts.GoferStderr
-	if goferStderr == nil {
-		goferStderr = os.Stderr
-	}
-	deathSig := unix.SIGKILL
-	if opts.Detach {
-		deathSig = 0
-	}
-
 	// A new network namespace for the sentry costs 1-2 ms of the clone
-	// that makes it: make it on a thread of its own while the gofer
-	// starts, and start the sentry in it.
+	// that makes it: make it on a thread of its own meanwhile, and start
+	// the sentry in it.
 	var netns <-chan netNSResult
 	if cfg.Network != "host" && opts.NetNS == "" {
 		netns = newNetNS()
 	}
-
-	// The gofer first.
-	goferSpec := GoferSpec{Mounts: opts.GoferMounts, HostMountNS: hostNS}
-	gofer := &exec.Cmd{
-		Path:   self,
-		Args:   append(append([]string{"runsc-lite"}, opts.GlobalArgs...), "gofer", fmt.Sprintf("--spec-fd=%d", SpecFD), fmt.Sprintf("--socket-fd=%d", SocketFD)),
-		Env:    env,
-		Stderr: goferStderr,
-		SysProcAttr: &syscall.SysProcAttr{
-			Cloneflags: nsFlags,
-			Pdeathsig:  deathSig,
-			// Its own process group: terminal signals are not for it.
-			Setpgid: true,
-		},
-	}
-	// Forked by a launcher thread, with a small bounding set.
-	err = onLauncher(GoferCapabilities(), func() error { return startWithSpec(gofer, goferSpec, goferSock) })
-	netnsPath := opts.NetNS
-	if netns != nil {
-		r := <-netns
-		if r.f != nil {
-			defer r.f.Close()
-			netnsPath = fmt.Sprintf("/proc/self/fd/%d", r.f.Fd())
-		}
-		if err == nil && r.err != nil {
-			killAndWait(gofer)
-			err = r.err
-		}
-	}
-	if err != nil {
-		return nil, fmt.Errorf("starting gofer: %w", err)
-	}
-	debugf("gofer started, pid %d", gofer.Process.Pid)
-	goferSock.Close()
-
-	// Then the sentry, in its network namespace.
-	sentryFlags := nsFlags
-	args := append(append([]string{"runsc-lite"}, opts.GlobalArgs...), "boot", fmt.Sprintf("--spec-fd=%d", SpecFD), fmt.Sprintf("--gofer-fd=%d", SocketFD))
-	extra := []*os.File{sentrySock}
-	if opts.Control != nil {
-		args = append(args, fmt.Sprintf("--control-fd=%d", ControlFD))
-		extra = append(extra, opts.Control)
-	}
-	if opts.Status != nil {
-		if opts.Control == nil {
-			return nil, errors.New("a status file needs a control socket")
-		}
-		args = append(args, fmt.Sprintf("--status-fd=%d", StatusFD))
-		extra = append(extra, opts.Status)
-	}
-	var joinR, joinW *os.File
-	if opts.Join != nil {
-		if joinR, joinW, err = os.Pipe(); err != nil {
-			killAndWait(gofer)
-			return nil, err
-		}
-		defer joinR.Close()
-		defer joinW.Close()
-		args = append(args, fmt.Sprintf("--join-fd=%d", SocketFD+len(extra)))
-		extra = append(extra, joinR)
-	}
-	sentry := &exec.Cmd{
-		Path:   self,
-		Args:   args,
-		Env:    env,
-		Stdin:  stdio[0],
-		Stdout: stdio[1],
-		Stderr: stdio[2],
-		SysProcAttr: &syscall.SysProcAttr{
-			Cloneflags: sentryFlags,
-			Pdeathsig:  deathSig,
-			Setpgid:    true,
-		},
-	}
+	// The gofer and the sentry are forked at the same time, by launcher
+	// threads with small bounding sets.
+	goferStarted := make(chan goferResult, 1)
+	go func() {
+		g, err := l.startGofer(goferSock)
+		goferStarted <- goferResult{g, err}
+	}()
+	sentry, joinW, serr := l.startSentry(sentrySock, netns)
+	g := <-goferStarted
+	gofer := g.cmd
 	switch {
-	case ctty >= 0:
-		// The guest owns the terminal: its process group (the sentry's)
-		// becomes the foreground one, so terminal reads work and
-		// terminal-generated signals (^C, ^Z, SIGWINCH) go to the sentry
-		// directly, not through us.
-		sentry.SysProcAttr.Foreground = true
-		sentry.SysProcAttr.Ctty = ctty
-	case opts.Detach:
-		// A session of its own, with the terminal (a pty whose master
-		// went to the console socket) as its controlling terminal: the
-		// host's line discipline then signals the sentry (^C, resize),
-		// which passes the signals on to the guest's foreground group.
-		sentry.SysProcAttr.Setpgid = false
-		sentry.SysProcAttr.Setsid = true
-		sentry.SysProcAttr.Setctty = opts.TTY
-		sentry.SysProcAttr.Ctty = 0
-	}
-	err = onLauncher(SentryCapabilities(), func() error {
-		return withNetNS(netnsPath, func() error {
-			return startWithSpec(sentry, BootSpec{Config: cfg, HostMountNS: hostNS}, extra...)
-		})
-	})
-	if err != nil {
+	case g.err != nil:
+		if serr == nil {
+			joinW.Close()
+			killAndWait(sentry)
+		}
+		return nil, fmt.Errorf("starting gofer: %w", g.err)
+	case serr != nil:
 		killAndWait(gofer)
-		return nil, fmt.Errorf("starting sentry: %w", err)
+		return nil, fmt.Errorf("starting sentry: %w", serr)
 	}
-	debugf("sentry started, pid %d", sentry.Process.Pid)
+	debugf("gofer started, pid %d; sentry started, pid %d", gofer.Process.Pid, sentry.Process.Pid)
 	if opts.Join != nil {
-		joinR.Close()
+		defer joinW.Close()
 		if err := opts.Join(gofer.Process.Pid, sentry.Process.Pid); err != nil {
 			killAndWait(sentry)
 			killAndWait(gofer)
@@ -382,6 +293,134 @@ func start(opts Options, cfg boot.Config, stdio [3]*os.File, ctty int, debugf fu
 		debugf("sandbox joined its cgroup")
 	}
 	return &Sandbox{Gofer: gofer, Sentry: sentry}, nil
+}
+
+// launch is what starting the gofer and the sentry share.
+type launch struct {
+	opts     Options
+	cfg      boot.Config // opts.Boot with StdioTTY filled in
+	stdio    [3]*os.File
+	ctty     int
+	self     string
+	env      []string
+	deathSig syscall.Signal
+	hostNS   uint64
+}
+
+type goferResult struct {
+	cmd *exec.Cmd
+	err error
+}
+
+// nsFlags are the namespaces both processes get.
+const nsFlags = unix.CLONE_NEWNS | unix.CLONE_NEWPID | unix.CLONE_NEWIPC | unix.CLONE_NEWUTS
+
+// startGofer starts the gofer with its end of the socketpair.
+func (l *launch) startGofer(sock *os.File) (*exec.Cmd, error) {
+	stderr := l.opts.GoferStderr
+	if stderr == nil {
+		stderr = os.Stderr
+	}
+	gofer := &exec.Cmd{
+		Path:   l.self,
+		Args:   append(append([]string{"runsc-lite"}, l.opts.GlobalArgs...), "gofer", fmt.Sprintf("--spec-fd=%d", SpecFD), fmt.Sprintf("--socket-fd=%d", SocketFD)),
+		Env:    l.env,
+		Stderr: stderr,
+		SysProcAttr: &syscall.SysProcAttr{
+			Cloneflags: nsFlags,
+			Pdeathsig:  l.deathSig,
+			// Its own process group: terminal signals are not for it.
+			Setpgid: true,
+		},
+	}
+	spec := GoferSpec{Mounts: l.opts.GoferMounts, HostMountNS: l.hostNS}
+	if err := onLauncher(GoferCapabilities(), func() error { return startWithSpec(gofer, spec, sock) }); err != nil {
+		return nil, err
+	}
+	return gofer, nil
+}
+
+// startSentry starts the sentry with its end of the socketpair, in the
+// network namespace netns makes (nil: Options.NetNS's, or ours). With
+// Options.Join it returns the write end of the sentry's --join-fd pipe.
+// On failure nothing is left running.
+func (l *launch) startSentry(sock *os.File, netns <-chan netNSResult) (*exec.Cmd, *os.File, error) {
+	opts := l.opts
+	netnsPath := opts.NetNS
+	if netns != nil {
+		r := <-netns
+		if r.err != nil {
+			return nil, nil, r.err
+		}
+		defer r.f.Close()
+		netnsPath = fmt.Sprintf("/proc/self/fd/%d", r.f.Fd())
+	}
+	args := append(append([]string{"runsc-lite"}, opts.GlobalArgs...), "boot", fmt.Sprintf("--spec-fd=%d", SpecFD), fmt.Sprintf("--gofer-fd=%d", SocketFD))
+	extra := []*os.File{sock}
+	if opts.Control != nil {
+		args = append(args, fmt.Sprintf("--control-fd=%d", ControlFD))
+		extra = append(extra, opts.Control)
+	}
+	if opts.Status != nil {
+		if opts.Control == nil {
+			return nil, nil, errors.New("a status file needs a control socket")
+		}
+		args = append(args, fmt.Sprintf("--status-fd=%d", StatusFD))
+		extra = append(extra, opts.Status)
+	}
+	var joinR, joinW *os.File
+	if opts.Join != nil {
+		var err error
+		if joinR, joinW, err = os.Pipe(); err != nil {
+			return nil, nil, err
+		}
+		defer joinR.Close()
+		args = append(args, fmt.Sprintf("--join-fd=%d", SocketFD+len(extra)))
+		extra = append(extra, joinR)
+	}
+	sentry := &exec.Cmd{
+		Path:   l.self,
+		Args:   args,
+		Env:    l.env,
+		Stdin:  l.stdio[0],
+		Stdout: l.stdio[1],
+		Stderr: l.stdio[2],
+		SysProcAttr: &syscall.SysProcAttr{
+			Cloneflags: nsFlags,
+			Pdeathsig:  l.deathSig,
+			Setpgid:    true,
+		},
+	}
+	switch {
+	case l.ctty >= 0:
+		// The guest owns the terminal: its process group (the sentry's)
+		// becomes the foreground one, so terminal reads work and
+		// terminal-generated signals (^C, ^Z, SIGWINCH) go to the sentry
+		// directly, not through us.
+		sentry.SysProcAttr.Foreground = true
+		sentry.SysProcAttr.Ctty = l.ctty
+	case opts.Detach:
+		// A session of its own, with the terminal (a pty whose master
+		// went to the console socket) as its controlling terminal: the
+		// host's line discipline then signals the sentry (^C, resize),
+		// which passes the signals on to the guest's foreground group.
+		sentry.SysProcAttr.Setpgid = false
+		sentry.SysProcAttr.Setsid = true
+		sentry.SysProcAttr.Setctty = opts.TTY
+		sentry.SysProcAttr.Ctty = 0
+	}
+	err := onLauncher(SentryCapabilities(), func() error {
+		return withNetNS(netnsPath, func() error {
+			return startWithSpec(sentry, BootSpec{Config: l.cfg, HostMountNS: l.hostNS}, extra...)
+		})
+	})
+	if err != nil {
+		if joinW != nil {
+			joinW.Close()
+		}
+		return nil, nil, err
+	}
+	return sentry, joinW, nil
 }
 
 // WaitJoined blocks until the launcher has moved this process into the

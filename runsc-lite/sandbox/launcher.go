@@ -43,10 +43,16 @@ func SentryCapabilities() uint64 {
 // thread that forked them exits.
 //
 // There is one per capability set and process: an OS thread is a
-// process-wide resource, and launches are rare.
+// process-wide resource, and launches are rare. Launches on different
+// ones run in parallel.
 var launchers struct {
-	mu   sync.Mutex          // held for a whole launch
-	jobs map[uint64]chan job // by bounding set; a thread that ended is removed
+	mu     sync.Mutex
+	byCaps map[uint64]*launcher
+}
+
+type launcher struct {
+	mu   sync.Mutex // held for a whole launch
+	jobs chan job   // nil until the thread runs, or after it ended
 }
 
 // A job is a function for a launcher thread; the thread sends on done
@@ -62,21 +68,27 @@ type job struct {
 // serves the next call.
 func onLauncher(caps uint64, fn func() error) error {
 	launchers.mu.Lock()
-	defer launchers.mu.Unlock()
-	jobs := launchers.jobs[caps]
-	if jobs == nil {
-		if launchers.jobs == nil {
-			launchers.jobs = map[uint64]chan job{}
+	l := launchers.byCaps[caps]
+	if l == nil {
+		if launchers.byCaps == nil {
+			launchers.byCaps = map[uint64]*launcher{}
 		}
-		jobs = make(chan job)
-		launchers.jobs[caps] = jobs
-		go runLauncher(caps, jobs)
+		l = &launcher{}
+		launchers.byCaps[caps] = l
+	}
+	launchers.mu.Unlock()
+
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.jobs == nil {
+		l.jobs = make(chan job)
+		go runLauncher(caps, l.jobs)
 	}
 	var err error
 	done := make(chan bool)
-	jobs <- job{fn: func() { err = fn() }, done: done}
+	l.jobs <- job{fn: func() { err = fn() }, done: done}
 	if !<-done {
-		delete(launchers.jobs, caps)
+		l.jobs = nil
 	}
 	return err
 }
