@@ -120,6 +120,9 @@ func Run(cfg *Config, hio IO, confine func() error) (int, error) {
 		case sig := <-sigs:
 			s.k.SendExternalSignal(int32(sig.(unix.Signal)), foregroundGroup(stdin, sig.(unix.Signal)))
 		case <-s.k.Done():
+			// Nothing needs the gofer any more: it sees EOF and exits
+			// alongside our own teardown rather than after it.
+			s.gofer.Close()
 			return s.k.Wait(), nil
 		}
 	}
