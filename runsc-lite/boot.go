@@ -44,7 +44,6 @@ func runBoot(g *globalFlags, args []string) int {
 	goferFD := fs.Int("gofer-fd", -1, "unix socket to the gofer (`FD`)")
 	controlFD := fs.Int("control-fd", -1, "listening control socket (`FD`); the guest then waits for start")
 	statusFD := fs.Int("status-fd", -1, "write the exit status to `FD` at the end")
-	joinFD := fs.Int("join-fd", -1, "wait for a byte on `FD` (the launcher moved us into the cgroup) before creating host processes")
 	if done, status := parseCommandFlags("boot", fs, args); done {
 		return status
 	}
@@ -56,7 +55,7 @@ func runBoot(g *globalFlags, args []string) int {
 		return fatalf(exitSetup, "boot: %v", err)
 	}
 	unix.CloseOnExec(*goferFD)
-	for _, fd := range []int{*controlFD, *statusFD, *joinFD} {
+	for _, fd := range []int{*controlFD, *statusFD} {
 		if fd >= 0 {
 			unix.CloseOnExec(fd)
 		}
@@ -71,8 +70,8 @@ func runBoot(g *globalFlags, args []string) int {
 		// Our own UTS namespace; the guest's name is the sentry's.
 		unix.Sethostname([]byte(cfg.Hostname))
 	}
-	// Confine's slowest step, done while we wait for the gofer and the
-	// cgroup instead (it only limits later execs: see DropBoundingSet).
+	// Confine's slowest step, done while we wait for the gofer instead
+	// (it only limits later execs: see DropBoundingSet).
 	if err := sandbox.DropBoundingSet(); err != nil {
 		return fatalf(exitSetup, "boot: %v", err)
 	}
@@ -88,12 +87,8 @@ func runBoot(g *globalFlags, args []string) int {
 		})
 		return confineErr
 	}
-	hio := boot.IO{GoferFD: *goferFD, Stdio: [3]int{0, 1, 2}, ControlFD: *controlFD}
-	if *joinFD >= 0 {
-		hio.Joined = func() error { return sandbox.WaitJoined(*joinFD) }
-	}
 	debugf("boot: starting %q", cfg.Argv)
-	status, err := runSentry(cfg, hio, confine)
+	status, err := runSentry(cfg, boot.IO{GoferFD: *goferFD, Stdio: [3]int{0, 1, 2}, ControlFD: *controlFD}, confine)
 	if err != nil && status == 0 {
 		status = exitSetup
 	}

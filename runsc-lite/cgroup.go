@@ -11,6 +11,7 @@ import (
 	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
 )
 
 // cgroupRoot is where the host's cgroup hierarchies are mounted: cgroup
@@ -223,20 +224,72 @@ func (cg *cgroup) applyCPU(c *specs.LinuxCPU, v2 bool) error {
 	return nil
 }
 
-// join moves the processes pids (with all their threads) into the
-// cgroup. The sandbox's processes are moved as soon as they run, rather
-// than forked from inside the cgroup: the first migration waits for an RCU
-// grace period (cgroup_threadgroup_rwsem, 10-20 ms on a small VM), during
-// which they set themselves up.
+// join moves the processes pids and their descendants (each with all its
+// threads) into the cgroup. The sandbox's processes are moved as soon as
+// they run, rather than forked from inside the cgroup: the first
+// migration waits for an RCU grace period (cgroup_threadgroup_rwsem, 10-20
+// ms on a small VM), during which they set themselves up. A process's
+// children are listed after it moved: a fork and a migration exclude each
+// other (that rwsem), so a child is either listed or born in the cgroup.
 func (cg *cgroup) join(pids ...int) error {
-	for _, d := range cg.dirs() {
-		for _, pid := range pids {
-			if err := os.WriteFile(filepath.Join(d, "cgroup.procs"), []byte(strconv.Itoa(pid)), 0); err != nil {
+	dirs := cg.dirs()
+	for len(pids) > 0 {
+		pid := pids[0]
+		pids = pids[1:]
+		for _, d := range dirs {
+			err := os.WriteFile(filepath.Join(d, "cgroup.procs"), []byte(strconv.Itoa(pid)), 0)
+			if errors.Is(err, unix.ESRCH) {
+				break // it exited meanwhile
+			}
+			if err != nil {
 				return fmt.Errorf("cgroup: moving %d into %s: %w", pid, d, err)
 			}
 		}
+		pids = append(pids, children(pid)...)
 	}
 	return nil
+}
+
+// children lists the child processes of pid: from its threads'
+// /proc/PID/task/TID/children, or, on a kernel without them, from every
+// process's parent in /proc/PID/stat.
+func children(pid int) []int {
+	files, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/children", pid))
+	var kids []int
+	if len(files) == 0 {
+		ents, _ := os.ReadDir("/proc")
+		for _, e := range ents {
+			n, err := strconv.Atoi(e.Name())
+			if err == nil && parentOf(n) == pid {
+				kids = append(kids, n)
+			}
+		}
+		return kids
+	}
+	for _, f := range files {
+		b, _ := os.ReadFile(f)
+		for _, w := range strings.Fields(string(b)) {
+			if n, err := strconv.Atoi(w); err == nil {
+				kids = append(kids, n)
+			}
+		}
+	}
+	return kids
+}
+
+// parentOf returns the parent of pid (/proc/PID/stat field 4), or 0.
+func parentOf(pid int) int {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	s := string(b)
+	f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
+	if len(f) < 2 {
+		return 0
+	}
+	ppid, _ := strconv.Atoi(f[1])
+	return ppid
 }
 
 // goMaxProcs is the GOMAXPROCS the Go runtime would choose in a cgroup with

@@ -1,7 +1,10 @@
 package main
 
 import (
+	"os"
+	"os/exec"
 	"runtime"
+	"slices"
 	"testing"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -32,5 +35,22 @@ func TestGoMaxProcs(t *testing.T) {
 		if got := goMaxProcs(tc.r); got != tc.want {
 			t.Errorf("%s: goMaxProcs = %d, want %d", tc.name, got, tc.want)
 		}
+	}
+}
+
+// TestChildren checks both ways of listing a process's children against a
+// child of ours.
+func TestChildren(t *testing.T) {
+	cmd := exec.Command("sleep", "10")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Wait()
+	defer cmd.Process.Kill()
+	if got := children(os.Getpid()); !slices.Contains(got, cmd.Process.Pid) {
+		t.Errorf("children(%d) = %v, want %d among them", os.Getpid(), got, cmd.Process.Pid)
+	}
+	if got := parentOf(cmd.Process.Pid); got != os.Getpid() {
+		t.Errorf("parentOf(%d) = %d, want %d", cmd.Process.Pid, got, os.Getpid())
 	}
 }

@@ -53,12 +53,6 @@ func fakeRun(cfg *boot.Config, io boot.IO, confine func() error) (int, error) {
 		// move its root too.
 		SysProcAttr: &syscall.SysProcAttr{Cloneflags: syscall.CLONE_NEWNS},
 	}
-	if io.Joined != nil {
-		// The command must start in the container's cgroup.
-		if err := io.Joined(); err != nil {
-			return 0, err
-		}
-	}
 	if err := cmd.Start(); err != nil {
 		return 126, err
 	}

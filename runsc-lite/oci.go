@@ -278,8 +278,8 @@ func launchContainer(g *globalFlags, o createOptions, c *container, spec *specs.
 		opts.GoferStderr = null
 	}
 
-	// The sandbox's processes are moved into the cgroup as they start,
-	// before the sentry forks its stubs (Options.Join).
+	// The sandbox's processes are moved into the cgroup, with what they
+	// forked by then, as soon as they run (Options.Join).
 	cg, err := newCgroup(cgroupPath(spec, o.id), spec)
 	if err != nil {
 		return err

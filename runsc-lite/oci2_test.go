@@ -280,7 +280,10 @@ func TestOCICgroups(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sandboxPids := append([]int{saved.GoferPid}, processTree(st.Pid)...)
+	sandboxPids := []int{saved.GoferPid}
+	for pids := []int{st.Pid}; len(pids) > 0; pids = append(pids[1:], children(pids[0])...) {
+		sandboxPids = append(sandboxPids, pids[0])
+	}
 	if len(sandboxPids) < 4 {
 		t.Errorf("sandbox processes %v: want the gofer, the sentry, the stub master and a stub", sandboxPids)
 	}
@@ -341,23 +344,6 @@ func TestOCICgroups(t *testing.T) {
 		t.Errorf("cgroup left behind")
 	}
 	e.assertNothingLeft()
-}
-
-// processTree returns pid and its descendants.
-func processTree(pid int) []int {
-	pids := []int{pid}
-	for i := 0; i < len(pids); i++ {
-		files, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/children", pids[i]))
-		for _, f := range files {
-			b, _ := os.ReadFile(f)
-			for _, w := range strings.Fields(string(b)) {
-				if n, err := strconv.Atoi(w); err == nil {
-					pids = append(pids, n)
-				}
-			}
-		}
-	}
-	return pids
 }
 
 func TestOCIMemoryLimit(t *testing.T) {

@@ -65,12 +65,11 @@ type Options struct {
 	NetNS string
 	// TTY makes Stdio[0], a terminal, the sentry's controlling terminal.
 	TTY bool
-	// Join, if set, moves host processes (by host pid) into the
-	// container's cgroup. Start calls it with the gofer and the sentry as
-	// soon as both run, and they set up meanwhile: the sentry waits for
-	// it (on its --join-fd) before it creates any host process (its
-	// stubs), so everything that runs guest code or holds guest memory is
-	// in the cgroup from its first instruction.
+	// Join, if set, moves host processes (by host pid), with their
+	// descendants, into the container's cgroup. Start calls it with the
+	// gofer and the sentry as soon as both run, and they set up meanwhile;
+	// the guest starts only later, on a start request, so everything that
+	// runs guest code is in the cgroup from its first instruction.
 	Join func(pids ...int) error
 	// GOMAXPROCS, if positive, is given to the gofer and the sentry
 	// (unless the launcher's environment sets it): their Go runtime would
@@ -261,13 +260,12 @@ func start(opts Options, cfg boot.Config, stdio [3]*os.File, ctty int, debugf fu
 		g, err := l.startGofer(goferSock)
 		goferStarted <- goferResult{g, err}
 	}()
-	sentry, joinW, serr := l.startSentry(sentrySock, netns)
+	sentry, serr := l.startSentry(sentrySock, netns)
 	g := <-goferStarted
 	gofer := g.cmd
 	switch {
 	case g.err != nil:
 		if serr == nil {
-			joinW.Close()
 			killAndWait(sentry)
 		}
 		return nil, fmt.Errorf("starting gofer: %w", g.err)
@@ -277,18 +275,10 @@ func start(opts Options, cfg boot.Config, stdio [3]*os.File, ctty int, debugf fu
 	}
 	debugf("gofer started, pid %d; sentry started, pid %d", gofer.Process.Pid, sentry.Process.Pid)
 	if opts.Join != nil {
-		defer joinW.Close()
 		if err := opts.Join(gofer.Process.Pid, sentry.Process.Pid); err != nil {
 			killAndWait(sentry)
 			killAndWait(gofer)
 			return nil, err
-		}
-		// One byte says "joined"; the sentry takes EOF alone for a
-		// launcher that died first.
-		if _, err := joinW.Write([]byte{1}); err != nil {
-			killAndWait(sentry)
-			killAndWait(gofer)
-			return nil, fmt.Errorf("starting sentry: %w", err)
 		}
 		debugf("sandbox joined its cgroup")
 	}
@@ -341,16 +331,15 @@ func (l *launch) startGofer(sock *os.File) (*exec.Cmd, error) {
 }
 
 // startSentry starts the sentry with its end of the socketpair, in the
-// network namespace netns makes (nil: Options.NetNS's, or ours). With
-// Options.Join it returns the write end of the sentry's --join-fd pipe.
-// On failure nothing is left running.
-func (l *launch) startSentry(sock *os.File, netns <-chan netNSResult) (*exec.Cmd, *os.File, error) {
+// network namespace netns makes (nil: Options.NetNS's, or ours). On
+// failure nothing is left running.
+func (l *launch) startSentry(sock *os.File, netns <-chan netNSResult) (*exec.Cmd, error) {
 	opts := l.opts
 	netnsPath := opts.NetNS
 	if netns != nil {
 		r := <-netns
 		if r.err != nil {
-			return nil, nil, r.err
+			return nil, r.err
 		}
 		defer r.f.Close()
 		netnsPath = fmt.Sprintf("/proc/self/fd/%d", r.f.Fd())
@@ -363,20 +352,10 @@ func (l *launch) startSentry(sock *os.File, netns <-chan netNSResult) (*exec.Cmd
 	}
 	if opts.Status != nil {
 		if opts.Control == nil {
-			return nil, nil, errors.New("a status file needs a control socket")
+			return nil, errors.New("a status file needs a control socket")
 		}
 		args = append(args, fmt.Sprintf("--status-fd=%d", StatusFD))
 		extra = append(extra, opts.Status)
-	}
-	var joinR, joinW *os.File
-	if opts.Join != nil {
-		var err error
-		if joinR, joinW, err = os.Pipe(); err != nil {
-			return nil, nil, err
-		}
-		defer joinR.Close()
-		args = append(args, fmt.Sprintf("--join-fd=%d", SocketFD+len(extra)))
-		extra = append(extra, joinR)
 	}
 	sentry := &exec.Cmd{
 		Path:   l.self,
@@ -415,32 +394,9 @@ func (l *launch) startSentry(sock *os.File, netns <-chan netNSResult) (*exec.Cmd
 		})
 	})
 	if err != nil {
-		if joinW != nil {
-			joinW.Close()
-		}
-		return nil, nil, err
+		return nil, err
 	}
-	return sentry, joinW, nil
-}
-
-// WaitJoined blocks until the launcher has moved this process into the
-// container's cgroup (Options.Join): it reads the byte the launcher writes
-// on fd then, and closes fd.
-func WaitJoined(fd int) error {
-	defer unix.Close(fd)
-	var b [1]byte
-	for {
-		n, err := unix.Read(fd, b[:])
-		switch {
-		case err == unix.EINTR:
-			continue
-		case err != nil:
-			return fmt.Errorf("waiting to join the cgroup: %w", err)
-		case n == 0:
-			return errors.New("waiting to join the cgroup: the launcher is gone")
-		}
-		return nil
-	}
+	return sentry, nil
 }
 
 type netNSResult struct {

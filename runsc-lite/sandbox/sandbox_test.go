@@ -375,38 +375,6 @@ func confineChild() int {
 	return 0
 }
 
-func TestWaitJoined(t *testing.T) {
-	for _, tc := range []struct {
-		name    string
-		launch  func(w *os.File)
-		wantErr bool
-	}{
-		{"joined", func(w *os.File) { w.Write([]byte{1}) }, false},
-		{"launcher gone", func(w *os.File) {}, true},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			r, w, err := os.Pipe()
-			if err != nil {
-				t.Fatal(err)
-			}
-			fd, err := unix.Dup(int(r.Fd()))
-			if err != nil {
-				t.Fatal(err)
-			}
-			r.Close()
-			tc.launch(w)
-			w.Close()
-			if err := WaitJoined(fd); (err != nil) != tc.wantErr {
-				t.Errorf("WaitJoined: %v, want error %v", err, tc.wantErr)
-			}
-			// fd is closed either way.
-			if _, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0); err != unix.EBADF {
-				t.Errorf("fd left open: %v", err)
-			}
-		})
-	}
-}
-
 func TestConfineRefusesHostMountNamespace(t *testing.T) {
 	requireRoot(t)
 	hostNS, err := MountNamespace()

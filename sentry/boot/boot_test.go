@@ -26,9 +26,6 @@ func runInTmpfs(t *testing.T, argv ...string) (string, int) {
 		t.Fatal(err)
 	}
 	defer s.close()
-	if err := s.startPlatform(); err != nil {
-		t.Fatal(err)
-	}
 	rootFS, err := tmpfs.New(s.vfs, s.mf, tmpfs.Options{RootMode: 0o755})
 	if err != nil {
 		t.Fatal(err)

@@ -100,9 +100,4 @@ type IO struct {
 	// sentry/control): the first process then waits for a start request,
 	// and exec, signal and ps requests are served.
 	ControlFD int
-	// Joined, if set, blocks until the launcher has moved the sentry into
-	// the container's cgroup. Run calls it before it creates any host
-	// process (the platform's stubs, which run guest code), and sets up
-	// what needs no cgroup (file systems, the gofer's root) meanwhile.
-	Joined func() error
 }

@@ -51,19 +51,8 @@ func Run(cfg *Config, hio IO, confine func() error) (int, error) {
 		return 0, err
 	}
 	defer s.close()
-	// The root file system needs the gofer, which sets itself up at the
-	// same time as we do, but no host process of ours: build it while
-	// the launcher moves us into the container's cgroup.
 	if err := s.mountRoot(cfg, hio.GoferFD); err != nil {
 		return 0, fmt.Errorf("root file system: %w", err)
-	}
-	if hio.Joined != nil {
-		if err := hio.Joined(); err != nil {
-			return 0, err
-		}
-	}
-	if err := s.startPlatform(); err != nil {
-		return 0, err
 	}
 	// Catch forwarded signals before confinement (signal handling needs no
 	// host resources, but we want no window where they kill the sentry).
@@ -165,8 +154,7 @@ func openLog(cfg *Config) (io.Writer, error) {
 	return f, nil
 }
 
-// sandbox is a kernel with its memory file, platform and VFS. The platform
-// is started last (startPlatform): its stubs are host processes.
+// sandbox is a kernel with its memory file, platform and VFS.
 type sandbox struct {
 	mf    *memfile.File
 	plat  *systrap.Platform
@@ -180,19 +168,23 @@ type sandbox struct {
 	tmpfsLimit int64
 }
 
-// newSandbox makes the memory file, the kernel and its VFS; the kernel has
-// no platform until startPlatform.
 func newSandbox(cfg *Config, logw io.Writer) (*sandbox, error) {
 	mf, err := memfile.New("runsc-lite-memory", memoryFileSize)
 	if err != nil {
 		return nil, err
 	}
-	k := kernel.New(mf, nil, syscalls.Table(), logw)
+	plat, err := systrap.New(mf.FD())
+	if err != nil {
+		mf.Close()
+		return nil, fmt.Errorf("systrap platform: %w", err)
+	}
+	k := kernel.New(mf, plat, syscalls.Table(), logw)
 	k.Strace = cfg.Strace
 	k.MaxTasks = cfg.MaxTasks
 	k.PageCache = mm.NewPageCache(mf, 1<<18)
 	vd, err := vdso.New(mf)
 	if err != nil {
+		plat.Close()
 		mf.Close()
 		return nil, fmt.Errorf("vdso: %w", err)
 	}
@@ -203,27 +195,12 @@ func newSandbox(cfg *Config, logw io.Writer) (*sandbox, error) {
 	}
 	v := vfs.New()
 	k.SetVFS(v)
-	return &sandbox{mf: mf, vfs: v, k: k, vdso: vd, tmpfsLimit: tmpfsLimit(mf)}, nil
-}
-
-// startPlatform starts the platform (its stub master, a host process that
-// forks the stubs) and gives it to the kernel. It needs /proc/self/fd, so
-// it comes before confinement.
-func (s *sandbox) startPlatform() error {
-	plat, err := systrap.New(s.mf.FD())
-	if err != nil {
-		return fmt.Errorf("systrap platform: %w", err)
-	}
-	s.plat = plat
-	s.k.Platform = plat
-	return nil
+	return &sandbox{mf: mf, plat: plat, vfs: v, k: k, vdso: vd, tmpfsLimit: tmpfsLimit(mf)}, nil
 }
 
 func (s *sandbox) close() {
 	s.vdso.Stop()
-	if s.plat != nil {
-		s.plat.Close()
-	}
+	s.plat.Close()
 }
 
 // tmpfsLimit is Linux's default tmpfs size, half of RAM, within the memory
