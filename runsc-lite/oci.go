@@ -159,6 +159,9 @@ type createOptions struct {
 // createContainer launches the container's sandbox with its init
 // waiting for start. On failure nothing is left behind.
 func createContainer(g *globalFlags, o createOptions) (*container, *sandbox.Sandbox, error) {
+	// Our first control request would pay for the protobuf runtime's
+	// set-up; pay for it while the sandbox starts instead.
+	go pb.WarmUp()
 	closeInheritedFDs()
 	if err := validateID(o.id); err != nil {
 		return nil, nil, err
@@ -438,9 +441,12 @@ var runCommand = ociCommand("run", "create and start a container; wait for it un
 // waitSandbox waits for a sandbox we started and returns the container's
 // exit status, passing on the signals a foreground runtime gets.
 func waitSandbox(sb *sandbox.Sandbox) int {
+	// The signals stay caught until we exit, as with runc: one that comes
+	// during the clean-up after the sandbox is dropped rather than
+	// killing us halfway. (Releasing them costs a round trip to the Go
+	// runtime's signal thread per signal.)
 	sigs := make(chan os.Signal, 16)
 	notifySignals(sigs)
-	defer stopSignals(sigs)
 	done := make(chan struct{})
 	go func() { sb.Sentry.Wait(); close(done) }()
 	for {
