@@ -154,6 +154,22 @@ type createOptions struct {
 	// follows under the same lock, and the sandbox dies with us, so
 	// the state is saved once, by start.
 	startNext bool
+	// netns is the sentry's new network namespace, being made.
+	netns *sandbox.NetNS
+}
+
+// netNSPath is the network namespace the bundle asks the sandbox to join,
+// if any: with --network sandbox, a network namespace with a path.
+func netNSPath(g *globalFlags, spec *specs.Spec) string {
+	path := ""
+	if spec.Linux != nil && g.network == "sandbox" {
+		for _, ns := range spec.Linux.Namespaces {
+			if ns.Type == specs.NetworkNamespace {
+				path = ns.Path
+			}
+		}
+	}
+	return path
 }
 
 // createContainer launches the container's sandbox with its init
@@ -177,6 +193,12 @@ func createContainer(g *globalFlags, o createOptions) (*container, *sandbox.Sand
 	cfg, mounts, err := sandboxConfig(g, rootfs, spec)
 	if err != nil {
 		return nil, nil, err
+	}
+	if cfg.Network != "host" && netNSPath(g, spec) == "" {
+		// A new network namespace takes 1-2 ms to make: start now.
+		// sandbox.Start closes it; so do we, if we fail before.
+		o.netns = sandbox.NewNetNS()
+		defer o.netns.Close()
 	}
 	if g.systemdCgroup {
 		if _, err := os.Stat("/run/systemd/system"); err != nil {
@@ -244,14 +266,6 @@ func launchContainer(g *globalFlags, o createOptions, c *container, spec *specs.
 	}
 	defer statusFile.Close()
 
-	netns := ""
-	if spec.Linux != nil && g.network == "sandbox" {
-		for _, ns := range spec.Linux.Namespaces {
-			if ns.Type == specs.NetworkNamespace {
-				netns = ns.Path
-			}
-		}
-	}
 	opts := sandbox.Options{
 		GlobalArgs:  g.childArgs(),
 		Boot:        *cfg,
@@ -261,7 +275,8 @@ func launchContainer(g *globalFlags, o createOptions, c *container, spec *specs.
 		Detach:      o.detach,
 		Control:     listener,
 		Status:      statusFile,
-		NetNS:       netns,
+		NewNetNS:    o.netns,
+		NetNS:       netNSPath(g, spec),
 		TTY:         spec.Process.Terminal,
 	}
 	if g.debugLog != "" {

@@ -9,6 +9,7 @@ import (
 	"os/signal"
 	"runtime"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -59,6 +60,9 @@ type Options struct {
 	Control *os.File
 	// Status receives the sentry's exit status (decimal) when it ends.
 	Status *os.File
+	// NewNetNS, if set, is the new network namespace of the sentry; Start
+	// closes it.
+	NewNetNS *NetNS
 	// NetNS is a network namespace to join (a path like
 	// /proc/PID/ns/net or /var/run/netns/NAME); empty means a new one
 	// (unless Boot.Network is "host").
@@ -247,12 +251,13 @@ func start(opts Options, cfg boot.Config, stdio [3]*os.File, ctty int, debugf fu
 	defer sentrySock.Close()
 
 	// A new network namespace for the sentry costs 1-2 ms of the clone
-	// that makes it: make it on a thread of its own meanwhile, and start
-	// the sentry in it.
-	var netns <-chan netNSResult
-	if cfg.Network != "host" && opts.NetNS == "" {
-		netns = newNetNS()
+	// that makes it: make it on a thread of its own meanwhile (unless the
+	// caller started it even earlier), and start the sentry in it.
+	netns := opts.NewNetNS
+	if netns == nil && cfg.Network != "host" && opts.NetNS == "" {
+		netns = NewNetNS()
 	}
+	defer netns.Close()
 	// The gofer and the sentry are forked at the same time, by launcher
 	// threads with small bounding sets.
 	goferStarted := make(chan goferResult, 1)
@@ -331,18 +336,16 @@ func (l *launch) startGofer(sock *os.File) (*exec.Cmd, error) {
 }
 
 // startSentry starts the sentry with its end of the socketpair, in the
-// network namespace netns makes (nil: Options.NetNS's, or ours). On
-// failure nothing is left running.
-func (l *launch) startSentry(sock *os.File, netns <-chan netNSResult) (*exec.Cmd, error) {
+// network namespace netns (nil: Options.NetNS's, or ours). On failure
+// nothing is left running.
+func (l *launch) startSentry(sock *os.File, netns *NetNS) (*exec.Cmd, error) {
 	opts := l.opts
 	netnsPath := opts.NetNS
 	if netns != nil {
-		r := <-netns
-		if r.err != nil {
-			return nil, r.err
+		var err error
+		if netnsPath, err = netns.path(); err != nil {
+			return nil, err
 		}
-		defer r.f.Close()
-		netnsPath = fmt.Sprintf("/proc/self/fd/%d", r.f.Fd())
 	}
 	args := append(append([]string{"runsc-lite"}, opts.GlobalArgs...), "boot", fmt.Sprintf("--spec-fd=%d", SpecFD), fmt.Sprintf("--gofer-fd=%d", SocketFD))
 	extra := []*os.File{sock}
@@ -399,31 +402,57 @@ func (l *launch) startSentry(sock *os.File, netns <-chan netNSResult) (*exec.Cmd
 	return sentry, nil
 }
 
-type netNSResult struct {
-	f   *os.File // the namespace (nsfs), open
-	err error
+// A NetNS is a new network namespace for a sentry, made on a thread of its
+// own (NewNetNS): it takes 1-2 ms, which a launcher overlaps with its
+// other work.
+type NetNS struct {
+	done      chan struct{}
+	f         *os.File // the namespace (nsfs), open
+	err       error
+	closeOnce sync.Once
 }
 
-// newNetNS makes a network namespace, on a thread of its own that ends
-// once it has opened it: the namespace lives as long as the file is open
-// or a process is in it.
-func newNetNS() <-chan netNSResult {
-	c := make(chan netNSResult, 1)
+// NewNetNS starts making a network namespace. The thread that makes it
+// ends once it has opened it: the namespace lives as long as the NetNS is
+// open or a process is in it.
+func NewNetNS() *NetNS {
+	n := &NetNS{done: make(chan struct{})}
 	go func() {
+		defer close(n.done)
 		// Never unlocked: the thread, in the new namespace, ends with
 		// this goroutine.
 		runtime.LockOSThread()
 		if err := unix.Unshare(unix.CLONE_NEWNET); err != nil {
-			c <- netNSResult{err: fmt.Errorf("new network namespace: %w", err)}
+			n.err = fmt.Errorf("new network namespace: %w", err)
 			return
 		}
-		f, err := os.Open("/proc/thread-self/ns/net")
-		if err != nil {
-			err = fmt.Errorf("new network namespace: %w", err)
+		if n.f, n.err = os.Open("/proc/thread-self/ns/net"); n.err != nil {
+			n.err = fmt.Errorf("new network namespace: %w", n.err)
 		}
-		c <- netNSResult{f, err}
 	}()
-	return c
+	return n
+}
+
+// path waits for the namespace and returns a path that opens it.
+func (n *NetNS) path() (string, error) {
+	<-n.done
+	if n.err != nil {
+		return "", n.err
+	}
+	return fmt.Sprintf("/proc/self/fd/%d", n.f.Fd()), nil
+}
+
+// Close waits for the namespace and releases it; a nil NetNS is fine.
+func (n *NetNS) Close() {
+	if n == nil {
+		return
+	}
+	<-n.done
+	n.closeOnce.Do(func() {
+		if n.f != nil {
+			n.f.Close()
+		}
+	})
 }
 
 // withNetNS runs fn (which starts a process) with the calling thread in

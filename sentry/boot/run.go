@@ -141,7 +141,7 @@ func Run(cfg *Config, hio IO, confine func() error) (int, error) {
 		case <-s.k.Done():
 			// Nothing needs the gofer any more: it sees EOF and exits
 			// alongside our own teardown rather than after it.
-			s.gofer.Close()
+			go s.gofer.Close()
 			return s.k.Wait(), nil
 		}
 	}
