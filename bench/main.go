@@ -23,6 +23,7 @@ var microSource []byte
 func main() {
 	bin := flag.String("runsc-lite", os.Getenv("RUNSC_LITE_BINARY"), "runsc-lite binary")
 	runs := flag.Int("runs", 15, "repetitions of whole-command measurements")
+	ociRuns := flag.Int("oci-runs", 41, "repetitions of each of runc run and runsc-lite run, interleaved")
 	flag.Parse()
 	if *bin == "" {
 		*bin = "runsc-lite"
@@ -45,12 +46,12 @@ func main() {
 		fatal(err)
 	}
 
-	fmt.Printf("%-28s %14s %14s %8s   %s\n", "benchmark", "native", "runsc-lite", "ratio", "target (runsc-lite)")
+	fmt.Printf("%-40s %14s %14s %8s   %s\n", "benchmark", "native", "runsc-lite", "ratio", "target (runsc-lite)")
 	sandbox := func(args ...string) []string {
 		return append([]string{*bin, "do", "--volume", dir + ":" + dir}, args...)
 	}
-	report("do /bin/true (wall)",
-		wall(*runs, []string{"/bin/true"}), wall(*runs, sandbox("/bin/true")), "< 45 ms")
+	do := walls(*runs, []string{"/bin/true"}, sandbox("/bin/true"))
+	report(fmt.Sprintf("do /bin/true (wall, median of %d)", *runs), do[0], do[1], "< 45 ms")
 	for _, m := range []struct {
 		name, mode, n, target string
 		extra                 []string
@@ -62,12 +63,13 @@ func main() {
 		args := append([]string{micro, m.mode, m.n}, m.extra...)
 		report(m.name, perOp(args), perOp(sandbox(args...)), m.target)
 	}
-	benchOCIRun(*bin, dir, *runs)
+	benchOCIRun(*bin, dir, *ociRuns)
 	benchDockerRun(*bin, *runs)
 }
 
 // benchOCIRun compares `runsc-lite run` with `runc run` of one bundle
-// running busybox's /bin/true (the "native" column is runc's).
+// running busybox's /bin/true (the "native" column is runc's). The two
+// alternate, so that a change in the machine's load affects both alike.
 func benchOCIRun(bin, dir string, runs int) {
 	runc, err := exec.LookPath("runc")
 	if err != nil {
@@ -107,23 +109,42 @@ func benchOCIRun(bin, dir string, runs int) {
 	ociRun := func(binary, name string) []string {
 		return []string{binary, "--root", root(name), "run", "--bundle", bundle, "bench-" + name}
 	}
-	report("run of a /bin/true bundle", wall(runs, ociRun(runc, "runc")), wall(runs, ociRun(bin, "runsc-lite")), "<= 1.0x runc's (native column: runc)")
+	ms := walls(runs, ociRun(runc, "runc"), ociRun(bin, "runsc-lite"))
+	report(fmt.Sprintf("run of a /bin/true bundle (median of %d)", runs), ms[0], ms[1], "<= 1.0x runc's (native column: runc)")
 }
 
-// wall returns the median wall time of running argv.
-func wall(runs int, argv []string) time.Duration {
-	var ds []time.Duration
-	for i := 0; i < runs; i++ {
-		start := time.Now()
-		cmd := exec.Command(argv[0], argv[1:]...)
-		cmd.Stderr = os.Stderr
-		if err := cmd.Run(); err != nil {
-			return -1
+// walls runs each argv in turn, runs times (after one unmeasured round),
+// and returns the median wall time of each; -1 for one that failed.
+func walls(runs int, argvs ...[]string) []time.Duration {
+	ds := make([][]time.Duration, len(argvs))
+	failed := make([]bool, len(argvs))
+	for i := -1; i < runs; i++ {
+		for j, argv := range argvs {
+			if failed[j] {
+				continue
+			}
+			start := time.Now()
+			cmd := exec.Command(argv[0], argv[1:]...)
+			cmd.Stderr = os.Stderr
+			if err := cmd.Run(); err != nil {
+				failed[j] = true
+				continue
+			}
+			if i >= 0 {
+				ds[j] = append(ds[j], time.Since(start))
+			}
 		}
-		ds = append(ds, time.Since(start))
 	}
-	sort.Slice(ds, func(i, j int) bool { return ds[i] < ds[j] })
-	return ds[len(ds)/2]
+	medians := make([]time.Duration, len(argvs))
+	for j, d := range ds {
+		if failed[j] {
+			medians[j] = -1
+			continue
+		}
+		sort.Slice(d, func(a, b int) bool { return d[a] < d[b] })
+		medians[j] = d[len(d)/2]
+	}
+	return medians
 }
 
 // perOp runs a micro-benchmark and returns the per-operation time it prints.
@@ -146,13 +167,16 @@ func report(name string, native, sandboxed time.Duration, target string) {
 		if d < 0 {
 			return "failed"
 		}
+		if d >= time.Millisecond {
+			return d.Round(10 * time.Microsecond).String()
+		}
 		return d.Round(time.Microsecond / 10).String()
 	}
 	ratio := "-"
 	if native > 0 && sandboxed > 0 {
-		ratio = fmt.Sprintf("%.1fx", float64(sandboxed)/float64(native))
+		ratio = fmt.Sprintf("%.2fx", float64(sandboxed)/float64(native))
 	}
-	fmt.Printf("%-28s %14s %14s %8s   %s\n", name, show(native), show(sandboxed), ratio, target)
+	fmt.Printf("%-40s %14s %14s %8s   %s\n", name, show(native), show(sandboxed), ratio, target)
 }
 
 func fatal(err error) {

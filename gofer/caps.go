@@ -38,28 +38,39 @@ func KeptCapabilities() uint64 {
 func dropCapabilities() error {
 	keep := KeptCapabilities()
 	for c := uintptr(0); c < 64; c++ {
-		if _, err := unix.PrctlRetInt(unix.PR_CAPBSET_READ, c, 0, 0, 0); err == unix.EINVAL {
+		in, err := unix.PrctlRetInt(unix.PR_CAPBSET_READ, c, 0, 0, 0)
+		if err == unix.EINVAL {
 			break // past the last capability this kernel knows
 		}
-		if keep&(1<<c) != 0 {
+		if keep&(1<<c) != 0 || (err == nil && in == 0) {
+			// Kept, or not in the set to begin with (the launcher
+			// starts us with a small one): every thread is alike.
 			continue
 		}
 		// Dropping from the bounding set needs CAP_SETPCAP, so this
 		// comes before capset.
 		if _, _, errno := syscall.AllThreadsSyscall(unix.SYS_PRCTL, unix.PR_CAPBSET_DROP, c, 0); errno != 0 {
-			return fmt.Errorf("drop capability %d from bounding set: %w", c, errno)
+			return fmt.Errorf("drop capability %d from bounding set: %w", c, allThreadsErr(errno))
 		}
 	}
-	if _, _, errno := syscall.AllThreadsSyscall6(unix.SYS_PRCTL, unix.PR_CAP_AMBIENT, unix.PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0, 0); errno != 0 {
-		return fmt.Errorf("clear ambient capabilities: %w", errno)
-	}
+	// An empty inheritable set empties the ambient set too (capset keeps
+	// ambient within permitted and inheritable).
 	hdr := &unix.CapUserHeader{Version: unix.LINUX_CAPABILITY_VERSION_3}
 	data := &[2]unix.CapUserData{
 		{Effective: uint32(keep), Permitted: uint32(keep)},
 		{Effective: uint32(keep >> 32), Permitted: uint32(keep >> 32)},
 	}
 	if _, _, errno := syscall.AllThreadsSyscall(unix.SYS_CAPSET, uintptr(unsafe.Pointer(hdr)), uintptr(unsafe.Pointer(data)), 0); errno != 0 {
-		return fmt.Errorf("capset: %w", errno)
+		return fmt.Errorf("capset: %w", allThreadsErr(errno))
 	}
 	return nil
+}
+
+// allThreadsErr explains the error of syscall.AllThreadsSyscall that cgo
+// causes.
+func allThreadsErr(errno syscall.Errno) error {
+	if errno == syscall.ENOTSUP {
+		return fmt.Errorf("changing all threads is not possible (built with cgo?): %w", errno)
+	}
+	return errno
 }

@@ -6,8 +6,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
-	"syscall"
 
 	"golang.org/x/sys/unix"
 )
@@ -68,9 +68,6 @@ func volumePath(i int) string {
 // the file ones the server needs; set no_new_privs; install a seccomp
 // allowlist on all threads. Then call ServeFD(fd, cfg.Mounts()).
 func Setup(cfg SetupConfig) error {
-	if _, _, errno := syscall.AllThreadsSyscall(unix.SYS_PRCTL, unix.PR_GET_NO_NEW_PRIVS, 0, 0); errno != 0 {
-		return fmt.Errorf("gofer: setup: changing all threads is not possible (built with cgo?): %w", errno)
-	}
 	if cfg.Rootfs == "" {
 		return fmt.Errorf("gofer: setup: no rootfs")
 	}
@@ -82,8 +79,13 @@ func Setup(cfg SetupConfig) error {
 	if err := dropCapabilities(); err != nil {
 		return fmt.Errorf("gofer: setup: %w", err)
 	}
-	if _, _, errno := syscall.AllThreadsSyscall(unix.SYS_PRCTL, unix.PR_SET_NO_NEW_PRIVS, 1, 0); errno != 0 {
-		return fmt.Errorf("gofer: setup: no_new_privs: %w", errno)
+	// no_new_privs on this thread only: installing the filter with TSYNC
+	// sets it on every thread it synchronises (kernel/seccomp.c), one
+	// stop-the-world fewer.
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
+		return fmt.Errorf("gofer: setup: no_new_privs: %w", err)
 	}
 	if err := installSeccomp(cfg.SeccompErrno); err != nil {
 		return fmt.Errorf("gofer: setup: %w", err)
@@ -189,19 +191,33 @@ func setupRoot(cfg SetupConfig) error {
 			return err
 		}
 	}
-	// A procfs of our own PID namespace, only to open /proc/self/fd
-	// below; it is detached again right after pivot_root.
-	procDir := filepath.Join(newRoot, "proc")
-	if err := os.Mkdir(procDir, 0o555); err != nil {
-		return fmt.Errorf("mkdir %s: %w", procDir, err)
-	}
-	if err := unix.Mount("proc", procDir, "proc", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC|unix.MS_RDONLY, ""); err != nil {
-		return fmt.Errorf("mount proc: %w", err)
-	}
 	if err := unix.Mount("", newRoot, "", unix.MS_REMOUNT|unix.MS_BIND|unix.MS_RDONLY|unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, ""); err != nil {
 		return fmt.Errorf("remount new root read-only: %w", err)
 	}
+	// A procfs of our own PID namespace, only for the FD of /proc/self/fd
+	// the server reopens files through. It is mounted over the old root's
+	// /proc (in our private namespace), so detaching the old root detaches
+	// it too: every unmount waits for an RCU grace period, and one is
+	// enough.
+	procFD, err := openProcSelfFD("/proc")
+	if err != nil {
+		return err
+	}
+	procSelfFDForServer = procFD
 	return pivot(newRoot)
+}
+
+// openProcSelfFD mounts a procfs of our PID namespace on dir and opens its
+// self/fd.
+func openProcSelfFD(dir string) (int, error) {
+	if err := unix.Mount("proc", dir, "proc", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC|unix.MS_RDONLY, ""); err != nil {
+		return -1, fmt.Errorf("mount proc on %s: %w", dir, err)
+	}
+	fd, err := unix.Open(filepath.Join(dir, "self/fd"), unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return -1, fmt.Errorf("open %s/self/fd: %w", dir, err)
+	}
+	return fd, nil
 }
 
 // pivot makes newRoot the root and detaches the old one, so no host path
@@ -220,14 +236,6 @@ func pivot(newRoot string) error {
 	}
 	if err := unix.Chdir("/"); err != nil {
 		return fmt.Errorf("chdir /: %w", err)
-	}
-	fd, err := unix.Open("/proc/self/fd", unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
-	if err != nil {
-		return fmt.Errorf("open /proc/self/fd: %w", err)
-	}
-	procSelfFDForServer = fd
-	if err := unix.Unmount("/proc", unix.MNT_DETACH); err != nil {
-		return fmt.Errorf("detach /proc: %w", err)
 	}
 	return nil
 }

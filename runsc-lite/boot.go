@@ -78,6 +78,11 @@ func runBoot(g *globalFlags, args []string) int {
 		// Our own UTS namespace; the guest's name is the sentry's.
 		unix.Sethostname([]byte(cfg.Hostname))
 	}
+	// Confine's slowest step, done while we wait for the gofer instead
+	// (it only limits later execs: see DropBoundingSet).
+	if err := sandbox.DropBoundingSet(); err != nil {
+		return fatalf(exitSetup, "boot: %v", err)
+	}
 
 	var once sync.Once
 	confineErr := errors.New("boot: confine called twice")

@@ -1,16 +1,17 @@
 package main
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
 )
 
 // cgroupRoot is where the host's cgroup hierarchies are mounted: cgroup
@@ -223,31 +224,121 @@ func (cg *cgroup) applyCPU(c *specs.LinuxCPU, v2 bool) error {
 	return nil
 }
 
-// enterWhile runs fn with this process in the cgroup, so that the
-// processes it starts begin their lives there, and then moves back.
-func (cg *cgroup) enterWhile(fn func() error) error {
-	orig, err := ownCgroups()
+// join moves the processes pids and their descendants (each with all its
+// threads) into the cgroup. The sandbox's processes are moved as soon as
+// they run, rather than forked from inside the cgroup: the first
+// migration waits for an RCU grace period (cgroup_threadgroup_rwsem, 10-20
+// ms on a small VM), during which they set themselves up. A process's
+// children are listed after it moved: a fork and a migration exclude each
+// other (that rwsem), so a child is either listed or born in the cgroup.
+func (cg *cgroup) join(pids ...int) error {
+	dirs := cg.dirs()
+	for len(pids) > 0 {
+		pid := pids[0]
+		pids = pids[1:]
+		for _, d := range dirs {
+			err := os.WriteFile(filepath.Join(d, "cgroup.procs"), []byte(strconv.Itoa(pid)), 0)
+			if errors.Is(err, unix.ESRCH) {
+				break // it exited meanwhile
+			}
+			if err != nil {
+				return fmt.Errorf("cgroup: moving %d into %s: %w", pid, d, err)
+			}
+		}
+		pids = append(pids, children(pid)...)
+	}
+	return nil
+}
+
+// children lists the child processes of pid: from its threads'
+// /proc/PID/task/TID/children, or, on a kernel without them, from every
+// process's parent in /proc/PID/stat.
+func children(pid int) []int {
+	files, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/children", pid))
+	var kids []int
+	if len(files) == 0 {
+		ents, _ := os.ReadDir("/proc")
+		for _, e := range ents {
+			n, err := strconv.Atoi(e.Name())
+			if err == nil && parentOf(n) == pid {
+				kids = append(kids, n)
+			}
+		}
+		return kids
+	}
+	for _, f := range files {
+		b, _ := os.ReadFile(f)
+		for _, w := range strings.Fields(string(b)) {
+			if n, err := strconv.Atoi(w); err == nil {
+				kids = append(kids, n)
+			}
+		}
+	}
+	return kids
+}
+
+// parentOf returns the parent of pid (/proc/PID/stat field 4), or 0.
+func parentOf(pid int) int {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	if err != nil {
-		return err
+		return 0
+	}
+	s := string(b)
+	f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
+	if len(f) < 2 {
+		return 0
+	}
+	ppid, _ := strconv.Atoi(f[1])
+	return ppid
+}
+
+// goMaxProcs is the GOMAXPROCS the Go runtime would choose in a cgroup with
+// the CPU limit of r: the CPUs this process may run on, at most the
+// quota's CPUs rounded up, and at least 2 (runtime.defaultGOMAXPROCS).
+func goMaxProcs(r *specs.LinuxResources) int {
+	n := runtime.NumCPU()
+	if r == nil || r.CPU == nil || r.CPU.Quota == nil || *r.CPU.Quota <= 0 {
+		return n
+	}
+	period := uint64(100000) // the kernel's default
+	if r.CPU.Period != nil && *r.CPU.Period > 0 {
+		period = *r.CPU.Period
+	}
+	limit := int((uint64(*r.CPU.Quota) + period - 1) / period)
+	return min(n, max(limit, 2))
+}
+
+// primeMigration starts, in the background, the wait that the first
+// cgroup migration of the sandbox (join) would otherwise begin: by moving
+// this process into the cgroup it is already in, which changes nothing
+// but takes the same locks. Migrations a few milliseconds later then wait
+// only for what is left of the grace period. Meanwhile the migration
+// holds cgroup_mutex, which creating or removing a cgroup needs too. Best
+// effort: a failure only loses the head start.
+func primeMigration() {
+	b, err := os.ReadFile("/proc/self/cgroup")
+	if err != nil {
+		return
+	}
+	file := ""
+	for _, line := range strings.Split(string(b), "\n") {
+		// hierarchy-ID:controllers:path; cgroup v2 is 0::path.
+		parts := strings.SplitN(line, ":", 3)
+		if len(parts) != 3 {
+			continue
+		}
+		switch {
+		case parts[1] == "" && cgroupV2():
+			file = filepath.Join(cgroupRoot, parts[2], "cgroup.procs")
+		case parts[1] == "pids" && !cgroupV2():
+			file = filepath.Join(cgroupRoot, "pids", parts[2], "cgroup.procs")
+		}
+	}
+	if file == "" {
+		return
 	}
 	self := []byte(strconv.Itoa(os.Getpid()))
-	moveBack := func() {
-		for _, d := range cg.dirs() {
-			back := filepath.Join(cgroupRoot, hierarchyOf(d), orig[hierarchyOf(d)])
-			if cgroupV2() {
-				back = filepath.Join(cgroupRoot, orig[""])
-			}
-			os.WriteFile(filepath.Join(back, "cgroup.procs"), self, 0)
-		}
-	}
-	for _, d := range cg.dirs() {
-		if err := os.WriteFile(filepath.Join(d, "cgroup.procs"), self, 0); err != nil {
-			moveBack()
-			return fmt.Errorf("cgroup: joining %s: %w", d, err)
-		}
-	}
-	defer moveBack()
-	return fn()
+	go os.WriteFile(file, self, 0)
 }
 
 // hierarchyOf returns the v1 controller of a cgroup directory.
@@ -257,28 +348,6 @@ func hierarchyOf(dir string) string {
 		return rel[:i]
 	}
 	return rel
-}
-
-// ownCgroups maps each v1 controller (or "" for cgroup v2) to this
-// process's cgroup path.
-func ownCgroups() (map[string]string, error) {
-	f, err := os.Open("/proc/self/cgroup")
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	m := map[string]string{}
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		parts := strings.SplitN(sc.Text(), ":", 3)
-		if len(parts) != 3 {
-			continue
-		}
-		for _, c := range strings.Split(parts[1], ",") {
-			m[c] = parts[2]
-		}
-	}
-	return m, sc.Err()
 }
 
 // pids lists the host processes in the cgroup.

@@ -2,6 +2,7 @@ package main
 
 import (
 	"github.com/runsc-lite/runsc-lite/gofer"
+	goferpb "github.com/runsc-lite/runsc-lite/gofer/proto"
 	"github.com/runsc-lite/runsc-lite/runsc-lite/sandbox"
 )
 
@@ -28,6 +29,9 @@ func runGofer(g *globalFlags, args []string) int {
 	if *specFD < 0 || *sockFD < 0 || fs.NArg() != 0 {
 		return fatalf(exitUsage, "gofer: internal command, needs --spec-fd and --socket-fd")
 	}
+	// The sentry's first requests would pay for the protobuf runtime's
+	// set-up; pay for it during ours instead.
+	go goferpb.WarmUp()
 	var spec sandbox.GoferSpec
 	if err := sandbox.ReadSpec(*specFD, &spec); err != nil {
 		return fatalf(exitSetup, "gofer: %v", err)

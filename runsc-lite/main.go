@@ -28,9 +28,10 @@ const (
 )
 
 func init() {
-	// The sandbox processes are started with Pdeathsig, which fires when
-	// the *thread* that forked them exits: keep the main goroutine, which
-	// starts them, on the main thread, which lives as long as the process.
+	// A child started with Pdeathsig dies when the *thread* that forked
+	// it exits: keep the main goroutine on the main thread, which lives as
+	// long as the process. (The sandbox's own processes are forked by a
+	// thread of their own: sandbox/launcher.go.)
 	runtime.LockOSThread()
 }
 

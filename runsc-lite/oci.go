@@ -151,11 +151,34 @@ type createOptions struct {
 	pidFile       string
 	consoleSocket string
 	detach        bool // the sandbox outlives this process
+	// startNext marks the create half of a foreground run: start
+	// follows under the same lock, and the sandbox dies with us, so
+	// the state is saved once, by start.
+	startNext bool
+	// netns is the sentry's new network namespace, being made.
+	netns *sandbox.NetNS
+}
+
+// netNSPath is the network namespace the bundle asks the sandbox to join,
+// if any: with --network sandbox, a network namespace with a path.
+func netNSPath(g *globalFlags, spec *specs.Spec) string {
+	path := ""
+	if spec.Linux != nil && g.network == "sandbox" {
+		for _, ns := range spec.Linux.Namespaces {
+			if ns.Type == specs.NetworkNamespace {
+				path = ns.Path
+			}
+		}
+	}
+	return path
 }
 
 // createContainer launches the container's sandbox with its init
 // waiting for start. On failure nothing is left behind.
 func createContainer(g *globalFlags, o createOptions) (*container, *sandbox.Sandbox, error) {
+	// Our first control request would pay for the protobuf runtime's
+	// set-up; pay for it while the sandbox starts instead.
+	go pb.WarmUp()
 	closeInheritedFDs()
 	if err := validateID(o.id); err != nil {
 		return nil, nil, err
@@ -171,6 +194,12 @@ func createContainer(g *globalFlags, o createOptions) (*container, *sandbox.Sand
 	cfg, mounts, err := sandboxConfig(g, rootfs, spec)
 	if err != nil {
 		return nil, nil, err
+	}
+	if cfg.Network != "host" && netNSPath(g, spec) == "" {
+		// A new network namespace takes 1-2 ms to make: start now.
+		// sandbox.Start closes it; so do we, if we fail before.
+		o.netns = sandbox.NewNetNS()
+		defer o.netns.Close()
 	}
 	if g.systemdCgroup {
 		if _, err := os.Stat("/run/systemd/system"); err != nil {
@@ -238,14 +267,6 @@ func launchContainer(g *globalFlags, o createOptions, c *container, spec *specs.
 	}
 	defer statusFile.Close()
 
-	netns := ""
-	if spec.Linux != nil && g.network == "sandbox" {
-		for _, ns := range spec.Linux.Namespaces {
-			if ns.Type == specs.NetworkNamespace {
-				netns = ns.Path
-			}
-		}
-	}
 	opts := sandbox.Options{
 		GlobalArgs:  g.childArgs(),
 		Boot:        *cfg,
@@ -255,7 +276,8 @@ func launchContainer(g *globalFlags, o createOptions, c *container, spec *specs.
 		Detach:      o.detach,
 		Control:     listener,
 		Status:      statusFile,
-		NetNS:       netns,
+		NewNetNS:    o.netns,
+		NetNS:       netNSPath(g, spec),
 		TTY:         spec.Process.Terminal,
 	}
 	if g.debugLog != "" {
@@ -275,20 +297,24 @@ func launchContainer(g *globalFlags, o createOptions, c *container, spec *specs.
 		opts.GoferStderr = null
 	}
 
-	// The sandbox's processes inherit the cgroup: join it, start them,
-	// leave it.
+	// The sandbox's processes are moved into the cgroup, with what they
+	// forked by then, as soon as they run (Options.Join).
 	cg, err := newCgroup(cgroupPath(spec, o.id), spec)
 	if err != nil {
 		return err
 	}
 	*cgp = cg
 	c.Cgroup = cg.path
-	var sb *sandbox.Sandbox
-	err = cg.enterWhile(func() error {
-		var serr error
-		sb, serr = sandbox.Start(opts)
-		return serr
-	})
+	// Not before the cgroup exists: creating one waits for the lock a
+	// migration holds through its grace period.
+	primeMigration()
+	opts.Join = cg.join
+	if spec.Linux != nil {
+		opts.GOMAXPROCS = goMaxProcs(spec.Linux.Resources)
+	} else {
+		opts.GOMAXPROCS = goMaxProcs(nil)
+	}
+	sb, err := sandbox.Start(opts)
 	if err != nil {
 		return err
 	}
@@ -320,8 +346,10 @@ func launchContainer(g *globalFlags, o createOptions, c *container, spec *specs.
 			os.WriteFile(fmt.Sprintf("/proc/%d/oom_score_adj", pid), []byte(strconv.Itoa(*p.OOMScoreAdj)), 0)
 		}
 	}
-	if err := c.save(); err != nil {
-		return err
+	if !o.startNext {
+		if err := c.save(); err != nil {
+			return err
+		}
 	}
 	if h := spec.Hooks; h != nil {
 		//nolint:staticcheck // prestart is deprecated but Docker's networking uses it.
@@ -404,7 +432,7 @@ var runCommand = ociCommand("run", "create and start a container; wait for it un
 	func(g *globalFlags, b *flagSetBuilder, args []string) error {
 		detach := b.on("detach") || b.on("d")
 		c, sb, err := createContainer(g, createOptions{id: args[0], bundle: b.str("bundle"),
-			pidFile: b.str("pid-file"), consoleSocket: b.str("console-socket"), detach: detach})
+			pidFile: b.str("pid-file"), consoleSocket: b.str("console-socket"), detach: detach, startNext: !detach})
 		if err != nil {
 			return err
 		}
@@ -429,9 +457,12 @@ var runCommand = ociCommand("run", "create and start a container; wait for it un
 // waitSandbox waits for a sandbox we started and returns the container's
 // exit status, passing on the signals a foreground runtime gets.
 func waitSandbox(sb *sandbox.Sandbox) int {
+	// The signals stay caught until we exit, as with runc: one that comes
+	// during the clean-up after the sandbox is dropped rather than
+	// killing us halfway. (Releasing them costs a round trip to the Go
+	// runtime's signal thread per signal.)
 	sigs := make(chan os.Signal, 16)
 	notifySignals(sigs)
-	defer stopSignals(sigs)
 	done := make(chan struct{})
 	go func() { sb.Sentry.Wait(); close(done) }()
 	for {

@@ -273,9 +273,36 @@ func TestOCICgroups(t *testing.T) {
 			t.Errorf("%s = %q, want %s", c.file, got, c.want)
 		}
 	}
-	procs := read("memory", "cgroup.procs")
-	if !strings.Contains(" "+strings.ReplaceAll(procs, "\n", " ")+" ", fmt.Sprintf(" %d ", st.Pid)) {
-		t.Errorf("sentry %d not in the cgroup (%q)", st.Pid, procs)
+	// Every host process of the sandbox is in the cgroup: the sentry and
+	// the gofer, moved there as they started, and the stubs running guest
+	// code, forked only after that.
+	saved, err := readState(filepath.Join(e.root, "c1"), "c1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sandboxPids := []int{saved.GoferPid}
+	for pids := []int{st.Pid}; len(pids) > 0; pids = append(pids[1:], children(pids[0])...) {
+		sandboxPids = append(sandboxPids, pids[0])
+	}
+	if len(sandboxPids) < 4 {
+		t.Errorf("sandbox processes %v: want the gofer, the sentry, the stub master and a stub", sandboxPids)
+	}
+	// They size their Go runtime by the container's CPU quota, not the
+	// launcher's cgroup, where they started.
+	for _, pid := range []int{st.Pid, saved.GoferPid} {
+		env, _ := os.ReadFile(fmt.Sprintf("/proc/%d/environ", pid))
+		want := fmt.Sprintf("GOMAXPROCS=%d", goMaxProcs(e.spec.Linux.Resources))
+		if !strings.Contains("\x00"+string(env)+"\x00", "\x00"+want+"\x00") {
+			t.Errorf("process %d's environment %q lacks %s", pid, env, want)
+		}
+	}
+	for _, c := range v1Controllers {
+		procs := " " + strings.Join(strings.Fields(read(c, "cgroup.procs")), " ") + " "
+		for _, pid := range sandboxPids {
+			if !strings.Contains(procs, fmt.Sprintf(" %d ", pid)) {
+				t.Errorf("process %d of the sandbox is not in the %s cgroup (%q)", pid, c, procs)
+			}
+		}
 	}
 	// ps --format json lists the host pids (the cgroup's).
 	var ps []int

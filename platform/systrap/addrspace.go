@@ -48,11 +48,17 @@ type thread struct {
 
 // NewAddressSpace implements platform.Platform. It hands out the spare
 // address space made in the background (a fork then costs no round trip to
-// the master and no thread creation) and starts making the next one.
+// the master and no thread creation) and starts making the next one. The
+// first spare is made when the second address space is asked for (the
+// guest forks or execs): until then the guest's init is starting up, and a
+// sandbox that never forks, like most containers' first seconds, has the
+// host's CPUs to itself.
 func (p *Platform) NewAddressSpace() (platform.AddressSpace, error) {
 	p.mu.Lock()
 	as := p.spare
 	p.spare = nil
+	p.handedOut++
+	refill := p.handedOut > 1
 	p.mu.Unlock()
 	if as == nil {
 		var err error
@@ -60,7 +66,9 @@ func (p *Platform) NewAddressSpace() (platform.AddressSpace, error) {
 			return nil, err
 		}
 	}
-	p.refillSpare()
+	if refill {
+		p.refillSpare()
+	}
 	return as, nil
 }
 

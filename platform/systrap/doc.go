@@ -31,7 +31,8 @@
 // the very stub thread that reported the event, which is still spinning in
 // its handler, instead of waking the sleeping executor. A context's thread
 // is parked when the context is released and taken over by the next
-// context that runs in that address space. The platform keeps one spare
+// context that runs in that address space. From the second address space
+// on (the guest's first fork or exec), the platform keeps one spare
 // address space, with a thread already parked in it, made in the
 // background, so fork and exec need not wait for the master.
 //

@@ -70,11 +70,22 @@ func TestLocalMapper(t *testing.T) {
 }
 
 // NewAddressSpace hands out a spare made in the background, with a thread
-// already waiting, and starts the next one.
+// already waiting, and starts the next one; the first spare is made once a
+// second address space was asked for.
 func TestSpareAddressSpace(t *testing.T) {
 	e := newEnv(t)
 	first := e.newAS()
 	defer first.Release()
+	// Not for the first address space: the guest's init is starting.
+	// (refillSpare marks a spare as being made before it returns.)
+	e.p.mu.Lock()
+	early, refilling := e.p.spare, e.p.refilling
+	e.p.mu.Unlock()
+	if early != nil || refilling {
+		t.Fatal("a spare address space is made after the first one")
+	}
+	second := e.newAS()
+	defer second.Release()
 	var spare *addressSpace
 	for deadline := time.Now().Add(10 * time.Second); spare == nil; {
 		e.p.mu.Lock()

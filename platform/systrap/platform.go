@@ -46,6 +46,7 @@ type Platform struct {
 
 	spare     *addressSpace // made ahead for the next NewAddressSpace
 	refilling bool          // a spare is being made
+	handedOut int           // address spaces NewAddressSpace returned
 	refillWG  sync.WaitGroup
 	closeErr  error
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"runtime"
 	"syscall"
 	"unsafe"
 
@@ -75,7 +76,12 @@ func Confine(opts ConfineOptions) error {
 	if err := dropCapabilities(keep); err != nil {
 		return fmt.Errorf("confine: %w", err)
 	}
-	if err := allThreads(unix.SYS_PRCTL, unix.PR_SET_NO_NEW_PRIVS, 1, 0); err != nil {
+	// no_new_privs on this thread only: installing the filter with TSYNC
+	// sets it on every thread it synchronises (kernel/seccomp.c), one
+	// stop-the-world fewer.
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
 		return fmt.Errorf("confine: prctl(PR_SET_NO_NEW_PRIVS): %w", err)
 	}
 	if err := installFilter(prog); err != nil {
@@ -153,21 +159,41 @@ const KeptCapabilities = 1 << unix.CAP_NET_BIND_SERVICE
 const FileCapabilities = 1<<unix.CAP_CHOWN | 1<<unix.CAP_DAC_OVERRIDE | 1<<unix.CAP_DAC_READ_SEARCH |
 	1<<unix.CAP_FOWNER | 1<<unix.CAP_FSETID
 
-// dropCapabilities empties every capability set of every thread but for
-// keep (capabilities 0-31) in the effective and permitted sets.
-func dropCapabilities(keep uint64) error {
-	// The bounding set first: dropping from it needs CAP_SETPCAP.
+// DropBoundingSet empties the capability bounding set of every thread. It
+// is part of Confine, and may be called well before it: the bounding set
+// only limits what later execve calls (the platform's stub master, which
+// then starts with no capabilities) and capset can gain, never what the
+// process holds, so it does not get in the way of setting up. It costs a
+// stop-the-world per capability (syscall.AllThreadsSyscall), which is
+// better spent while the sentry waits for its gofer and cgroup than on
+// Confine's path.
+func DropBoundingSet() error {
 	for c := 0; c < 64; c++ {
-		if _, _, errno := unix.Syscall(unix.SYS_PRCTL, unix.PR_CAPBSET_READ, uintptr(c), 0); errno == unix.EINVAL {
+		in, _, errno := unix.Syscall(unix.SYS_PRCTL, unix.PR_CAPBSET_READ, uintptr(c), 0)
+		if errno == unix.EINVAL {
 			break // past CAP_LAST_CAP
+		}
+		if errno == 0 && in == 0 {
+			// Dropped already, on every thread: threads made since
+			// inherit the set of the thread that made them.
+			continue
 		}
 		if err := allThreads(unix.SYS_PRCTL, unix.PR_CAPBSET_DROP, uintptr(c), 0); err != nil {
 			return fmt.Errorf("prctl(PR_CAPBSET_DROP, %d): %w", c, err)
 		}
 	}
-	if err := allThreads(unix.SYS_PRCTL, unix.PR_CAP_AMBIENT, unix.PR_CAP_AMBIENT_CLEAR_ALL, 0); err != nil && err != unix.EINVAL {
-		return fmt.Errorf("prctl(PR_CAP_AMBIENT_CLEAR_ALL): %w", err)
+	return nil
+}
+
+// dropCapabilities empties every capability set of every thread but for
+// keep (capabilities 0-31) in the effective and permitted sets.
+func dropCapabilities(keep uint64) error {
+	// The bounding set first: dropping from it needs CAP_SETPCAP.
+	if err := DropBoundingSet(); err != nil {
+		return err
 	}
+	// Emptying the permitted and inheritable sets empties the ambient set
+	// too (capset keeps ambient within permitted and inheritable).
 	hdr := unix.CapUserHeader{Version: unix.LINUX_CAPABILITY_VERSION_3}
 	var data [2]unix.CapUserData
 	data[0].Effective, data[0].Permitted = uint32(keep), uint32(keep)

@@ -9,6 +9,7 @@ import (
 	"os/signal"
 	"runtime"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -59,12 +60,26 @@ type Options struct {
 	Control *os.File
 	// Status receives the sentry's exit status (decimal) when it ends.
 	Status *os.File
+	// NewNetNS, if set, is the new network namespace of the sentry; Start
+	// closes it.
+	NewNetNS *NetNS
 	// NetNS is a network namespace to join (a path like
 	// /proc/PID/ns/net or /var/run/netns/NAME); empty means a new one
 	// (unless Boot.Network is "host").
 	NetNS string
 	// TTY makes Stdio[0], a terminal, the sentry's controlling terminal.
 	TTY bool
+	// Join, if set, moves host processes (by host pid), with their
+	// descendants, into the container's cgroup. Start calls it with the
+	// gofer and the sentry as soon as both run, and they set up meanwhile;
+	// the guest starts only later, on a start request, so everything that
+	// runs guest code is in the cgroup from its first instruction.
+	Join func(pids ...int) error
+	// GOMAXPROCS, if positive, is given to the gofer and the sentry
+	// (unless the launcher's environment sets it): their Go runtime would
+	// size itself by the CPU limit of the cgroup it starts in, the
+	// launcher's, as they join the container's only later.
+	GOMAXPROCS int
 }
 
 // FD numbers of the optional files in the sentry (after SpecFD and
@@ -82,10 +97,9 @@ const (
 //
 // The sandbox processes are killed with SIGKILL if the launcher dies
 // (Pdeathsig): each is init of its own PID namespace, so its children go
-// with it, and its mounts live in a private mount namespace. The caller
-// must start them from a thread that lives as long as the launcher
-// (Pdeathsig fires when the parent *thread* exits): lock the main
-// goroutine to the main thread with runtime.LockOSThread in init.
+// with it, and its mounts live in a private mount namespace. Pdeathsig
+// fires when the parent *thread* exits: they are forked by a thread that
+// lives as long as the process (launcher.go).
 func Run(opts Options) (int, error) {
 	debugf := opts.Debugf
 	if debugf == nil {
@@ -210,18 +224,23 @@ func Start(opts Options) (*Sandbox, error) {
 	return start(opts, cfg, opts.Stdio, ctty, debugf)
 }
 
-// start starts the gofer and then the sentry. ctty >= 0 makes the
-// sentry's process group the foreground one of that stdio terminal.
+// start starts the gofer and the sentry. ctty >= 0 makes the sentry's
+// process group the foreground one of that stdio terminal.
 func start(opts Options, cfg boot.Config, stdio [3]*os.File, ctty int, debugf func(string, ...any)) (*Sandbox, error) {
-	self := opts.Self
-	if self == "" {
-		self = "/proc/self/exe"
+	l := &launch{opts: opts, cfg: cfg, stdio: stdio, ctty: ctty, self: opts.Self, env: childEnv(), deathSig: unix.SIGKILL}
+	if l.self == "" {
+		l.self = "/proc/self/exe"
 	}
-	hostNS, err := MountNamespace()
-	if err != nil {
+	if _, set := os.LookupEnv("GOMAXPROCS"); opts.GOMAXPROCS > 0 && !set {
+		l.env = append(l.env, fmt.Sprintf("GOMAXPROCS=%d", opts.GOMAXPROCS))
+	}
+	if opts.Detach {
+		l.deathSig = 0
+	}
+	var err error
+	if l.hostNS, err = MountNamespace(); err != nil {
 		return nil, err
 	}
-
 	pair, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_SEQPACKET|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
 		return nil, fmt.Errorf("socketpair: %w", err)
@@ -231,44 +250,105 @@ func start(opts Options, cfg boot.Config, stdio [3]*os.File, ctty int, debugf fu
 	defer goferSock.Close()
 	defer sentrySock.Close()
 
-	env := childEnv()
-	nsFlags := uintptr(unix.CLONE_NEWNS | unix.CLONE_NEWPID | unix.CLONE_NEWIPC | unix.CLONE_NEWUTS)
-	goferStderr := opts.GoferStderr
-	if goferStderr == nil {
-		goferStderr = os.Stderr
+	// A new network namespace for the sentry costs 1-2 ms of the clone
+	// that makes it: make it on a thread of its own meanwhile (unless the
+	// caller started it even earlier), and start the sentry in it.
+	netns := opts.NewNetNS
+	if netns == nil && cfg.Network != "host" && opts.NetNS == "" {
+		netns = NewNetNS()
 	}
-	deathSig := unix.SIGKILL
-	if opts.Detach {
-		deathSig = 0
+	defer netns.Close()
+	// The gofer and the sentry are forked at the same time, by launcher
+	// threads with small bounding sets.
+	goferStarted := make(chan goferResult, 1)
+	go func() {
+		g, err := l.startGofer(goferSock)
+		goferStarted <- goferResult{g, err}
+	}()
+	sentry, serr := l.startSentry(sentrySock, netns)
+	g := <-goferStarted
+	gofer := g.cmd
+	switch {
+	case g.err != nil:
+		if serr == nil {
+			killAndWait(sentry)
+		}
+		return nil, fmt.Errorf("starting gofer: %w", g.err)
+	case serr != nil:
+		killAndWait(gofer)
+		return nil, fmt.Errorf("starting sentry: %w", serr)
 	}
+	debugf("gofer started, pid %d; sentry started, pid %d", gofer.Process.Pid, sentry.Process.Pid)
+	if opts.Join != nil {
+		if err := opts.Join(gofer.Process.Pid, sentry.Process.Pid); err != nil {
+			killAndWait(sentry)
+			killAndWait(gofer)
+			return nil, err
+		}
+		debugf("sandbox joined its cgroup")
+	}
+	return &Sandbox{Gofer: gofer, Sentry: sentry}, nil
+}
 
-	// The gofer first.
-	goferSpec := GoferSpec{Mounts: opts.GoferMounts, HostMountNS: hostNS}
+// launch is what starting the gofer and the sentry share.
+type launch struct {
+	opts     Options
+	cfg      boot.Config // opts.Boot with StdioTTY filled in
+	stdio    [3]*os.File
+	ctty     int
+	self     string
+	env      []string
+	deathSig syscall.Signal
+	hostNS   uint64
+}
+
+type goferResult struct {
+	cmd *exec.Cmd
+	err error
+}
+
+// nsFlags are the namespaces both processes get.
+const nsFlags = unix.CLONE_NEWNS | unix.CLONE_NEWPID | unix.CLONE_NEWIPC | unix.CLONE_NEWUTS
+
+// startGofer starts the gofer with its end of the socketpair.
+func (l *launch) startGofer(sock *os.File) (*exec.Cmd, error) {
+	stderr := l.opts.GoferStderr
+	if stderr == nil {
+		stderr = os.Stderr
+	}
 	gofer := &exec.Cmd{
-		Path:   self,
-		Args:   append(append([]string{"runsc-lite"}, opts.GlobalArgs...), "gofer", fmt.Sprintf("--spec-fd=%d", SpecFD), fmt.Sprintf("--socket-fd=%d", SocketFD)),
-		Env:    env,
-		Stderr: goferStderr,
+		Path:   l.self,
+		Args:   append(append([]string{"runsc-lite"}, l.opts.GlobalArgs...), "gofer", fmt.Sprintf("--spec-fd=%d", SpecFD), fmt.Sprintf("--socket-fd=%d", SocketFD)),
+		Env:    l.env,
+		Stderr: stderr,
 		SysProcAttr: &syscall.SysProcAttr{
 			Cloneflags: nsFlags,
-			Pdeathsig:  deathSig,
+			Pdeathsig:  l.deathSig,
 			// Its own process group: terminal signals are not for it.
 			Setpgid: true,
 		},
 	}
-	if err := startWithSpec(gofer, goferSpec, goferSock); err != nil {
-		return nil, fmt.Errorf("starting gofer: %w", err)
+	spec := GoferSpec{Mounts: l.opts.GoferMounts, HostMountNS: l.hostNS}
+	if err := onLauncher(GoferCapabilities(), func() error { return startWithSpec(gofer, spec, sock) }); err != nil {
+		return nil, err
 	}
-	debugf("gofer started, pid %d", gofer.Process.Pid)
-	goferSock.Close()
+	return gofer, nil
+}
 
-	// Then the sentry.
-	sentryFlags := nsFlags
-	if cfg.Network != "host" && opts.NetNS == "" {
-		sentryFlags |= unix.CLONE_NEWNET
+// startSentry starts the sentry with its end of the socketpair, in the
+// network namespace netns (nil: Options.NetNS's, or ours). On failure
+// nothing is left running.
+func (l *launch) startSentry(sock *os.File, netns *NetNS) (*exec.Cmd, error) {
+	opts := l.opts
+	netnsPath := opts.NetNS
+	if netns != nil {
+		var err error
+		if netnsPath, err = netns.path(); err != nil {
+			return nil, err
+		}
 	}
 	args := append(append([]string{"runsc-lite"}, opts.GlobalArgs...), "boot", fmt.Sprintf("--spec-fd=%d", SpecFD), fmt.Sprintf("--gofer-fd=%d", SocketFD))
-	extra := []*os.File{sentrySock}
+	extra := []*os.File{sock}
 	if opts.Control != nil {
 		args = append(args, fmt.Sprintf("--control-fd=%d", ControlFD))
 		extra = append(extra, opts.Control)
@@ -281,26 +361,26 @@ func start(opts Options, cfg boot.Config, stdio [3]*os.File, ctty int, debugf fu
 		extra = append(extra, opts.Status)
 	}
 	sentry := &exec.Cmd{
-		Path:   self,
+		Path:   l.self,
 		Args:   args,
-		Env:    env,
-		Stdin:  stdio[0],
-		Stdout: stdio[1],
-		Stderr: stdio[2],
+		Env:    l.env,
+		Stdin:  l.stdio[0],
+		Stdout: l.stdio[1],
+		Stderr: l.stdio[2],
 		SysProcAttr: &syscall.SysProcAttr{
-			Cloneflags: sentryFlags,
-			Pdeathsig:  deathSig,
+			Cloneflags: nsFlags,
+			Pdeathsig:  l.deathSig,
 			Setpgid:    true,
 		},
 	}
 	switch {
-	case ctty >= 0:
+	case l.ctty >= 0:
 		// The guest owns the terminal: its process group (the sentry's)
 		// becomes the foreground one, so terminal reads work and
 		// terminal-generated signals (^C, ^Z, SIGWINCH) go to the sentry
 		// directly, not through us.
 		sentry.SysProcAttr.Foreground = true
-		sentry.SysProcAttr.Ctty = ctty
+		sentry.SysProcAttr.Ctty = l.ctty
 	case opts.Detach:
 		// A session of its own, with the terminal (a pty whose master
 		// went to the console socket) as its controlling terminal: the
@@ -311,15 +391,68 @@ func start(opts Options, cfg boot.Config, stdio [3]*os.File, ctty int, debugf fu
 		sentry.SysProcAttr.Setctty = opts.TTY
 		sentry.SysProcAttr.Ctty = 0
 	}
-	err = withNetNS(opts.NetNS, func() error {
-		return startWithSpec(sentry, BootSpec{Config: cfg, HostMountNS: hostNS}, extra...)
+	err := onLauncher(SentryCapabilities(), func() error {
+		return withNetNS(netnsPath, func() error {
+			return startWithSpec(sentry, BootSpec{Config: l.cfg, HostMountNS: l.hostNS}, extra...)
+		})
 	})
 	if err != nil {
-		killAndWait(gofer)
-		return nil, fmt.Errorf("starting sentry: %w", err)
+		return nil, err
 	}
-	debugf("sentry started, pid %d", sentry.Process.Pid)
-	return &Sandbox{Gofer: gofer, Sentry: sentry}, nil
+	return sentry, nil
+}
+
+// A NetNS is a new network namespace for a sentry, made on a thread of its
+// own (NewNetNS): it takes 1-2 ms, which a launcher overlaps with its
+// other work.
+type NetNS struct {
+	done      chan struct{}
+	f         *os.File // the namespace (nsfs), open
+	err       error
+	closeOnce sync.Once
+}
+
+// NewNetNS starts making a network namespace. The thread that makes it
+// ends once it has opened it: the namespace lives as long as the NetNS is
+// open or a process is in it.
+func NewNetNS() *NetNS {
+	n := &NetNS{done: make(chan struct{})}
+	go func() {
+		defer close(n.done)
+		// Never unlocked: the thread, in the new namespace, ends with
+		// this goroutine.
+		runtime.LockOSThread()
+		if err := unix.Unshare(unix.CLONE_NEWNET); err != nil {
+			n.err = fmt.Errorf("new network namespace: %w", err)
+			return
+		}
+		if n.f, n.err = os.Open("/proc/thread-self/ns/net"); n.err != nil {
+			n.err = fmt.Errorf("new network namespace: %w", n.err)
+		}
+	}()
+	return n
+}
+
+// path waits for the namespace and returns a path that opens it.
+func (n *NetNS) path() (string, error) {
+	<-n.done
+	if n.err != nil {
+		return "", n.err
+	}
+	return fmt.Sprintf("/proc/self/fd/%d", n.f.Fd()), nil
+}
+
+// Close waits for the namespace and releases it; a nil NetNS is fine.
+func (n *NetNS) Close() {
+	if n == nil {
+		return
+	}
+	<-n.done
+	n.closeOnce.Do(func() {
+		if n.f != nil {
+			n.f.Close()
+		}
+	})
 }
 
 // withNetNS runs fn (which starts a process) with the calling thread in

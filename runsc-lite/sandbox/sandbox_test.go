@@ -137,9 +137,17 @@ func mountInfo(t *testing.T) string {
 }
 
 // TestConfine runs Confine in a child (the test binary again) in new mount
-// and PID namespaces and checks its effect from outside and inside.
+// and PID namespaces and checks its effect from outside and inside: alone,
+// and after DropBoundingSet was called early (as the sentry does), before
+// more threads were made.
 func TestConfine(t *testing.T) {
 	requireRoot(t)
+	for _, early := range []bool{false, true} {
+		t.Run(fmt.Sprintf("early=%v", early), func(t *testing.T) { testConfine(t, early) })
+	}
+}
+
+func testConfine(t *testing.T, early bool) {
 	hostNS, err := MountNamespace()
 	if err != nil {
 		t.Fatal(err)
@@ -147,7 +155,7 @@ func TestConfine(t *testing.T) {
 	mountsBefore := mountInfo(t)
 
 	cmd := exec.Command(os.Args[0])
-	cmd.Env = append(os.Environ(), helperEnv+"=confine", fmt.Sprintf("HOST_MNT_NS=%d", hostNS))
+	cmd.Env = append(os.Environ(), helperEnv+"=confine", fmt.Sprintf("HOST_MNT_NS=%d", hostNS), fmt.Sprintf("EARLY_BOUNDING_DROP=%v", early))
 	cmd.SysProcAttr = &syscall.SysProcAttr{
 		Cloneflags: syscall.CLONE_NEWNS | syscall.CLONE_NEWPID,
 		Pdeathsig:  syscall.SIGKILL,
@@ -218,7 +226,21 @@ func TestConfine(t *testing.T) {
 // confineChild is the child of TestConfine.
 func confineChild() int {
 	hostNS, _ := strconv.ParseUint(os.Getenv("HOST_MNT_NS"), 10, 64)
-	// Start some threads first: confinement must reach all of them.
+	if os.Getenv("EARLY_BOUNDING_DROP") == "true" {
+		if err := DropBoundingSet(); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+		// The capabilities held are untouched: only the bounding set
+		// is empty.
+		b, _ := os.ReadFile("/proc/thread-self/status")
+		if !strings.Contains(string(b), "CapBnd:\t0000000000000000\n") || strings.Contains(string(b), "CapEff:\t0000000000000000\n") {
+			fmt.Fprintf(os.Stderr, "after DropBoundingSet:\n%s", b)
+			return 1
+		}
+	}
+	// Start some threads first: confinement must reach all of them (and
+	// those made after an early DropBoundingSet inherit its effect).
 	var wg sync.WaitGroup
 	for i := 0; i < 8; i++ {
 		wg.Add(1)
@@ -416,5 +438,57 @@ func TestSetLinkUpUnknown(t *testing.T) {
 	requireRoot(t)
 	if err := setLinkUp("no-such-link0"); err == nil || !errors.Is(err, unix.ENODEV) {
 		t.Fatalf("setLinkUp(no-such-link0) = %v, want ENODEV", err)
+	}
+}
+
+// TestLauncherBoundingSet checks that a process forked by a launcher
+// thread starts with its bounding set and an empty ambient set, and that
+// the rest of the process keeps its own.
+func TestLauncherBoundingSet(t *testing.T) {
+	requireRoot(t)
+	field := func(status, name string) string {
+		for _, l := range strings.Split(status, "\n") {
+			if v, ok := strings.CutPrefix(l, name+":\t"); ok {
+				return v
+			}
+		}
+		return ""
+	}
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	before, err := os.ReadFile("/proc/thread-self/status")
+	if err != nil {
+		t.Fatal(err)
+	}
+	all, err := strconv.ParseUint(field(string(before), "CapBnd"), 16, 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, caps := range []uint64{GoferCapabilities(), SentryCapabilities()} {
+		if all&caps != caps {
+			t.Skipf("bounding set %#x lacks some of %#x", all, caps)
+		}
+		var out []byte
+		err = onLauncher(caps, func() error {
+			var err error
+			out, err = exec.Command("cat", "/proc/self/status").Output()
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, want := field(string(out), "CapBnd"), fmt.Sprintf("%016x", caps); got != want {
+			t.Errorf("child's bounding set %s, want %s", got, want)
+		}
+		if got := field(string(out), "CapAmb"); got != "0000000000000000" {
+			t.Errorf("child's ambient set %s, want empty", got)
+		}
+	}
+	after, err := os.ReadFile("/proc/thread-self/status")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := field(string(after), "CapBnd"), field(string(before), "CapBnd"); got != want {
+		t.Errorf("caller's bounding set %s, was %s", got, want)
 	}
 }

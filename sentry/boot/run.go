@@ -8,13 +8,16 @@ import (
 	"os/signal"
 	"path"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/sys/unix"
 
 	"github.com/runsc-lite/runsc-lite/gofer"
+	goferpb "github.com/runsc-lite/runsc-lite/gofer/proto"
 	"github.com/runsc-lite/runsc-lite/platform/systrap"
 	"github.com/runsc-lite/runsc-lite/sentry/control"
+	"github.com/runsc-lite/runsc-lite/sentry/control/controlpb"
 	"github.com/runsc-lite/runsc-lite/sentry/kernel"
 	"github.com/runsc-lite/runsc-lite/sentry/memfile"
 	"github.com/runsc-lite/runsc-lite/sentry/mm"
@@ -42,6 +45,36 @@ const (
 // runs: it chroots the sentry into an empty directory, drops capabilities
 // and installs the sentry's seccomp filter.
 func Run(cfg *Config, hio IO, confine func() error) (int, error) {
+	// The protocols' first messages would pay for the protobuf runtime's
+	// set-up; pay for it on the side instead.
+	go goferpb.WarmUp()
+	if hio.ControlFD >= 0 {
+		go controlpb.WarmUp()
+	}
+	// Catch forwarded signals before confinement (signal handling needs no
+	// host resources, but we want no window where they kill the sentry).
+	// Each signal caught or released costs a round trip to the Go
+	// runtime's signal thread: do it while the sandbox is being built,
+	// and, at the end, while the platform shuts down.
+	sigs := make(chan os.Signal, 16)
+	notified := make(chan struct{})
+	go func() {
+		signal.Notify(sigs, unix.SIGINT, unix.SIGTERM, unix.SIGHUP, unix.SIGQUIT, unix.SIGUSR1, unix.SIGUSR2, unix.SIGWINCH)
+		close(notified)
+	}()
+	var stopOnce sync.Once
+	stopped := make(chan struct{})
+	stop := func() {
+		stopOnce.Do(func() {
+			go func() {
+				<-notified
+				signal.Stop(sigs)
+				close(stopped)
+			}()
+		})
+	}
+	defer func() { stop(); <-stopped }()
+
 	logw, err := openLog(cfg)
 	if err != nil {
 		return 0, err
@@ -51,14 +84,11 @@ func Run(cfg *Config, hio IO, confine func() error) (int, error) {
 		return 0, err
 	}
 	defer s.close()
+	defer stop() // before s.close, to overlap it
 	if err := s.mountRoot(cfg, hio.GoferFD); err != nil {
 		return 0, fmt.Errorf("root file system: %w", err)
 	}
-	// Catch forwarded signals before confinement (signal handling needs no
-	// host resources, but we want no window where they kill the sentry).
-	sigs := make(chan os.Signal, 16)
-	signal.Notify(sigs, unix.SIGINT, unix.SIGTERM, unix.SIGHUP, unix.SIGQUIT, unix.SIGUSR1, unix.SIGUSR2, unix.SIGWINCH)
-	defer signal.Stop(sigs)
+	<-notified
 	if err := confine(); err != nil {
 		return 0, fmt.Errorf("confine sentry: %w", err)
 	}
@@ -109,6 +139,9 @@ func Run(cfg *Config, hio IO, confine func() error) (int, error) {
 		case sig := <-sigs:
 			s.k.SendExternalSignal(int32(sig.(unix.Signal)), foregroundGroup(stdin, sig.(unix.Signal)))
 		case <-s.k.Done():
+			// Nothing needs the gofer any more: it sees EOF and exits
+			// alongside our own teardown rather than after it.
+			go s.gofer.Close()
 			return s.k.Wait(), nil
 		}
 	}

@@ -101,21 +101,23 @@ func (c *Conn) send(m proto.Message, fds []int) error {
 
 // recv reads one message into m and returns the FDs that came with it.
 func (c *Conn) recv(m proto.Message) ([]int, error) {
-	buf := make([]byte, maxMessage)
-	oob := make([]byte, unix.CmsgSpace(8*4))
-	var n, oobn, flags int
-	var err error
-	for {
-		n, oobn, flags, _, err = unix.Recvmsg(c.fd, buf, oob, unix.MSG_CMSG_CLOEXEC)
-		if err != unix.EINTR {
-			break
-		}
-	}
-	if err == unix.EAGAIN {
-		return nil, errors.New("the sandbox did not answer")
-	}
+	// Learn the packet's length first (MSG_TRUNC gives the whole length;
+	// without a control buffer, a peek installs no FD), so that the
+	// buffer is the message's size rather than maxMessage: a megabyte
+	// per message made the sentry's and the CLI's heaps grow, and the
+	// sentry collect garbage, as a sandbox started.
+	size, _, _, _, err := recvmsg(c.fd, nil, nil, unix.MSG_PEEK|unix.MSG_TRUNC)
 	if err != nil {
 		return nil, err
+	}
+	buf := make([]byte, min(max(size, 1), maxMessage+1))
+	oob := make([]byte, unix.CmsgSpace(8*4))
+	n, oobn, flags, _, err := recvmsg(c.fd, buf, oob, unix.MSG_CMSG_CLOEXEC)
+	if err != nil {
+		return nil, err
+	}
+	if n > maxMessage {
+		flags |= unix.MSG_TRUNC
 	}
 	var fds []int
 	if oobn > 0 {
@@ -144,6 +146,21 @@ func (c *Conn) recv(m proto.Message) ([]int, error) {
 		return nil, err
 	}
 	return fds, nil
+}
+
+// recvmsg is unix.Recvmsg, retried on EINTR, with the error of a receive
+// timeout (SO_RCVTIMEO) explained.
+func recvmsg(fd int, p, oob []byte, flags int) (n, oobn, recvflags int, from unix.Sockaddr, err error) {
+	for {
+		n, oobn, recvflags, from, err = unix.Recvmsg(fd, p, oob, flags)
+		if err != unix.EINTR {
+			break
+		}
+	}
+	if err == unix.EAGAIN {
+		err = errors.New("the sandbox did not answer")
+	}
+	return n, oobn, recvflags, from, err
 }
 
 func closeFDs(fds []int) {

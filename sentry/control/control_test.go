@@ -3,6 +3,7 @@ package control
 import (
 	"errors"
 	"os"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -205,4 +206,60 @@ func TestExecClientGone(t *testing.T) {
 		time.Sleep(5 * time.Millisecond)
 	}
 	h.exitCode <- 137
+}
+
+// TestMessageSizes sends exec requests of a few sizes up to and past
+// maxMessage: the buffer is sized by the packet, so a large one arrives
+// whole and one past the bound is refused, not cut.
+func TestMessageSizes(t *testing.T) {
+	dir, h := serve(t)
+	for _, tc := range []struct {
+		name   string
+		argLen int
+		ok     bool
+	}{
+		{"small", 1, true},
+		{"large", maxMessage - 1024, true},
+		{"too large", maxMessage + 1024, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := Dial(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			// The send buffer bounds a packet (about 200 KB by default).
+			if err := unix.SetsockoptInt(c.fd, unix.SOL_SOCKET, unix.SO_SNDBUFFORCE, 4*maxMessage); err != nil {
+				t.Skipf("cannot raise the send buffer (needs CAP_NET_ADMIN): %v", err)
+			}
+			r, w, _ := os.Pipe()
+			defer r.Close()
+			defer w.Close()
+			arg := strings.Repeat("a", tc.argLen)
+			req := &pb.Request{Req: &pb.Request_Exec{Exec: &pb.ExecRequest{Process: &pb.Process{Argv: []string{"sh", arg}}}}}
+			if err := c.Send(req, []int{int(r.Fd()), int(w.Fd()), int(w.Fd())}); err != nil {
+				t.Fatal(err)
+			}
+			resp, err := c.Recv()
+			if !tc.ok {
+				if err == nil {
+					t.Errorf("a %d-byte argument was served: %v", tc.argLen, resp)
+				}
+				return
+			}
+			if err != nil || resp.Pid != 42 {
+				t.Fatalf("response %v %v", resp, err)
+			}
+			h.mu.Lock()
+			got := h.execArgv
+			h.mu.Unlock()
+			if len(got) != 2 || got[1] != arg {
+				t.Errorf("handler got %d args, the second %d bytes; want %d", len(got), len(got[len(got)-1]), tc.argLen)
+			}
+			h.exitCode <- 0
+			if resp, err := c.Recv(); err != nil || !resp.Exited {
+				t.Errorf("exit response %v %v", resp, err)
+			}
+		})
+	}
 }
