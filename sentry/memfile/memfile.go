@@ -18,6 +18,11 @@ import (
 // PageSize is the host and guest page size.
 const PageSize = 4096
 
+// Files are the backing files guest memory is mapped from, in the order the
+// platform was given them (platform.Mapping.File indexes it): Files[0] is
+// the memory file, the others hold particular file systems' data.
+type Files []*File
+
 // chunkPages is the unit in which the file grows; the sentry mapping of the
 // whole reservation exists from the start, so growth is only an ftruncate.
 const chunkPages = 512 // 2 MiB
