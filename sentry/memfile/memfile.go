@@ -214,26 +214,29 @@ func (f *File) runOnTopLocked(n int) bool {
 	return true
 }
 
+// growLocked adds a chunk of free pages (less at the end of a file whose
+// size is not a multiple of chunks).
 func (f *File) growLocked() error {
 	start := int64(len(f.refs))
-	if (start+chunkPages)*PageSize > int64(len(f.mapping)) {
+	n := min(chunkPages, int64(len(f.mapping))/PageSize-start)
+	if n <= 0 {
 		return unix.ENOMEM
 	}
 	if f.holes != nil {
-		if err := unix.Fallocate(f.fd, 0, start*PageSize, chunkPages*PageSize); err != nil {
+		if err := unix.Fallocate(f.fd, 0, start*PageSize, n*PageSize); err != nil {
 			if err == unix.EDQUOT {
 				err = unix.ENOSPC
 			}
 			return err
 		}
-		f.holes = append(f.holes, make([]bool, chunkPages)...)
+		f.holes = append(f.holes, make([]bool, n)...)
 	}
-	f.refs = append(f.refs, make([]uint32, chunkPages)...)
-	f.dirty = append(f.dirty, make([]bool, chunkPages)...)
-	for i := start + chunkPages - 1; i >= start; i-- {
+	f.refs = append(f.refs, make([]uint32, n)...)
+	f.dirty = append(f.dirty, make([]bool, n)...)
+	for i := start + n - 1; i >= start; i-- {
 		f.free = append(f.free, uint32(i))
 	}
-	f.size = (start + chunkPages) * PageSize
+	f.size = (start + n) * PageSize
 	return nil
 }
 
