@@ -65,10 +65,15 @@ type Options struct {
 	NetNS string
 	// TTY makes Stdio[0], a terminal, the sentry's controlling terminal.
 	TTY bool
+
+	// Overlay, if set, is the host file (OpenOverlayFile) that holds the
+	// root overlay's upper layer: the sentry gets it (Boot.OverlayFile).
+	Overlay *os.File
 }
 
 // FD numbers of the optional files in the sentry (after SpecFD and
-// SocketFD).
+// SocketFD). The overlay file, if any, comes next (its number is passed
+// with --overlay-fd).
 const (
 	ControlFD = 5
 	StatusFD  = 6
@@ -279,6 +284,11 @@ func start(opts Options, cfg boot.Config, stdio [3]*os.File, ctty int, debugf fu
 		}
 		args = append(args, fmt.Sprintf("--status-fd=%d", StatusFD))
 		extra = append(extra, opts.Status)
+	}
+	cfg.OverlayFile = opts.Overlay != nil
+	if opts.Overlay != nil {
+		args = append(args, fmt.Sprintf("--overlay-fd=%d", SocketFD+len(extra)))
+		extra = append(extra, opts.Overlay)
 	}
 	sentry := &exec.Cmd{
 		Path:   self,
