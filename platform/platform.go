@@ -1,5 +1,7 @@
 // Package platform defines how the sentry runs guest code: address spaces
-// into which guest memory is mapped from the sentry's memory file, and
+// into which guest memory is mapped from the sentry's backing files (the
+// memory file, and optionally a host file holding one file system's data),
+// and
 // contexts that run a guest thread until it makes a system call, faults, or
 // is interrupted. The kernel depends only on this package; implementations
 // live in subpackages (systrap, kvm).
@@ -115,13 +117,14 @@ type Platform interface {
 // goroutine but not concurrently with each other for overlapping ranges;
 // the kernel's memory manager serialises them.
 type AddressSpace interface {
-	// MapFile maps [offset, offset+length) of the memory file at addr with
-	// the given permissions (MAP_SHARED|MAP_FIXED semantics). addr, length
-	// and offset are page aligned.
+	// MapFile maps [offset, offset+length) of the memory file (backing
+	// file 0) at addr with the given permissions (MAP_SHARED|MAP_FIXED
+	// semantics). addr, length and offset are page aligned.
 	MapFile(addr, length uintptr, offset int64, perm Access) error
-	// MapFiles does several MapFile calls at the cost of about one (the
-	// memory manager maps a fault's neighbours with it). It stops at the
-	// first error.
+	// MapFiles maps each Mapping, from any of the platform's backing
+	// files, at the cost of about one MapFile (the memory manager maps a
+	// fault's neighbours with it). It stops at the first error; a
+	// Mapping's File outside the platform's files is EINVAL.
 	MapFiles(ms []Mapping) error
 	// Unmap removes any mapping in [addr, addr+length).
 	Unmap(addr, length uintptr) error
@@ -140,11 +143,14 @@ type Range struct {
 	Addr, Length uintptr
 }
 
-// Mapping is one MapFile request.
+// Mapping maps [Offset, Offset+Length) of backing file File at Addr.
 type Mapping struct {
 	Addr, Length uintptr
 	Offset       int64
 	Perm         Access
+	// File is the index of the backing file among those the platform
+	// was created with; 0, the zero value, is the memory file.
+	File int
 }
 
 // LocalMapper is implemented by contexts that can change an address space's

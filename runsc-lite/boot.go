@@ -44,6 +44,7 @@ func runBoot(g *globalFlags, args []string) int {
 	goferFD := fs.Int("gofer-fd", -1, "unix socket to the gofer (`FD`)")
 	controlFD := fs.Int("control-fd", -1, "listening control socket (`FD`); the guest then waits for start")
 	statusFD := fs.Int("status-fd", -1, "write the exit status to `FD` at the end")
+	overlayFD := fs.Int("overlay-fd", -1, "host file (`FD`) holding the root overlay's upper layer")
 	if done, status := parseCommandFlags("boot", fs, args); done {
 		return status
 	}
@@ -54,8 +55,11 @@ func runBoot(g *globalFlags, args []string) int {
 	if err := sandbox.ReadSpec(*specFD, &spec); err != nil {
 		return fatalf(exitSetup, "boot: %v", err)
 	}
+	if spec.Config.OverlayFile != (*overlayFD >= 0) {
+		return fatalf(exitUsage, "boot: --overlay-fd must be given exactly when the spec's Config.OverlayFile is set")
+	}
 	unix.CloseOnExec(*goferFD)
-	for _, fd := range []int{*controlFD, *statusFD} {
+	for _, fd := range []int{*controlFD, *statusFD, *overlayFD} {
 		if fd >= 0 {
 			unix.CloseOnExec(fd)
 		}
@@ -96,7 +100,7 @@ func runBoot(g *globalFlags, args []string) int {
 		return confineErr
 	}
 	debugf("boot: starting %q", cfg.Argv)
-	status, err := runSentry(cfg, boot.IO{GoferFD: *goferFD, Stdio: [3]int{0, 1, 2}, ControlFD: *controlFD}, confine)
+	status, err := runSentry(cfg, boot.IO{GoferFD: *goferFD, Stdio: [3]int{0, 1, 2}, ControlFD: *controlFD, OverlayFD: *overlayFD}, confine)
 	if err != nil && status == 0 {
 		status = exitSetup
 	}

@@ -17,7 +17,7 @@ const doUsage = "[FLAGS] [--] CMD [ARGS...]"
 
 var doCommand = &command{
 	name:     "do",
-	synopsis: "run a command in a fresh sandbox over the host's root file system (read-only, with an in-memory overlay)",
+	synopsis: "run a command in a fresh sandbox over the host's root file system (read-only, below a writable overlay)",
 	usage:    doUsage,
 	run:      runDo,
 }
@@ -32,6 +32,7 @@ type doOptions struct {
 	platform string
 	hostname string
 	directfs bool
+	overlay  overlayOptions
 	argv     []string
 }
 
@@ -41,6 +42,7 @@ func newDoFlagSet(g *globalFlags, o *doOptions) *flag.FlagSet {
 	o.strace = g.strace
 	o.debugLog = g.debugLog
 	o.directfs = true
+	o.overlay = g.overlay
 	fs := newFlagSet("do")
 	fs.Var(&choiceValue{p: &o.network, choices: []string{"none", "host"}}, "network", "guest network `MODE`: none (loopback only) or host")
 	fs.Var(nonEmptyValue{&o.cwd}, "cwd", "guest working directory `DIR` (default: the current directory)")
@@ -50,6 +52,8 @@ func newDoFlagSet(g *globalFlags, o *doOptions) *flag.FlagSet {
 	fs.Var(&choiceValue{p: &o.platform, choices: platforms}, "platform", "`PLATFORM` that runs guest code: systrap")
 	fs.StringVar(&o.hostname, "hostname", "", "guest host `NAME` (default: the host's)")
 	fs.BoolVar(&o.directfs, "directfs", o.directfs, "let the sentry open host files itself from directory FDs the gofer gives it")
+	fs.Var(mediumValue{&o.overlay}, "overlay", overlayUsage)
+	fs.Var(sizeValue{&o.overlay.size}, "overlay-size", overlaySizeUsage)
 	return fs
 }
 
@@ -77,6 +81,9 @@ func parseDoArgs(g *globalFlags, args []string) (*doOptions, error) {
 			return nil, err
 		}
 		o.cwd = cwd
+	}
+	if err := o.overlay.check(false); err != nil {
+		return nil, &usageError{err.Error()}
 	}
 	seen := map[string]bool{}
 	for _, v := range o.volumes {
@@ -107,11 +114,19 @@ func runDo(g *globalFlags, args []string) int {
 	if err != nil {
 		return fatalf(exitSetup, "do: %v", err)
 	}
+	overlay, err := o.overlay.open(cfg, "")
+	if err != nil {
+		return fatalf(exitSetup, "do: %v", err)
+	}
+	if overlay != nil {
+		defer overlay.Close()
+	}
 	opts := sandbox.Options{
 		GlobalArgs:  g.childArgs(),
 		Boot:        *cfg,
 		GoferMounts: mounts,
 		Debugf:      debugf,
+		Overlay:     overlay,
 	}
 	if o.debugLog != "" {
 		gl, err := openDebugLogs(o.debugLog)

@@ -24,6 +24,9 @@ type globalFlags struct {
 	// containers: "sandbox" (default: as config.json says), "none" (a
 	// new namespace with loopback only) or "host".
 	network string
+	// overlay is where the root overlay's upper layer keeps its data,
+	// and its limit (for do and for OCI create/run).
+	overlay overlayOptions
 }
 
 // Platforms the sentry knows.
@@ -44,6 +47,8 @@ func newGlobalFlagSet(g *globalFlags) *flag.FlagSet {
 	fs.BoolVar(&g.strace, "strace", false, "log every guest system call")
 	fs.Var(nonEmptyValue{&g.debugLog}, "debug-log", "write debug logs of the sandbox processes into `DIR`")
 	fs.Var(&choiceValue{p: &g.network, choices: []string{"sandbox", "none", "host"}}, "network", "OCI containers' network `MODE`: sandbox (as config.json says), none (loopback only) or host")
+	fs.Var(mediumValue{&g.overlay}, "overlay", overlayUsage)
+	fs.Var(sizeValue{&g.overlay.size}, "overlay-size", overlaySizeUsage)
 	return fs
 }
 

@@ -205,6 +205,12 @@ Commands:
 	fmt.Fprintf(w, "\nGlobal flags:\n")
 	printDefaults(w, newGlobalFlagSet(&globalFlags{}))
 	fmt.Fprintf(w, `
+What the guest writes to its root file system stays in the sandbox, in an
+overlay whose file data is in the sentry's memory by default. With
+--overlay dir:DIR it is in an unnamed file in DIR instead, on disk, gone
+with the sandbox (self: in the OCI bundle's rootfs); --overlay-size
+limits it (ENOSPC beyond).
+
 Exit status: the guest's (128+N if it was killed by signal N; 126/127 if
 the command cannot be executed / is not found), 2 for usage errors, 125
 when the sandbox cannot be set up.

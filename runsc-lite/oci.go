@@ -195,6 +195,9 @@ func createContainer(g *globalFlags, o createOptions) (*container, *sandbox.Sand
 	if err != nil {
 		return nil, nil, err
 	}
+	if err := g.overlay.check(true); err != nil {
+		return nil, nil, err
+	}
 	if cfg.Network != "host" && netNSPath(g, spec) == "" {
 		// A new network namespace takes 1-2 ms to make: start now.
 		// sandbox.Start closes it; so do we, if we fail before.
@@ -205,6 +208,15 @@ func createContainer(g *globalFlags, o createOptions) (*container, *sandbox.Sand
 		if _, err := os.Stat("/run/systemd/system"); err != nil {
 			return nil, nil, errors.New("--systemd-cgroup: systemd is not running on this host")
 		}
+	}
+	// The sandbox gets its own descriptor of the overlay file: ours goes
+	// when create returns.
+	overlay, err := g.overlay.open(cfg, rootfs)
+	if err != nil {
+		return nil, nil, err
+	}
+	if overlay != nil {
+		defer overlay.Close()
 	}
 	c, err := newContainer(g.root, o.id)
 	if err != nil {
@@ -230,7 +242,7 @@ func createContainer(g *globalFlags, o createOptions) (*container, *sandbox.Sand
 		os.RemoveAll(c.dir)
 		c.unlock()
 	}()
-	if err := launchContainer(g, o, c, spec, cfg, mounts, &sb, &cg); err != nil {
+	if err := launchContainer(g, o, c, spec, cfg, mounts, overlay, &sb, &cg); err != nil {
 		return nil, nil, err
 	}
 	ok = true
@@ -240,7 +252,7 @@ func createContainer(g *globalFlags, o createOptions) (*container, *sandbox.Sand
 // launchContainer starts the sandbox of c, records it and runs the
 // creation hooks. What it made is left in *sb and *cg for the caller to
 // undo on failure.
-func launchContainer(g *globalFlags, o createOptions, c *container, spec *specs.Spec, cfg *boot.Config, mounts []sandbox.GoferMount, sbp **sandbox.Sandbox, cgp **cgroup) error {
+func launchContainer(g *globalFlags, o createOptions, c *container, spec *specs.Spec, cfg *boot.Config, mounts []sandbox.GoferMount, overlay *os.File, sbp **sandbox.Sandbox, cgp **cgroup) error {
 	var stdio [3]*os.File
 	if spec.Process.Terminal && o.consoleSocket == "" && !o.detach {
 		// runc's habit: a foreground run uses its own terminal.
@@ -279,6 +291,7 @@ func launchContainer(g *globalFlags, o createOptions, c *container, spec *specs.
 		NewNetNS:    o.netns,
 		NetNS:       netNSPath(g, spec),
 		TTY:         spec.Process.Terminal,
+		Overlay:     overlay,
 	}
 	if g.debugLog != "" {
 		gl, err := openDebugLogs(g.debugLog)

@@ -286,15 +286,27 @@ func checkRange(addr, length uintptr) error {
 
 // MapFile implements platform.AddressSpace.
 func (as *addressSpace) MapFile(addr, length uintptr, offset int64, perm platform.Access) error {
-	if err := checkRange(addr, length); err != nil || offset < 0 || offset%4096 != 0 {
-		return unix.EINVAL
+	req, err := as.mmapReq(platform.Mapping{Addr: addr, Length: length, Offset: offset, Perm: perm})
+	if err != nil {
+		return err
 	}
 	if !as.enter() {
 		return platform.ErrAddressSpaceGone
 	}
 	defer as.exit()
-	return as.execSyscalls(sysReq{nr: unix.SYS_MMAP, args: [6]uintptr{addr, length, protOf(perm),
-		unix.MAP_SHARED | unix.MAP_FIXED, memFDNum, uintptr(offset)}})
+	return as.execSyscalls(req)
+}
+
+// mmapReq checks m and returns the mmap that makes it in the stub. The
+// file index is checked here, in the sentry: the stub gets a descriptor
+// number the platform has given it, never an index.
+func (as *addressSpace) mmapReq(m platform.Mapping) (sysReq, error) {
+	if err := checkRange(m.Addr, m.Length); err != nil || m.Offset < 0 || m.Offset%4096 != 0 ||
+		m.File < 0 || m.File >= len(as.p.files) {
+		return sysReq{}, unix.EINVAL
+	}
+	return sysReq{nr: unix.SYS_MMAP, args: [6]uintptr{m.Addr, m.Length, protOf(m.Perm),
+		unix.MAP_SHARED | unix.MAP_FIXED, fileFDNum[m.File], uintptr(m.Offset)}}, nil
 }
 
 // MapFiles implements platform.AddressSpace: the requests go to the
@@ -307,11 +319,11 @@ func (as *addressSpace) MapFiles(ms []platform.Mapping) error {
 func (as *addressSpace) mapFiles(ms []platform.Mapping, run func([]sysReq) error) error {
 	reqs := make([]sysReq, 0, min(len(ms), maxBatch))
 	for _, m := range ms {
-		if err := checkRange(m.Addr, m.Length); err != nil || m.Offset < 0 || m.Offset%4096 != 0 {
-			return unix.EINVAL
+		req, err := as.mmapReq(m)
+		if err != nil {
+			return err
 		}
-		reqs = append(reqs, sysReq{nr: unix.SYS_MMAP, args: [6]uintptr{m.Addr, m.Length, protOf(m.Perm),
-			unix.MAP_SHARED | unix.MAP_FIXED, memFDNum, uintptr(m.Offset)}})
+		reqs = append(reqs, req)
 	}
 	return as.runBatches(reqs, run)
 }

@@ -21,7 +21,7 @@
 // then serves requests. NewAddressSpace asks the master to fork; the child
 // closes the master's memfd, switches to its own region and becomes the
 // executor (slot 0) of the new address space: it performs MapFile/Unmap
-// (mmap of the memory file, munmap) and clones the guest-running threads,
+// (mmap of a backing file, munmap) and clones the guest-running threads,
 // one per (Context, AddressSpace) pair, created on first Switch. A new
 // thread traps once (ud2) so that it always sits in its signal handler
 // with a frame to rt_sigreturn through.
@@ -35,6 +35,15 @@
 // on (the guest's first fork or exec), the platform keeps one spare
 // address space, with a thread already parked in it, made in the
 // background, so fork and exec need not wait for the master.
+//
+// # Backing files
+//
+// Guest memory is mapped from the platform's backing files: file 0, the
+// sentry's memory file, at descriptor 4 of every stub, and optionally file
+// 1, a host file holding the root overlay's data, at descriptor 6. A
+// platform.Mapping names its file by index; the sentry turns the index
+// into the descriptor after checking it, and the stub's seccomp filter
+// lets mmap use only the descriptors of files the platform has.
 //
 // # Events
 //
@@ -63,17 +72,18 @@
 //
 // Guest code can jump into the stub code, where the seccomp filter allows
 // the stub's own system calls with guest-chosen arguments (within the
-// filter's argument checks: mmap only MAP_SHARED|MAP_FIXED of the two
-// memfds, fixed clone flags, ...). Such a guest can map any offset of the
-// memory file or of the stub memfd (other stub processes' regions) into
-// its own address space, so guest processes of one sandbox are not
-// isolated from each other against a deliberate attack, as in UML's
-// stub; it can also fork its stub process behind the sentry's back (bounded
-// by the sandbox's PID namespace and cgroup). The master is out of reach
-// (its memfd is closed in address-space processes), and the host system
-// calls reachable this way are only the stub's small set (futex, mmap,
-// munmap, clone, exit, sigaltstack, rt_sigprocmask, rt_sigreturn,
-// sched_yield, gettid, arch_prctl FS/GS, prctl PDEATHSIG, close).
+// filter's argument checks: mmap only MAP_SHARED|MAP_FIXED of the stub
+// memfd and the backing files, fixed clone flags, ...). Such a guest can
+// map any offset of a backing file or of the stub memfd (other stub
+// processes' regions) into its own address space, so guest processes of
+// one sandbox are not isolated from each other against a deliberate
+// attack, as in UML's stub; it can also fork its stub process behind the
+// sentry's back (bounded by the sandbox's PID namespace and cgroup). The
+// master is out of reach (its memfd is closed in address-space
+// processes), and the host system calls reachable this way are only the
+// stub's small set (futex, mmap, munmap, clone, exit, sigaltstack,
+// rt_sigprocmask, rt_sigreturn, sched_yield, gettid, arch_prctl FS/GS,
+// prctl PDEATHSIG, close).
 //
 // CPUID faulting is not enabled (this host has no cpuid_fault), so guests
 // see the host's CPUID.

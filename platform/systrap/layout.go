@@ -37,12 +37,22 @@ const (
 
 	// File descriptors of the stub processes.
 	stubFDNum = 3 // private memfd holding the regions
-	memFDNum  = 4 // the sentry's memory file (guest memory)
+	memFDNum  = 4 // backing file 0: the sentry's memory file (guest memory)
 	// masterFDNum holds only the master's region; address-space processes
 	// close it right after the fork and the seccomp filter never lets
 	// mmap use it, so guest code cannot reach the master.
 	masterFDNum = 5
+	// extraFDNum is backing file 1, when the platform has one (a host
+	// file holding the root overlay's data); mmap may use it only then.
+	extraFDNum = 6
 )
+
+// maxFiles is how many backing files a platform can have; fileFDNum maps
+// a backing file's index (platform.Mapping.File) to its descriptor in the
+// stubs.
+const maxFiles = 2
+
+var fileFDNum = [maxFiles]uintptr{memFDNum, extraFDNum}
 
 // Control page (first page of each region) field offsets.
 const (

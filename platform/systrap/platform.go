@@ -24,7 +24,7 @@ const startTimeout = 10 * time.Second
 
 // Platform is the systrap platform. It implements platform.Platform.
 type Platform struct {
-	memFD   int    // the sentry's memory file (guest memory)
+	files   []int  // backing files: [0] the memory file (guest memory), then extra ones
 	stubFD  int    // private memfd holding all stub thread regions
 	stubMem []byte // the sentry's mapping of stubFD
 	// masterFD holds the master's region only (see masterFDNum).
@@ -55,11 +55,16 @@ var _ platform.Platform = (*Platform)(nil)
 
 // New starts the systrap platform: it creates the stub memfd and the
 // master stub process, which every address space process is forked from.
-// memFD is the sentry's memory file; it is passed to the stubs, which map
-// guest memory from it. New must run while /proc/self/fd is reachable
-// (before the sentry chroots).
-func New(memFD int) (*Platform, error) {
-	p := &Platform{memFD: memFD, stubFD: -1, masterFD: -1, spaces: map[*addressSpace]struct{}{}}
+// files are the backing files guest memory is mapped from, by index
+// (platform.Mapping.File): files[0] is the sentry's memory file, and there
+// may be one more (a host file holding the root overlay's data). They are
+// passed to the stubs at fixed descriptors (see fileFDNum). New must run
+// while /proc/self/fd is reachable (before the sentry chroots).
+func New(files ...int) (*Platform, error) {
+	if len(files) < 1 || len(files) > maxFiles {
+		return nil, fmt.Errorf("systrap: %d backing files, want 1 to %d", len(files), maxFiles)
+	}
+	p := &Platform{files: files, stubFD: -1, masterFD: -1, spaces: map[*addressSpace]struct{}{}}
 	if err := p.start(); err != nil {
 		p.Close()
 		return nil, err
@@ -108,7 +113,7 @@ func (p *Platform) start() error {
 // writeFilter puts the seccomp program, and the sock_fprog pointing at it,
 // in the master's control page for the master to install.
 func (p *Platform) writeFilter() error {
-	prog, err := stubFilter(uintptr(len(stubCode)))
+	prog, err := stubFilter(uintptr(len(stubCode)), len(p.files))
 	if err != nil {
 		return err
 	}
@@ -128,14 +133,14 @@ func (p *Platform) initCtl(c ctl) {
 	}
 }
 
-// startMaster execs the stub ELF from a memfd with the two memfds at
-// fixed descriptor numbers and waits for its first post.
+// startMaster execs the stub ELF from a memfd with the memfds and the
+// backing files at fixed descriptor numbers and waits for its first post.
 func (p *Platform) startMaster() error {
 	efd, err := unix.MemfdCreate("systrap-stub-elf", unix.MFD_CLOEXEC)
 	if err != nil {
 		return fmt.Errorf("systrap: memfd_create: %w", err)
 	}
-	// The child's fds 3-5 are assigned before exec, so the ELF's own fd
+	// The child's fds 3-6 are assigned before exec, so the ELF's own fd
 	// must not be one of them or the exec would run the wrong file.
 	if high, err := unix.FcntlInt(uintptr(efd), unix.F_DUPFD_CLOEXEC, 16); err == nil {
 		unix.Close(efd)
@@ -146,6 +151,10 @@ func (p *Platform) startMaster() error {
 		return fmt.Errorf("systrap: writing stub: %w", err)
 	}
 	none := ^uintptr(0)
+	fds := []uintptr{none, none, none, uintptr(p.stubFD), none, uintptr(p.masterFD), none}
+	for i, fd := range p.files {
+		fds[fileFDNum[i]] = uintptr(fd)
+	}
 	type forkResult struct {
 		pid int
 		err error
@@ -159,7 +168,7 @@ func (p *Platform) startMaster() error {
 		pid, err := syscall.ForkExec("/proc/self/fd/"+strconv.Itoa(efd), []string{"systrap-stub"},
 			&syscall.ProcAttr{
 				Env:   []string{},
-				Files: []uintptr{none, none, none, uintptr(p.stubFD), uintptr(p.memFD), uintptr(p.masterFD)},
+				Files: fds,
 				// Its own process group: a terminal ^C for the sandbox must reach
 				// the sentry, never the stubs directly.
 				Sys: &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL, Setpgid: true},

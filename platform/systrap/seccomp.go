@@ -119,8 +119,11 @@ const (
 )
 
 // stubFilter builds the filter for a stub whose code occupies
-// [stubBase, stubBase+codeLen).
-func stubFilter(codeLen uintptr) ([]byte, error) {
+// [stubBase, stubBase+codeLen) and whose platform has nfiles backing files.
+func stubFilter(codeLen uintptr, nfiles int) ([]byte, error) {
+	if nfiles < 1 || nfiles > maxFiles {
+		return nil, fmt.Errorf("systrap: %d backing files, want 1 to %d", nfiles, maxFiles)
+	}
 	codeEnd := (codeLen + 0xfff) &^ 0xfff
 	var p bpfProg
 	p.ld(sdArch)
@@ -159,7 +162,8 @@ func stubFilter(codeLen uintptr) ([]byte, error) {
 	p.jmp(bpfJeqK, masterFDNum, "allow", "trap")
 
 	// mmap: only MAP_SHARED|MAP_FIXED mappings of the stub memfd and the
-	// memory file (never of the master's memfd).
+	// platform's backing files (never of the master's memfd, nor of a
+	// descriptor number that has no backing file).
 	p.label("mmap")
 	p.ld(sdArg0 + 8*3)
 	p.jmp(bpfJeqK, mapSharedFixed, "", "trap")
@@ -169,7 +173,10 @@ func stubFilter(codeLen uintptr) ([]byte, error) {
 	p.jmp(bpfJeqK, 0, "", "trap")
 	p.ld(sdArg0 + 8*4)
 	p.jmp(bpfJeqK, stubFDNum, "allow", "")
-	p.jmp(bpfJeqK, memFDNum, "allow", "trap")
+	for _, fd := range fileFDNum[:nfiles] {
+		p.jmp(bpfJeqK, uint32(fd), "allow", "")
+	}
+	p.ret(secRetTrap)
 
 	// clone: only the two flag sets the stub uses.
 	p.label("clone")

@@ -23,6 +23,7 @@
 .set altStackLen,   0xc000
 .set stubFDNum,     3
 .set masterFDNum,   5
+.set extraFDNum,    6
 .set cState,        0x00
 .set cStubSleep,    0x04
 .set cSentrySleep,  0x08
@@ -92,9 +93,10 @@ _start:
 	jae	die
 	lea	stackTop(%r15), %rsp
 
-	/* Drop any inherited descriptor beyond the three memfds. */
+	/* Drop any inherited descriptor beyond the three memfds and the
+	 * backing files. */
 	mov	$SYS_close_range, %eax
-	mov	$(masterFDNum+1), %edi
+	mov	$(extraFDNum+1), %edi
 	mov	$-1, %esi
 	xor	%edx, %edx
 	syscall

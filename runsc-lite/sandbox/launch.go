@@ -80,10 +80,15 @@ type Options struct {
 	// size itself by the CPU limit of the cgroup it starts in, the
 	// launcher's, as they join the container's only later.
 	GOMAXPROCS int
+
+	// Overlay, if set, is the host file (OpenOverlayFile) that holds the
+	// root overlay's upper layer: the sentry gets it (Boot.OverlayFile).
+	Overlay *os.File
 }
 
 // FD numbers of the optional files in the sentry (after SpecFD and
-// SocketFD).
+// SocketFD). The overlay file, if any, comes next (its number is passed
+// with --overlay-fd).
 const (
 	ControlFD = 5
 	StatusFD  = 6
@@ -359,6 +364,11 @@ func (l *launch) startSentry(sock *os.File, netns *NetNS) (*exec.Cmd, error) {
 		}
 		args = append(args, fmt.Sprintf("--status-fd=%d", StatusFD))
 		extra = append(extra, opts.Status)
+	}
+	l.cfg.OverlayFile = opts.Overlay != nil
+	if opts.Overlay != nil {
+		args = append(args, fmt.Sprintf("--overlay-fd=%d", SocketFD+len(extra)))
+		extra = append(extra, opts.Overlay)
 	}
 	sentry := &exec.Cmd{
 		Path:   l.self,

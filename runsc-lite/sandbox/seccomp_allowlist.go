@@ -110,7 +110,9 @@ var sentryAllowlist = []allowedSyscall{
 	{unix.SYS_IOCTL, "ioctl"}, // host ttys (TCGETS, TIOCGWINSZ...), FIONREAD
 	{unix.SYS_MEMFD_CREATE, "memfd_create"},
 
-	// File I/O on FDs the gofer gave us (directfs) and on the memory file.
+	// File I/O on FDs the gofer gave us (directfs) and on the backing files
+	// (the memory file, the root overlay's host file: mmap, fallocate to
+	// reserve blocks and punch holes).
 	{unix.SYS_READ, "read"},
 	{unix.SYS_WRITE, "write"},
 	{unix.SYS_PREAD64, "pread64"},

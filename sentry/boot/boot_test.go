@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/runsc-lite/runsc-lite/vfs"
 	"github.com/runsc-lite/runsc-lite/vfs/host"
 	"github.com/runsc-lite/runsc-lite/vfs/tmpfs"
@@ -16,17 +18,24 @@ import (
 // the host's static busybox, and returns its stdout and exit status.
 func runInTmpfs(t *testing.T, argv ...string) (string, int) {
 	t.Helper()
+	return runInRoot(t, &Config{Argv: argv, Env: []string{"PATH=/bin"}, Cwd: "/"}, -1)
+}
+
+// runInRoot is runInTmpfs with cfg, whose root tmpfs is the upper layer's
+// (in the host file overlayFD with cfg.OverlayFile).
+func runInRoot(t *testing.T, cfg *Config, overlayFD int) (string, int) {
+	t.Helper()
+	argv := cfg.Argv
 	bb, err := os.ReadFile("/bin/busybox")
 	if err != nil {
 		t.Skipf("needs a static /bin/busybox (apt-get install busybox-static): %v", err)
 	}
-	cfg := &Config{Argv: argv, Env: []string{"PATH=/bin"}, Cwd: "/"}
-	s, err := newSandbox(cfg, testLog{t})
+	s, err := newSandbox(cfg, testLog{t}, overlayFD)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer s.close()
-	rootFS, err := tmpfs.New(s.vfs, s.mf, tmpfs.Options{RootMode: 0o755})
+	rootFS, err := tmpfs.New(s.vfs, s.upper, tmpfs.Options{RootMode: 0o755, MaxBytes: s.upperLimit})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -127,5 +136,33 @@ func TestBusyboxShell(t *testing.T) {
 				t.Fatalf("got %q status %d, want %q status %d", out, status, tc.want, tc.status)
 			}
 		})
+	}
+}
+
+// TestRootOnHostFile runs busybox from a root whose data lives in a host
+// file: the program's pages are mapped from that file (the platform's
+// second backing file), what the guest writes lands there, and the
+// layer's limit is ENOSPC.
+func TestRootOnHostFile(t *testing.T) {
+	fd, err := unix.Open(t.TempDir(), unix.O_TMPFILE|unix.O_RDWR|unix.O_CLOEXEC|unix.O_EXCL, 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(fd)
+	const limit = 8 << 20
+	script := "echo data > /tmp/f && cat /tmp/f && /bin/busybox yes | /bin/busybox dd of=/tmp/big bs=4096 count=5000 iflag=fullblock; echo status $?"
+	cfg := &Config{Argv: []string{"/bin/sh", "-c", script + " 2>&1"}, Env: []string{"PATH=/bin"}, Cwd: "/",
+		OverlayFile: true, OverlaySize: limit}
+	out, status := runInRoot(t, cfg, fd)
+	if status != 0 || !strings.HasPrefix(out, "data\n") || !strings.Contains(out, "No space left on device") ||
+		!strings.HasSuffix(out, "status 1\n") {
+		t.Fatalf("got %q, status %d; want data, a write failing with ENOSPC, status 1", out, status)
+	}
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		t.Fatal(err)
+	}
+	if st.Size != limit || st.Blocks*512 < limit-(2<<20) {
+		t.Fatalf("host file: size %d, %d bytes of blocks; want size %d, nearly all of it used", st.Size, st.Blocks*512, limit)
 	}
 }

@@ -37,6 +37,14 @@ type Config struct {
 	Directfs bool
 	// StdioTTY reports, per stdio FD, whether it is a terminal.
 	StdioTTY [3]bool
+	// OverlaySize limits the file data of the root's upper layer, in
+	// bytes: beyond it, writes fail with ENOSPC. 0 means the default,
+	// DefaultOverlaySize.
+	OverlaySize int64
+	// OverlayFile puts the upper layer's file data in the host file
+	// IO.OverlayFD instead of the memory file, so that it costs disk,
+	// not memory.
+	OverlayFile bool
 
 	// The rest is set by the OCI runtime (runsc-lite create/run).
 
@@ -107,4 +115,9 @@ type IO struct {
 	// sentry/control): the first process then waits for a start request,
 	// and exec, signal and ps requests are served.
 	ControlFD int
+	// OverlayFD is, with Config.OverlayFile, a regular host file for the
+	// root's upper layer: unnamed (O_TMPFILE), so that nothing is left
+	// behind, and as long as the layer's limit (Config.OverlaySize, or
+	// the file's size when that is 0).
+	OverlayFD int
 }

@@ -28,10 +28,11 @@ func (s *sandbox) mountRoot(cfg *Config, goferFD int) error {
 	if err != nil {
 		return err
 	}
-	// The upper layer holds everything the guest writes to the root: like a
-	// Linux tmpfs it may use at most half the machine's memory (ENOSPC
-	// after that), not the whole memory file.
-	upper, err := tmpfs.New(s.vfs, s.mf, tmpfs.Options{RootMode: 0o755, MaxBytes: s.tmpfsLimit})
+	// The upper layer holds everything the guest writes to the root, in
+	// the memory file or a host file (Config.OverlayFile), up to its limit
+	// (ENOSPC after that): by default, like a Linux tmpfs, half the
+	// machine's memory, not the whole memory file.
+	upper, err := tmpfs.New(s.vfs, s.upper, tmpfs.Options{RootMode: 0o755, MaxBytes: s.upperLimit})
 	if err != nil {
 		return err
 	}

@@ -79,7 +79,7 @@ func Run(cfg *Config, hio IO, confine func() error) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	s, err := newSandbox(cfg, logw)
+	s, err := newSandbox(cfg, logw, hio.OverlayFD)
 	if err != nil {
 		return 0, err
 	}
@@ -187,6 +187,7 @@ func openLog(cfg *Config) (io.Writer, error) {
 // sandbox is a kernel with its memory file, platform and VFS.
 type sandbox struct {
 	mf    *memfile.File
+	upper *memfile.File // the root's upper layer's data: mf or a host file
 	plat  *systrap.Platform
 	vfs   *vfs.VFS
 	k     *kernel.Kernel
@@ -199,22 +200,50 @@ type sandbox struct {
 	// directfs: host files are opened by the sentry from the gofer's
 	// directory FDs; otherwise every operation is a gofer RPC.
 	directfs bool
+	// upperLimit bounds the root's upper layer.
+	upperLimit int64
 }
 
-func newSandbox(cfg *Config, logw io.Writer) (*sandbox, error) {
+// newSandbox builds the kernel. overlayFD is the upper layer's host file
+// when cfg.OverlayFile is set.
+func newSandbox(cfg *Config, logw io.Writer, overlayFD int) (*sandbox, error) {
 	if cfg.Platform != "" && cfg.Platform != "systrap" {
 		return nil, fmt.Errorf("platform %q is not available: this build has systrap only", cfg.Platform)
+	}
+	if cfg.OverlaySize < 0 {
+		return nil, fmt.Errorf("overlay size %d is negative", cfg.OverlaySize)
 	}
 	mf, err := memfile.New("runsc-lite-memory", memoryFileSize)
 	if err != nil {
 		return nil, err
 	}
-	plat, err := systrap.New(mf.FD())
+	upper, upperLimit := mf, cfg.OverlaySize
+	if upperLimit == 0 {
+		upperLimit = DefaultOverlaySize()
+	}
+	files := memfile.Files{mf}
+	if cfg.OverlayFile {
+		if upper, err = memfile.NewHost(overlayFD, cfg.OverlaySize); err != nil {
+			mf.Close()
+			return nil, fmt.Errorf("overlay file: %w", err)
+		}
+		upperLimit = upper.Size()
+		files = append(files, upper)
+	}
+	upperLimit = min(upperLimit, upper.Size())
+	fds := make([]int, len(files))
+	for i, f := range files {
+		fds[i] = f.FD()
+	}
+	plat, err := systrap.New(fds...)
 	if err != nil {
-		mf.Close()
+		for _, f := range files {
+			f.Close()
+		}
 		return nil, fmt.Errorf("systrap platform: %w", err)
 	}
 	k := kernel.New(mf, plat, syscalls.Table(), logw)
+	k.BackingFiles = files
 	k.Strace = cfg.Strace
 	k.MaxTasks = cfg.MaxTasks
 	k.UnprivilegedPortStart = cfg.UnprivilegedPortStart
@@ -232,7 +261,8 @@ func newSandbox(cfg *Config, logw io.Writer) (*sandbox, error) {
 	}
 	v := vfs.New()
 	k.SetVFS(v)
-	return &sandbox{mf: mf, plat: plat, vfs: v, k: k, vdso: vd, tmpfsLimit: tmpfsLimit(mf), directfs: cfg.Directfs}, nil
+	return &sandbox{mf: mf, upper: upper, plat: plat, vfs: v, k: k, vdso: vd,
+		tmpfsLimit: tmpfsLimit(mf), upperLimit: upperLimit, directfs: cfg.Directfs}, nil
 }
 
 func (s *sandbox) close() {
@@ -243,11 +273,22 @@ func (s *sandbox) close() {
 // tmpfsLimit is Linux's default tmpfs size, half of RAM, within the memory
 // file.
 func tmpfsLimit(mf *memfile.File) int64 {
+	return min(DefaultOverlaySize(), mf.Size())
+}
+
+// MemoryFileSize is the capacity of the memory file: the largest limit of
+// a file system whose data is in memory.
+const MemoryFileSize = memoryFileSize
+
+// DefaultOverlaySize is the default limit of the root's upper layer, as of
+// every tmpfs: Linux's default tmpfs size, half of RAM, within the memory
+// file.
+func DefaultOverlaySize() int64 {
 	var si unix.Sysinfo_t
 	if err := unix.Sysinfo(&si); err != nil || si.Totalram == 0 {
-		return mf.Size()
+		return memoryFileSize
 	}
-	return min(int64(si.Totalram)*int64(si.Unit)/2, mf.Size())
+	return min(int64(si.Totalram)*int64(si.Unit)/2, memoryFileSize)
 }
 
 // rootCtx is the context of file system setup done by the sandbox itself.

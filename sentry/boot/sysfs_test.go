@@ -47,7 +47,7 @@ func TestListInterfaces(t *testing.T) {
 // TestSysfsMount checks an OCI sysfs mount as Docker asks for it: a
 // sysfs, read-only with its flags, showing the sentry's CPUs.
 func TestSysfsMount(t *testing.T) {
-	s, err := newSandbox(&Config{}, testLog{t})
+	s, err := newSandbox(&Config{}, testLog{t}, -1)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,10 +11,11 @@ import (
 )
 
 // futexKey identifies a futex word: private futexes by address space and
-// address, shared ones in shared memory by memory-file offset.
+// address, shared ones in shared memory by backing file and offset.
 type futexKey struct {
 	mm   *mm.MM
 	addr uint64
+	file int
 	off  int64
 }
 
@@ -55,10 +56,10 @@ func (k *Kernel) futexKeyFor(t *Task, addr uint64, private bool) (futexKey, erro
 		return futexKey{}, unix.EINVAL
 	}
 	if !private {
-		if off, ok, err := t.mm.SharedOffset(addr); err != nil {
+		if file, off, ok, err := t.mm.SharedOffset(addr); err != nil {
 			return futexKey{}, unix.EFAULT
 		} else if ok {
-			return futexKey{off: off + 1}, nil
+			return futexKey{file: file, off: off + 1}, nil
 		}
 	}
 	return futexKey{mm: t.mm, addr: addr}, nil

@@ -43,6 +43,12 @@ type Kernel struct {
 	Platform platform.Platform
 	Syscalls []Syscall // indexed by number; nil Fn is ENOSYS
 
+	// BackingFiles are the files the platform maps guest memory from, in
+	// its order: MemFile first (New sets just that), then any file that
+	// holds one file system's data (the root overlay's over a host
+	// file). Set before the first process.
+	BackingFiles memfile.Files
+
 	// Log receives debug and strace output; never nil.
 	Log    *log.Logger
 	Strace bool
@@ -108,17 +114,18 @@ func New(mf *memfile.File, p platform.Platform, table []Syscall, logw io.Writer)
 		logw = io.Discard
 	}
 	return &Kernel{
-		MemFile:  mf,
-		Platform: p,
-		Syscalls: table,
-		Log:      log.New(logw, "", log.Lmicroseconds),
-		tasks:    make(map[int32]*Task),
-		nextTID:  1,
-		hostname: "runsc-lite",
-		bootTime: hostBootTime(),
-		memTotal: memTotal(mf),
-		done:     make(chan struct{}),
-		IPC:      ipc.NewNamespace(),
+		MemFile:      mf,
+		BackingFiles: memfile.Files{mf},
+		Platform:     p,
+		Syscalls:     table,
+		Log:          log.New(logw, "", log.Lmicroseconds),
+		tasks:        make(map[int32]*Task),
+		nextTID:      1,
+		hostname:     "runsc-lite",
+		bootTime:     hostBootTime(),
+		memTotal:     memTotal(mf),
+		done:         make(chan struct{}),
+		IPC:          ipc.NewNamespace(),
 	}
 }
 

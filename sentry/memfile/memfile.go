@@ -2,9 +2,12 @@
 // guest anonymous memory, tmpfs data and cached pages of host files. The
 // sentry maps the whole file once, so reading or writing a page is a plain
 // memory copy; stub processes map the same pages into guest address spaces.
+// The same allocator also runs over a host file (NewHost), so that one file
+// system's data (the root overlay's upper layer) costs disk, not memory.
 package memfile
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"sync"
@@ -14,6 +17,11 @@ import (
 
 // PageSize is the host and guest page size.
 const PageSize = 4096
+
+// Files are the backing files guest memory is mapped from, in the order the
+// platform was given them (platform.Mapping.File indexes it): Files[0] is
+// the memory file, the others hold particular file systems' data.
+type Files []*File
 
 // chunkPages is the unit in which the file grows; the sentry mapping of the
 // whole reservation exists from the start, so growth is only an ftruncate.
@@ -39,6 +47,11 @@ type File struct {
 	size       int64    // current file size in bytes
 	inUse      int64    // pages with refs > 0
 	reclaiming bool     // a batch of dirty pages is being given back
+	// holes is set for a host file (NewHost) only: per page, its disk
+	// blocks were given back and must be reserved again before the page
+	// is handed out. A page of a host file without blocks would raise
+	// SIGBUS in the sentry when the disk is full instead of ENOSPC.
+	holes []bool
 }
 
 // reclaimPages is how many dirty free pages (64 MiB) trigger giving their
@@ -51,17 +64,69 @@ func New(name string, maxBytes int64) (*File, error) {
 	if err != nil {
 		return nil, fmt.Errorf("memfd_create: %w", err)
 	}
+	m, err := mapFile(fd, maxBytes)
+	if err != nil {
+		unix.Close(fd)
+		return nil, err
+	}
+	return &File{fd: fd, mapping: m}, nil
+}
+
+// NewHost makes a memory file over fd, a regular host file, able to hold
+// up to maxBytes (0: the file's size). The file should be unnamed
+// (O_TMPFILE), so that nothing is left behind whatever happens to the
+// sentry. It is made maxBytes long and sparse: disk blocks are reserved
+// (fallocate) in chunks as pages are first handed out, so a full disk is
+// ENOSPC from Allocate, and freed pages give their blocks back in batches
+// (hole punching), as the memfd's give their memory back. On success the
+// File owns fd.
+func NewHost(fd int, maxBytes int64) (*File, error) {
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		return nil, fmt.Errorf("stat backing file: %w", err)
+	}
+	if st.Mode&unix.S_IFMT != unix.S_IFREG {
+		return nil, errors.New("backing file is not a regular file")
+	}
+	if maxBytes == 0 {
+		maxBytes = st.Size
+	}
+	if maxBytes <= 0 {
+		return nil, errors.New("backing file has no size")
+	}
+	m, err := mapFile(fd, maxBytes)
+	if err != nil {
+		return nil, err
+	}
+	return &File{fd: fd, mapping: m, holes: []bool{}}, nil
+}
+
+// mapFile sizes fd to maxBytes (rounded up to a page) and maps all of it.
+func mapFile(fd int, maxBytes int64) ([]byte, error) {
 	maxBytes = (maxBytes + PageSize - 1) &^ (PageSize - 1)
 	if err := unix.Ftruncate(fd, maxBytes); err != nil {
-		unix.Close(fd)
 		return nil, fmt.Errorf("ftruncate memory file: %w", err)
 	}
 	m, err := unix.Mmap(fd, 0, int(maxBytes), unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED|unix.MAP_NORESERVE)
 	if err != nil {
-		unix.Close(fd)
 		return nil, fmt.Errorf("map memory file: %w", err)
 	}
-	return &File{fd: fd, mapping: m}, nil
+	return m, nil
+}
+
+// commitLocked reserves the disk blocks of pages [first, first+n) of a host
+// file that were given back.
+func (f *File) commitLocked(first, n int64) error {
+	if err := unix.Fallocate(f.fd, 0, first*PageSize, n*PageSize); err != nil {
+		if err == unix.EDQUOT {
+			err = unix.ENOSPC
+		}
+		return err
+	}
+	for i := first; i < first+n; i++ {
+		f.holes[i] = false
+	}
+	return nil
 }
 
 // FD returns the memfd.
@@ -80,6 +145,11 @@ func (f *File) Allocate() (int64, error) {
 		}
 	}
 	idx := f.free[len(f.free)-1]
+	if f.holes != nil && f.holes[idx] {
+		if err := f.commitLocked(int64(idx), 1); err != nil {
+			return 0, err
+		}
+	}
 	f.free = f.free[:len(f.free)-1]
 	f.refs[idx] = 1
 	f.inUse++
@@ -111,6 +181,11 @@ func (f *File) AllocateRun(n int) (int64, error) {
 		}
 	}
 	first := f.free[len(f.free)-1]
+	if f.holes != nil && slices.Contains(f.holes[first:first+uint32(n)], true) {
+		if err := f.commitLocked(int64(first), int64(n)); err != nil {
+			return 0, err
+		}
+	}
 	f.free = f.free[:len(f.free)-n]
 	for idx := first; idx < first+uint32(n); idx++ {
 		f.refs[idx] = 1
@@ -139,17 +214,29 @@ func (f *File) runOnTopLocked(n int) bool {
 	return true
 }
 
+// growLocked adds a chunk of free pages (less at the end of a file whose
+// size is not a multiple of chunks).
 func (f *File) growLocked() error {
 	start := int64(len(f.refs))
-	if (start+chunkPages)*PageSize > int64(len(f.mapping)) {
+	n := min(chunkPages, int64(len(f.mapping))/PageSize-start)
+	if n <= 0 {
 		return unix.ENOMEM
 	}
-	f.refs = append(f.refs, make([]uint32, chunkPages)...)
-	f.dirty = append(f.dirty, make([]bool, chunkPages)...)
-	for i := start + chunkPages - 1; i >= start; i-- {
+	if f.holes != nil {
+		if err := unix.Fallocate(f.fd, 0, start*PageSize, n*PageSize); err != nil {
+			if err == unix.EDQUOT {
+				err = unix.ENOSPC
+			}
+			return err
+		}
+		f.holes = append(f.holes, make([]bool, n)...)
+	}
+	f.refs = append(f.refs, make([]uint32, n)...)
+	f.dirty = append(f.dirty, make([]bool, n)...)
+	for i := start + n - 1; i >= start; i-- {
 		f.free = append(f.free, uint32(i))
 	}
-	f.size = (start + chunkPages) * PageSize
+	f.size = (start + n) * PageSize
 	return nil
 }
 
@@ -206,6 +293,7 @@ func (f *File) reclaimLocked() {
 	f.reclaiming = true
 	f.mu.Unlock()
 	slices.Sort(batch)
+	var punched [][2]uint32 // runs [first, end) that are holes now
 	for i := 0; i < len(batch); {
 		j := i + 1
 		for j < len(batch) && batch[j] == batch[j-1]+1 {
@@ -214,6 +302,8 @@ func (f *File) reclaimLocked() {
 		start, n := int64(batch[i])*PageSize, int64(j-i)*PageSize
 		if err := unix.Fallocate(f.fd, unix.FALLOC_FL_PUNCH_HOLE|unix.FALLOC_FL_KEEP_SIZE, start, n); err != nil {
 			clear(f.mapping[start : start+n])
+		} else {
+			punched = append(punched, [2]uint32{batch[i], batch[j-1] + 1})
 		}
 		i = j
 	}
@@ -221,6 +311,13 @@ func (f *File) reclaimLocked() {
 	f.reclaiming = false
 	for _, idx := range batch {
 		f.dirty[idx] = false
+	}
+	if f.holes != nil {
+		for _, r := range punched {
+			for idx := r[0]; idx < r[1]; idx++ {
+				f.holes[idx] = true
+			}
+		}
 	}
 	f.free = append(f.free, batch...)
 }

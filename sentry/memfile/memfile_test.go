@@ -42,18 +42,21 @@ func TestAllocateFreeReuse(t *testing.T) {
 }
 
 func TestExhaustion(t *testing.T) {
-	f, err := New("test", chunkPages*PageSize)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	for i := 0; i < chunkPages; i++ {
-		if _, err := f.Allocate(); err != nil {
-			t.Fatalf("allocation %d: %v", i, err)
+	// Every page is usable, also those of a last partial chunk.
+	for _, pages := range []int{chunkPages, 10, chunkPages + 3} {
+		f, err := New("test", int64(pages)*PageSize)
+		if err != nil {
+			t.Fatal(err)
 		}
-	}
-	if _, err := f.Allocate(); err == nil {
-		t.Fatalf("allocation beyond capacity succeeded")
+		defer f.Close()
+		for i := 0; i < pages; i++ {
+			if _, err := f.Allocate(); err != nil {
+				t.Fatalf("%d pages: allocation %d: %v", pages, i, err)
+			}
+		}
+		if _, err := f.Allocate(); err == nil {
+			t.Fatalf("%d pages: allocation beyond capacity succeeded", pages)
+		}
 	}
 }
 

@@ -21,11 +21,11 @@ func (m *MM) CompareAndSwapUint32(addr uint64, old, new uint32) (uint32, error) 
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	page := addr &^ (pageSize - 1)
-	off, err := m.pageForLocked(page, true)
+	pg, err := m.pageForLocked(page, true)
 	if err != nil {
 		return 0, err
 	}
-	mem := m.mf.Bytes(off+int64(addr-page), 4)
+	mem := pg[addr-page : addr-page+4]
 	p := (*uint32)(unsafe.Pointer(&mem[0]))
 	for {
 		cur := atomic.LoadUint32(p)

@@ -33,6 +33,9 @@ func TestCoalesce(t *testing.T) {
 		{"permissions differ",
 			[]platform.Mapping{m(0x1000, 1, 0x5000, ro), m(0x2000, 1, 0x6000, rw), m(0x3000, 1, 0x7000, rw)},
 			[]platform.Mapping{m(0x1000, 1, 0x5000, ro), m(0x2000, 2, 0x6000, rw)}},
+		{"backing files differ",
+			[]platform.Mapping{m(0x1000, 1, 0x5000, ro), {Addr: 0x2000, Length: pageSize, Offset: 0x6000, Perm: ro, File: 1}},
+			[]platform.Mapping{m(0x1000, 1, 0x5000, ro), {Addr: 0x2000, Length: pageSize, Offset: 0x6000, Perm: ro, File: 1}}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if got := coalesce(slices.Clone(tc.in)); !slices.Equal(got, tc.out) {

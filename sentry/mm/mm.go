@@ -33,6 +33,18 @@ type Mappable interface {
 	DecRef()
 }
 
+// Backed is implemented by Mappables whose pages may live in another of
+// the address space's backing files than the memory file (a tmpfs over a
+// host file): MemoryFile is the file Page's offsets are in, nil for the
+// memory file. Mappables that do not implement it are in the memory file.
+type Backed interface {
+	MemoryFile() *memfile.File
+}
+
+// errUnknownFile is a Mappable's page in a file the address space cannot
+// map (not one of the platform's backing files): the guest gets SIGBUS.
+var errUnknownFile = errors.New("mm: mapped file's pages are in an unknown backing file")
+
 // vma is one mapping: [start, end) with uniform permissions and backing.
 type vma struct {
 	start, end uint64
@@ -53,7 +65,8 @@ func (v *vma) Less(o *vma) bool { return v.start < o.start }
 
 // pte is a present page of the address space.
 type pte struct {
-	off int64 // memory-file offset; the MM holds one reference
+	off  int64 // offset in backing file MM.files[file]; the MM holds one reference
+	file uint8
 	// fromFile is set when off is a file's page mapped privately and not
 	// yet copied: the page must be copied before it may be written.
 	fromFile bool
@@ -62,9 +75,13 @@ type pte struct {
 
 // MM is a guest address space.
 type MM struct {
-	mf  *memfile.File
+	mf  *memfile.File // files[0]: anonymous memory and every private copy
 	as  platform.AddressSpace
 	max uint64 // exclusive upper bound of guest addresses
+
+	// files are the backing files pages come from, in the platform's
+	// order: a pte's file indexes it, as platform.Mapping.File does.
+	files memfile.Files
 
 	mu    sync.Mutex
 	vmas  *btree.BTreeG[*vma]
@@ -113,13 +130,14 @@ func (m *MM) ReleaseExe() {
 	}
 }
 
-// New creates an empty address space.
-func New(mf *memfile.File, p platform.Platform) (*MM, error) {
+// New creates an empty address space over files, the platform's backing
+// files (files[0] is the memory file).
+func New(files memfile.Files, p platform.Platform) (*MM, error) {
 	as, err := p.NewAddressSpace()
 	if err != nil {
 		return nil, fmt.Errorf("new address space: %w", err)
 	}
-	m := NewDetached(mf, p)
+	m := NewDetached(files, p)
 	m.as = as
 	return m, nil
 }
@@ -128,10 +146,11 @@ func New(mf *memfile.File, p platform.Platform) (*MM, error) {
 // yet: a program can be loaded into it (loading only fills the memory file),
 // and Attach gives it one before guest code runs. execve uses this to reuse
 // the old image's platform address space.
-func NewDetached(mf *memfile.File, p platform.Platform) *MM {
+func NewDetached(files memfile.Files, p platform.Platform) *MM {
 	max := uint64(p.MaxUserAddress())
 	m := &MM{
-		mf:      mf,
+		files:   files,
+		mf:      files[0],
 		max:     max,
 		vmas:    btree.NewG(8, (*vma).Less),
 		pages:   make(map[uint64]*pte),
@@ -189,7 +208,7 @@ func (m *MM) Release() {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	for _, p := range m.pages {
-		m.mf.DecRef(p.off)
+		m.fileOf(p).DecRef(p.off)
 	}
 	m.pages = nil
 	m.vmas.Ascend(func(v *vma) bool {
@@ -300,7 +319,7 @@ func (m *MM) dropPagesLocked(start, end uint64) {
 		for a, p := range m.pages {
 			if a >= start && a < end {
 				mapped = mapped || p.mapped.Any()
-				m.mf.DecRef(p.off)
+				m.fileOf(p).DecRef(p.off)
 				delete(m.pages, a)
 			}
 		}
@@ -308,7 +327,7 @@ func (m *MM) dropPagesLocked(start, end uint64) {
 		for a := start; a < end; a += pageSize {
 			if p, ok := m.pages[a]; ok {
 				mapped = mapped || p.mapped.Any()
-				m.mf.DecRef(p.off)
+				m.fileOf(p).DecRef(p.off)
 				delete(m.pages, a)
 			}
 		}
@@ -356,7 +375,8 @@ func (m *MM) InvalidateFile(key any, start, end int64) {
 		return true
 	})
 	for _, a := range drop {
-		m.mf.DecRef(m.pages[a].off)
+		p := m.pages[a]
+		m.fileOf(p).DecRef(p.off)
 		delete(m.pages, a)
 	}
 	if len(drop) > 0 && m.as != nil {
@@ -709,7 +729,7 @@ func (m *MM) Remap(old, oldLen, newLen uint64, flags int, newAddr uint64) (uint6
 			p.mapped = platform.NoAccess
 			m.pages[newAddr+(a-old)] = p
 		} else {
-			m.mf.DecRef(p.off)
+			m.fileOf(p).DecRef(p.off)
 		}
 	}
 	if mapped {
@@ -1014,7 +1034,7 @@ func removeHole(v *vma, start, end uint64) (punch, error) {
 // address space. via is the forking context (or nil), through which the
 // parent's pages are re-protected when it is a platform.LocalMapper.
 func (m *MM) Fork(p platform.Platform, via platform.Context) (*MM, error) {
-	c, err := New(m.mf, p)
+	c, err := New(m.files, p)
 	if err != nil {
 		return nil, err
 	}
@@ -1049,10 +1069,10 @@ func (m *MM) Fork(p platform.Platform, via platform.Context) (*MM, error) {
 				continue
 			}
 		}
-		m.mf.IncRef(p.off)
+		m.fileOf(p).IncRef(p.off)
 		q := &ptes[0]
 		ptes = ptes[1:]
-		*q = pte{off: p.off, fromFile: p.fromFile}
+		*q = pte{off: p.off, file: p.file, fromFile: p.fromFile}
 		c.pages[a] = q
 		if p.mapped.Write {
 			if v := m.findLocked(a); v != nil && !v.shared {
@@ -1160,14 +1180,14 @@ func (m *MM) faultLocked(addr uint64, access platform.Access, mapIn func([]platf
 	if p == nil {
 		p = &pte{}
 		if v.file != nil {
-			off, err := v.file.Page(v.fileOff + int64(addr-v.start))
+			file, off, err := m.filePage(v.file, v.fileOff+int64(addr-v.start))
 			if err == unix.EFAULT {
 				return nil, ErrBeyondEOF
 			}
 			if err != nil {
 				return nil, err
 			}
-			p.off = off
+			p.off, p.file = off, file
 			p.fromFile = !v.shared
 		} else {
 			off, err := m.mf.Allocate()
@@ -1178,22 +1198,22 @@ func (m *MM) faultLocked(addr uint64, access platform.Access, mapIn func([]platf
 		}
 		m.pages[addr] = p
 	}
-	if access.Write && !v.shared && (p.fromFile || m.mf.Refs(p.off) > 1) {
+	if access.Write && !v.shared && (p.fromFile || m.fileOf(p).Refs(p.off) > 1) {
 		// Copy on write.
 		off, err := m.mf.Allocate()
 		if err != nil {
 			return nil, unix.ENOMEM
 		}
-		copy(m.mf.Page(off), m.mf.Page(p.off))
-		m.mf.DecRef(p.off)
-		p.off, p.fromFile = off, false
+		copy(m.mf.Page(off), m.fileOf(p).Page(p.off))
+		m.fileOf(p).DecRef(p.off)
+		p.off, p.file, p.fromFile = off, 0, false
 		if p.mapped.Any() && mapIn == nil {
 			m.as.Unmap(uintptr(addr), pageSize)
 			p.mapped = platform.NoAccess
 		}
 	}
 	if mapIn != nil {
-		ms := []platform.Mapping{{Addr: uintptr(addr), Length: pageSize, Offset: p.off, Perm: m.permLocked(v, p)}}
+		ms := []platform.Mapping{{Addr: uintptr(addr), Length: pageSize, Offset: p.off, File: int(p.file), Perm: m.permLocked(v, p)}}
 		ptes := []*pte{p}
 		ms, ptes = m.faultAroundLocked(addr, access, ms, ptes)
 		for i, q := range ptes {
@@ -1214,7 +1234,7 @@ func (m *MM) faultLocked(addr uint64, access platform.Access, mapIn func([]platf
 func (m *MM) permLocked(v *vma, p *pte) platform.Access {
 	perm := v.perm
 	perm.Read = true
-	if !v.shared && (p.fromFile || m.mf.Refs(p.off) > 1) {
+	if !v.shared && (p.fromFile || m.fileOf(p).Refs(p.off) > 1) {
 		perm.Write = false
 	}
 	return perm
@@ -1275,29 +1295,29 @@ func (m *MM) faultAroundLocked(addr uint64, access platform.Access, ms []platfor
 			case q == nil && isSharedAnon(v.file):
 				continue // so is shared anonymous memory
 			case q == nil:
-				off, err := v.file.Page(v.fileOff + int64(a-v.start))
+				file, off, err := m.filePage(v.file, v.fileOff+int64(a-v.start))
 				if err != nil {
 					continue // beyond the end of the file: the guest gets SIGBUS if it touches it
 				}
-				q = &pte{off: off, fromFile: !v.shared}
+				q = &pte{off: off, file: file, fromFile: !v.shared}
 				m.pages[a] = q
 			}
 		}
-		ms = append(ms, platform.Mapping{Addr: uintptr(a), Length: pageSize, Offset: q.off, Perm: m.permLocked(v, q)})
+		ms = append(ms, platform.Mapping{Addr: uintptr(a), Length: pageSize, Offset: q.off, File: int(q.file), Perm: m.permLocked(v, q)})
 		ptes = append(ptes, q)
 	}
 	return ms, ptes
 }
 
 // coalesce sorts ms by address and merges neighbours that are contiguous in
-// both the address space and the memory file and have the same permissions:
-// each mapping left is one host mmap.
+// both the address space and the same backing file and have the same
+// permissions: each mapping left is one host mmap.
 func coalesce(ms []platform.Mapping) []platform.Mapping {
 	slices.SortFunc(ms, func(a, b platform.Mapping) int { return cmp.Compare(a.Addr, b.Addr) })
 	out := ms[:1]
 	for _, x := range ms[1:] {
 		last := &out[len(out)-1]
-		if x.Addr == last.Addr+last.Length && x.Offset == last.Offset+int64(last.Length) && x.Perm == last.Perm {
+		if x.Addr == last.Addr+last.Length && x.File == last.File && x.Offset == last.Offset+int64(last.Length) && x.Perm == last.Perm {
 			last.Length += x.Length
 			continue
 		}
@@ -1310,39 +1330,72 @@ func coalesce(ms []platform.Mapping) []platform.Mapping {
 // (allocating, or copying the file's or a shared copy-on-write page), as a
 // write fault there would.
 func (m *MM) privateCopyLocked(v *vma, a uint64, q *pte) (*pte, error) {
-	if q != nil && !q.fromFile && m.mf.Refs(q.off) == 1 {
+	if q != nil && !q.fromFile && m.fileOf(q).Refs(q.off) == 1 {
 		if q.mapped.Write {
 			return nil, unix.EEXIST // nothing to do
 		}
 		return q, nil
 	}
-	var src int64 = -1
+	var src []byte // the page copied, if any
 	switch {
 	case q != nil:
-		src = q.off
+		src = m.fileOf(q).Page(q.off)
 	case v.file != nil && !isSharedAnon(v.file):
-		off, err := v.file.Page(v.fileOff + int64(a-v.start))
+		file, off, err := m.filePage(v.file, v.fileOff+int64(a-v.start))
 		if err != nil {
 			return nil, err
 		}
-		defer m.mf.DecRef(off)
-		src = off
+		defer m.files[file].DecRef(off)
+		src = m.files[file].Page(off)
 	}
 	off, err := m.mf.Allocate()
 	if err != nil {
 		return nil, err
 	}
-	if src >= 0 {
-		copy(m.mf.Page(off), m.mf.Page(src))
+	if src != nil {
+		copy(m.mf.Page(off), src)
 	}
 	if q == nil {
 		q = &pte{}
 		m.pages[a] = q
 	} else {
-		m.mf.DecRef(q.off)
+		m.fileOf(q).DecRef(q.off)
 	}
-	q.off, q.fromFile = off, false
+	q.off, q.file, q.fromFile = off, 0, false
 	return q, nil
+}
+
+// fileOf returns the backing file of p.
+func (m *MM) fileOf(p *pte) *memfile.File { return m.files[p.file] }
+
+// filePage returns the page of f at file offset off, with a reference,
+// and the index of the backing file it is in.
+func (m *MM) filePage(f Mappable, off int64) (uint8, int64, error) {
+	file, err := m.fileIndex(f)
+	if err != nil {
+		return 0, 0, err
+	}
+	pg, err := f.Page(off)
+	return file, pg, err
+}
+
+// fileIndex returns the index in m.files of the backing file f's pages are
+// in.
+func (m *MM) fileIndex(f Mappable) (uint8, error) {
+	b, ok := f.(Backed)
+	if !ok {
+		return 0, nil
+	}
+	mf := b.MemoryFile()
+	if mf == nil || mf == m.mf {
+		return 0, nil
+	}
+	for i, x := range m.files {
+		if x == mf {
+			return uint8(i), nil
+		}
+	}
+	return 0, errUnknownFile
 }
 
 func isSharedAnon(f Mappable) bool {
@@ -1367,14 +1420,14 @@ func (m *MM) growStackLocked(addr uint64) *vma {
 	return next
 }
 
-// pageFor returns the memory-file offset of the page at addr for a kernel
+// pageForLocked returns the sentry's view of the page at addr for a kernel
 // access, faulting it in as the guest would (without mapping it).
-func (m *MM) pageForLocked(addr uint64, write bool) (int64, error) {
+func (m *MM) pageForLocked(addr uint64, write bool) ([]byte, error) {
 	p, err := m.faultLocked(addr, platform.Access{Read: !write, Write: write}, nil)
 	if err != nil {
-		return 0, unix.EFAULT
+		return nil, unix.EFAULT
 	}
-	return p.off, nil
+	return m.fileOf(p).Page(p.off), nil
 }
 
 // CopyIn copies len(dst) bytes from guest address addr.
@@ -1400,13 +1453,13 @@ func (m *MM) copy(addr uint64, buf []byte, write bool) (int, error) {
 	for done < len(buf) {
 		a := addr + uint64(done)
 		page := a &^ (pageSize - 1)
-		off, err := m.pageForLocked(page, write)
+		pg, err := m.pageForLocked(page, write)
 		if err != nil {
 			return done, err
 		}
 		in := int(a - page)
 		n := min(len(buf)-done, pageSize-in)
-		mem := m.mf.Bytes(off+int64(in), int64(n))
+		mem := pg[in : in+n]
 		if write {
 			copy(mem, buf[done:done+n])
 		} else {
@@ -1563,22 +1616,22 @@ func (m *MM) BrkStart() uint64 {
 	return m.brkStart
 }
 
-// SharedOffset returns the memory-file offset of addr when it lies in a
-// shared mapping (so futexes there are shared between processes); ok is
-// false for private memory.
-func (m *MM) SharedOffset(addr uint64) (off int64, ok bool, err error) {
+// SharedOffset returns where addr is in the backing files (file index and
+// offset) when it lies in a shared mapping (so futexes there are shared
+// between processes); ok is false for private memory.
+func (m *MM) SharedOffset(addr uint64) (file int, off int64, ok bool, err error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	v := m.findLocked(addr)
 	if v == nil {
-		return 0, false, unix.EFAULT
+		return 0, 0, false, unix.EFAULT
 	}
 	if !v.shared {
-		return 0, false, nil
+		return 0, 0, false, nil
 	}
 	p, err := m.faultLocked(addr&^(pageSize-1), platform.Access{Read: true}, nil)
 	if err != nil {
-		return 0, false, unix.EFAULT
+		return 0, 0, false, unix.EFAULT
 	}
-	return p.off + int64(addr&(pageSize-1)), true, nil
+	return int(p.file), p.off + int64(addr&(pageSize-1)), true, nil
 }

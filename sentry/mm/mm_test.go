@@ -34,7 +34,7 @@ func newTestMM(t *testing.T) *MM {
 		t.Skipf("memfile: %v", err)
 	}
 	t.Cleanup(func() { mf.Close() })
-	m, err := New(mf, fakePlatform{})
+	m, err := New(memfile.Files{mf}, fakePlatform{})
 	if err != nil {
 		t.Fatal(err)
 	}

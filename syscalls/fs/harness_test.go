@@ -63,7 +63,7 @@ func newHarness(t *testing.T) *harness {
 	}
 	root := v.NewMountNamespace(fs, 0).Root()
 	k.SetVFS(v)
-	m, err := mm.New(mf, p)
+	m, err := mm.New(memfile.Files{mf}, p)
 	if err != nil {
 		t.Fatal(err)
 	}

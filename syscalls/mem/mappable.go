@@ -6,12 +6,15 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/runsc-lite/runsc-lite/sentry/kernel"
+	"github.com/runsc-lite/runsc-lite/sentry/memfile"
 	"github.com/runsc-lite/runsc-lite/sentry/mm"
 	"github.com/runsc-lite/runsc-lite/vfs"
 )
 
 // kernelCtx is the context for reference drops done outside any task.
 var kernelCtx = vfs.NewContext(vfs.RootCredentials())
+
+var _ mm.Backed = (*fileMappable)(nil)
 
 // fileMappable adapts an open file to mm.Mappable: files whose pages live in
 // the memory file (tmpfs) give their pages directly, others go through the
@@ -87,6 +90,16 @@ func (m *fileMappable) Page(off int64) (int64, error) {
 		}
 		return n, nil
 	})
+}
+
+// MemoryFile implements mm.Backed: the pages a file gives directly (tmpfs)
+// are in its file system's backing file, which may be a host file (the
+// root overlay's upper layer); the page cache's are in the memory file.
+func (m *fileMappable) MemoryFile() *memfile.File {
+	if m.vmp != nil {
+		return m.vmp.MemoryFile()
+	}
+	return nil
 }
 
 // MappingKey implements mm.Keyed: the key under which the file's data is

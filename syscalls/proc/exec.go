@@ -159,7 +159,7 @@ type Image struct {
 func Load(k *kernel.Kernel, ctx vfs.Context, root, start vfs.Location, p string, argv, envv []string, creds *kernel.Credentials) (*Image, error) {
 	// Detached: execve attaches a platform address space (possibly the old
 	// image's) only once loading succeeded.
-	m := mm.NewDetached(k.MemFile, k.Platform)
+	m := mm.NewDetached(k.BackingFiles, k.Platform)
 	var rnd [16]byte
 	rand.Read(rnd[:])
 	res, err := loader.Load(m, loader.Args{Path: p, Argv: argv, Envv: envv,

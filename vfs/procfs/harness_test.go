@@ -133,7 +133,7 @@ func newHarness(t *testing.T) *harness {
 		t.Fatal(err)
 	}
 
-	m, err := mm.New(mf, h.p)
+	m, err := mm.New(memfile.Files{mf}, h.p)
 	if err != nil {
 		t.Fatal(err)
 	}
