@@ -45,8 +45,10 @@ vet:
 # The README's test command. Test packages run in parallel (go test's
 # default -p); tests that cannot share the machine serialize themselves.
 # RUNSC_LITE_BINARY points tests that run the CLI at the fresh build.
+# -count=1: go test's cache cannot see that binary (dockerd runs it, not
+# the test), so a cached pass could be of an older build.
 test: deps build vet
-	RUNSC_LITE_BINARY=$(CURDIR)/$(BIN) $(GO) test -timeout $(TEST_TIMEOUT) $(TEST_FLAGS) ./...
+	RUNSC_LITE_BINARY=$(CURDIR)/$(BIN) $(GO) test -count=1 -timeout $(TEST_TIMEOUT) $(TEST_FLAGS) ./...
 
 # The conformance suite alone (test/syscalls); narrow it with
 # SYSCALLS_RUN='TestConformance/suite/files/' and SYSCALLS_FLAGS=-v.
