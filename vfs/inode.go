@@ -109,6 +109,43 @@ type DirInode interface {
 	Rename(ctx Context, oldName string, child Inode, newDir DirInode, newName string, replaced Inode, flags uint32) error
 }
 
+// FixedDir is embedded by synthetic directories whose entries the file
+// system alone decides (procfs, sysfs, devpts). Its operations fail as
+// Linux's VFS fails them on a directory without the inode operation:
+// EACCES for a regular file (no create), EPERM for the rest (no mknod,
+// mkdir, ...).
+type FixedDir struct{}
+
+// Create implements DirInode.
+func (FixedDir) Create(_ Context, _ string, o CreateOptions) (Inode, error) {
+	if t := o.Mode & unix.S_IFMT; t == 0 || t == unix.S_IFREG {
+		return nil, unix.EACCES
+	}
+	return nil, unix.EPERM
+}
+
+// Mkdir implements DirInode.
+func (FixedDir) Mkdir(Context, string, CreateOptions) (Inode, error) { return nil, unix.EPERM }
+
+// Symlink implements DirInode.
+func (FixedDir) Symlink(Context, string, string, CreateOptions) (Inode, error) {
+	return nil, unix.EPERM
+}
+
+// Link implements DirInode.
+func (FixedDir) Link(Context, string, Inode) (Inode, error) { return nil, unix.EPERM }
+
+// Unlink implements DirInode.
+func (FixedDir) Unlink(Context, string, Inode) error { return unix.EPERM }
+
+// Rmdir implements DirInode.
+func (FixedDir) Rmdir(Context, string, Inode) error { return unix.EPERM }
+
+// Rename implements DirInode.
+func (FixedDir) Rename(Context, string, Inode, DirInode, string, Inode, uint32) error {
+	return unix.EPERM
+}
+
 // CreateOpener is implemented by directories whose regular files must be
 // opened by the same operation that creates them: on a host file system the
 // creator may write a new file whose mode denies it writing, but only

@@ -130,9 +130,10 @@ func (fs *Filesystem) lookup(idx uint32) *pty {
 
 // rootInode is /dev/pts.
 type rootInode struct {
-	fs *Filesystem
-	mu sync.Mutex
-	ts vfs.Timestamp
+	vfs.FixedDir // devpts makes its entries itself
+	fs           *Filesystem
+	mu           sync.Mutex
+	ts           vfs.Timestamp
 }
 
 const (
@@ -164,24 +165,6 @@ func (r *rootInode) Lookup(_ vfs.Context, name string) (vfs.Inode, error) {
 		return c.inode, nil
 	}
 	return nil, unix.ENOENT
-}
-
-func (r *rootInode) Create(vfs.Context, string, vfs.CreateOptions) (vfs.Inode, error) {
-	return nil, unix.EPERM
-}
-func (r *rootInode) Mkdir(vfs.Context, string, vfs.CreateOptions) (vfs.Inode, error) {
-	return nil, unix.EPERM
-}
-func (r *rootInode) Symlink(vfs.Context, string, string, vfs.CreateOptions) (vfs.Inode, error) {
-	return nil, unix.EPERM
-}
-func (r *rootInode) Link(vfs.Context, string, vfs.Inode) (vfs.Inode, error) {
-	return nil, unix.EPERM
-}
-func (r *rootInode) Unlink(vfs.Context, string, vfs.Inode) error { return unix.EPERM }
-func (r *rootInode) Rmdir(vfs.Context, string, vfs.Inode) error  { return unix.EPERM }
-func (r *rootInode) Rename(vfs.Context, string, vfs.Inode, vfs.DirInode, string, vfs.Inode, uint32) error {
-	return unix.EPERM
 }
 
 // dirFile is an open /dev/pts.

@@ -105,7 +105,8 @@ type child struct {
 // dirNode is a directory whose entries are computed on demand.
 type dirNode struct {
 	node
-	parentIno uint64
+	vfs.FixedDir // no creation, removal or rename
+	parentIno    uint64
 	// list returns the entries, sorted by off (0 offsets are numbered
 	// 2, 3, ... by position).
 	list func(ctx vfs.Context) ([]child, error)
@@ -173,35 +174,6 @@ func (d *dirNode) Lookup(ctx vfs.Context, name string) (vfs.Inode, error) {
 
 // NoCreate implements vfs.NoCreateDir.
 func (d *dirNode) NoCreate() {}
-
-// Create implements vfs.DirInode.
-func (d *dirNode) Create(vfs.Context, string, vfs.CreateOptions) (vfs.Inode, error) {
-	return nil, unix.EACCES
-}
-
-// Mkdir implements vfs.DirInode.
-func (d *dirNode) Mkdir(vfs.Context, string, vfs.CreateOptions) (vfs.Inode, error) {
-	return nil, unix.EPERM
-}
-
-// Symlink implements vfs.DirInode.
-func (d *dirNode) Symlink(vfs.Context, string, string, vfs.CreateOptions) (vfs.Inode, error) {
-	return nil, unix.EPERM
-}
-
-// Link implements vfs.DirInode.
-func (d *dirNode) Link(vfs.Context, string, vfs.Inode) (vfs.Inode, error) { return nil, unix.EPERM }
-
-// Unlink implements vfs.DirInode.
-func (d *dirNode) Unlink(vfs.Context, string, vfs.Inode) error { return unix.EPERM }
-
-// Rmdir implements vfs.DirInode.
-func (d *dirNode) Rmdir(vfs.Context, string, vfs.Inode) error { return unix.EPERM }
-
-// Rename implements vfs.DirInode.
-func (d *dirNode) Rename(vfs.Context, string, vfs.Inode, vfs.DirInode, string, vfs.Inode, uint32) error {
-	return unix.EPERM
-}
 
 // dirFile is an open procfs directory. Offsets 0 and 1 are "." and "..";
 // entries use their own stable offsets.

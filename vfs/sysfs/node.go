@@ -89,6 +89,10 @@ type child struct {
 // searched.
 type dirNode struct {
 	node
+	// The creating operations fail as on Linux's sysfs, whose
+	// directories have no such inode operations (a read-only mount fails
+	// them with EROFS first, in the VFS).
+	vfs.FixedDir
 	parentIno uint64
 	list      func(ctx vfs.Context) ([]child, error)
 	// volatile marks directories whose entries come and go (network
@@ -172,39 +176,6 @@ type mountPointNode struct {
 
 // NoCreate implements vfs.NoCreateDir.
 func (*mountPointNode) NoCreate() {}
-
-// The creating operations fail as on Linux's sysfs, whose directories have
-// no such inode operations (a read-only mount fails them with EROFS
-// first, in the VFS).
-
-// Create implements vfs.DirInode.
-func (d *dirNode) Create(vfs.Context, string, vfs.CreateOptions) (vfs.Inode, error) {
-	return nil, unix.EACCES
-}
-
-// Mkdir implements vfs.DirInode.
-func (d *dirNode) Mkdir(vfs.Context, string, vfs.CreateOptions) (vfs.Inode, error) {
-	return nil, unix.EPERM
-}
-
-// Symlink implements vfs.DirInode.
-func (d *dirNode) Symlink(vfs.Context, string, string, vfs.CreateOptions) (vfs.Inode, error) {
-	return nil, unix.EPERM
-}
-
-// Link implements vfs.DirInode.
-func (d *dirNode) Link(vfs.Context, string, vfs.Inode) (vfs.Inode, error) { return nil, unix.EPERM }
-
-// Unlink implements vfs.DirInode.
-func (d *dirNode) Unlink(vfs.Context, string, vfs.Inode) error { return unix.EPERM }
-
-// Rmdir implements vfs.DirInode.
-func (d *dirNode) Rmdir(vfs.Context, string, vfs.Inode) error { return unix.EPERM }
-
-// Rename implements vfs.DirInode.
-func (d *dirNode) Rename(vfs.Context, string, vfs.Inode, vfs.DirInode, string, vfs.Inode, uint32) error {
-	return unix.EPERM
-}
 
 // dirFile is an open sysfs directory. Offsets 0 and 1 are "." and "..";
 // entries use their own offsets.

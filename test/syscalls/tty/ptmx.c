@@ -189,3 +189,16 @@ TEST(slave_open_after_master_close_fails)
 	CHECK_EQ(r, -1);
 	CHECK(errno == EIO || errno == ENOENT);
 }
+
+/* devpts makes its entries itself: creating a file there is EACCES (no
+ * create operation), anything else EPERM, for root too. */
+TEST(devpts_refuses_new_entries)
+{
+	CHECK_ERR(open("/dev/pts/lt_new", O_CREAT | O_WRONLY, 0600), EACCES);
+	CHECK_ERR(mknod("/dev/pts/lt_reg", S_IFREG | 0600, 0), EACCES);
+	CHECK_ERR(mknod("/dev/pts/lt_fifo", S_IFIFO | 0600, 0), EPERM);
+	CHECK_ERR(mkdir("/dev/pts/lt_dir", 0700), EPERM);
+	CHECK_ERR(symlink("x", "/dev/pts/lt_link"), EPERM);
+	CHECK_ERR(unlink("/dev/pts/ptmx"), EPERM);
+	CHECK_ERR(rename("/dev/pts/ptmx", "/dev/pts/lt_moved"), EPERM);
+}
