@@ -206,6 +206,25 @@ type Dirent struct {
 	NextOff int64
 }
 
+// EmitDots gives cb the entries "." (offset 0) and ".." (offset 1) that
+// come before offset off's, for directories whose own entries start at
+// offset 2. It returns the offset to go on from, and false if cb stopped.
+func EmitDots(off int64, ino, parentIno uint64, cb func(Dirent) bool) (int64, bool) {
+	if off == 0 {
+		if !cb(Dirent{Name: ".", Ino: ino, Type: unix.DT_DIR, NextOff: 1}) {
+			return off, false
+		}
+		off = 1
+	}
+	if off == 1 {
+		if !cb(Dirent{Name: "..", Ino: parentIno, Type: unix.DT_DIR, NextOff: 2}) {
+			return off, false
+		}
+		off = 2
+	}
+	return off, true
+}
+
 // DirentType returns the DT_* type for a st_mode.
 func DirentType(mode uint32) uint8 {
 	switch mode & unix.S_IFMT {

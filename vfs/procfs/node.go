@@ -195,17 +195,9 @@ func (f *dirFile) IterDirents(ctx vfs.Context, off int64, cb func(vfs.Dirent) bo
 	if err := d.check(ctx); err != nil {
 		return err
 	}
-	if off == 0 {
-		if !cb(vfs.Dirent{Name: ".", Ino: d.ino, Type: unix.DT_DIR, NextOff: 1}) {
-			return nil
-		}
-		off = 1
-	}
-	if off == 1 {
-		if !cb(vfs.Dirent{Name: "..", Ino: d.parentIno, Type: unix.DT_DIR, NextOff: 2}) {
-			return nil
-		}
-		off = 2
+	off, more := vfs.EmitDots(off, d.ino, d.parentIno, cb)
+	if !more {
+		return nil
 	}
 	cs, err := d.entries(ctx)
 	if err != nil {

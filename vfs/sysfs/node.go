@@ -187,17 +187,9 @@ type dirFile struct {
 // IterDirents implements vfs.DirFile.
 func (f *dirFile) IterDirents(ctx vfs.Context, off int64, cb func(vfs.Dirent) bool) error {
 	d := f.d
-	if off == 0 {
-		if !cb(vfs.Dirent{Name: ".", Ino: d.ino, Type: unix.DT_DIR, NextOff: 1}) {
-			return nil
-		}
-		off = 1
-	}
-	if off == 1 {
-		if !cb(vfs.Dirent{Name: "..", Ino: d.parentIno, Type: unix.DT_DIR, NextOff: 2}) {
-			return nil
-		}
-		off = 2
+	off, more := vfs.EmitDots(off, d.ino, d.parentIno, cb)
+	if !more {
+		return nil
 	}
 	cs, err := d.entries(ctx)
 	if err != nil {

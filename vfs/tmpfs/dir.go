@@ -359,21 +359,13 @@ func (f *dirFile) IterDirents(_ vfs.Context, off int64, cb func(vfs.Dirent) bool
 	d := f.d
 	d.fs.mu.Lock()
 	defer d.fs.mu.Unlock()
-	if off == 0 {
-		if !cb(vfs.Dirent{Name: ".", Ino: d.ino, Type: unix.DT_DIR, NextOff: 1}) {
-			return nil
-		}
-		off = 1
+	pino := d.ino
+	if d.parent != nil {
+		pino = d.parent.ino
 	}
-	if off == 1 {
-		pino := d.ino
-		if d.parent != nil {
-			pino = d.parent.ino
-		}
-		if !cb(vfs.Dirent{Name: "..", Ino: pino, Type: unix.DT_DIR, NextOff: 2}) {
-			return nil
-		}
-		off = 2
+	off, more := vfs.EmitDots(off, d.ino, pino, cb)
+	if !more {
+		return nil
 	}
 	d.order.AscendGreaterOrEqual(&dirent{seq: off}, func(e *dirent) bool {
 		b := e.in.base()
