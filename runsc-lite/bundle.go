@@ -70,7 +70,6 @@ func sandboxConfig(g *globalFlags, rootfs string, spec *specs.Spec) (*boot.Confi
 		Groups:   p.User.AdditionalGids,
 		Platform: g.platform,
 		Strace:   g.strace,
-		DebugLog: g.debugLog,
 		Directfs: true,
 		Network:  "host",
 

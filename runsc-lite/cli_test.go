@@ -463,6 +463,31 @@ func TestDoDebugLog(t *testing.T) {
 	})
 }
 
+// TestDoDebugLogPerSandbox: sandboxes logging to one directory keep their
+// sentry logs apart (each sentry is PID 1 of its namespace), named like
+// their CLI's and gofer's.
+func TestDoDebugLogPerSandbox(t *testing.T) {
+	requireRealSentry(t)
+	dir := filepath.Join(t.TempDir(), "logs")
+	for i := 0; i < 2; i++ {
+		if r := newRun(t, realBin, "--debug-log", dir, "do", "--strace", "true").run(); r.code != 0 {
+			t.Fatalf("exit %d, stderr %q", r.code, r.stderr.String())
+		}
+	}
+	sentry, _ := filepath.Glob(filepath.Join(dir, "*.sentry.log"))
+	if len(sentry) != 2 {
+		t.Fatalf("sentry logs %q, want one per sandbox", sentry)
+	}
+	for _, log := range sentry {
+		if b, _ := os.ReadFile(log); !strings.Contains(string(b), "] exit_group(") {
+			t.Errorf("%s has no strace of its guest's exit", log)
+		}
+		if _, err := os.Stat(strings.TrimSuffix(log, ".sentry.log") + ".gofer.log"); err != nil {
+			t.Errorf("%s has no gofer log of the same name: %v", log, err)
+		}
+	}
+}
+
 // startReady starts a CLI whose guest prints "ready" once it runs.
 func startReady(t *testing.T, bin string, script string) (*run, *bufio.Reader) {
 	t.Helper()

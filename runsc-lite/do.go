@@ -129,12 +129,13 @@ func runDo(g *globalFlags, args []string) int {
 		Overlay:     overlay,
 	}
 	if o.debugLog != "" {
-		gl, err := openDebugLogs(o.debugLog)
+		gl, sentryLog, err := openDebugLogs(o.debugLog)
 		if err != nil {
 			return fatalf(exitSetup, "do: %v", err)
 		}
 		defer gl.Close()
 		opts.GoferStderr = gl
+		opts.Boot.DebugLog = sentryLog
 	}
 	status, err := sandbox.Run(opts)
 	if err != nil {
@@ -175,7 +176,6 @@ func (o *doOptions) bootConfig() (*boot.Config, []sandbox.GoferMount, error) {
 		Network:  o.network,
 		Platform: o.platform,
 		Strace:   o.strace,
-		DebugLog: o.debugLog,
 		Directfs: o.directfs,
 	}
 	mounts := []sandbox.GoferMount{{HostPath: "/", ReadOnly: true}}
@@ -197,12 +197,17 @@ func (o *doOptions) bootConfig() (*boot.Config, []sandbox.GoferMount, error) {
 	return cfg, mounts, nil
 }
 
-// openDebugLogs creates dir (the user asked for it), makes it absolute for
-// the sentry, sends the CLI's debug log there unless --log is set, and
-// returns the gofer's log file (its stderr).
-func openDebugLogs(dir string) (*os.File, error) {
+// openDebugLogs creates dir (the user asked for it), sends the CLI's debug
+// log there unless --log is set, and returns the gofer's log file (its
+// stderr) and the absolute path of the sentry's. The three share a name
+// stamped with the time and the CLI's pid, so that sandboxes logging to
+// one directory do not mix (the sentry's own pid is 1 in its namespace).
+func openDebugLogs(dir string) (gofer *os.File, sentryLog string, err error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, fmt.Errorf("--debug-log: %w", err)
+		return nil, "", fmt.Errorf("--debug-log: %w", err)
+	}
+	if dir, err = filepath.Abs(dir); err != nil {
+		return nil, "", fmt.Errorf("--debug-log: %w", err)
 	}
 	stamp := time.Now().Format("20060102-150405.000000")
 	name := func(what string) string {
@@ -216,5 +221,6 @@ func openDebugLogs(dir string) (*os.File, error) {
 		}
 	}
 	logState.mu.Unlock()
-	return os.OpenFile(name("gofer"), os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+	gofer, err = os.OpenFile(name("gofer"), os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+	return gofer, name("sentry"), err
 }

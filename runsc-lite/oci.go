@@ -294,12 +294,13 @@ func launchContainer(g *globalFlags, o createOptions, c *container, spec *specs.
 		Overlay:     overlay,
 	}
 	if g.debugLog != "" {
-		gl, err := openDebugLogs(g.debugLog)
+		gl, sentryLog, err := openDebugLogs(g.debugLog)
 		if err != nil {
 			return err
 		}
 		defer gl.Close()
 		opts.GoferStderr = gl
+		opts.Boot.DebugLog = sentryLog
 	} else {
 		// Nothing of ours on the container's stderr.
 		null, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)

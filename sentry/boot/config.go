@@ -27,8 +27,8 @@ type Config struct {
 	Platform string
 	// Strace logs every guest syscall with decoded arguments to the debug log.
 	Strace bool
-	// DebugLog is a directory for the sentry's log; empty means stderr
-	// logging only of fatal errors.
+	// DebugLog is the file the sentry logs to (appended to, made if
+	// missing); empty means stderr logging only of fatal errors.
 	DebugLog string
 	// Volumes are gofer mounts 1..n (mount 0 is the root file system).
 	Volumes []Volume

@@ -176,8 +176,7 @@ func openLog(cfg *Config) (io.Writer, error) {
 		}
 		return io.Discard, nil
 	}
-	name := path.Join(cfg.DebugLog, fmt.Sprintf("runsc-lite.sentry.%d.log", os.Getpid()))
-	f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
+	f, err := os.OpenFile(cfg.DebugLog, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
 	if err != nil {
 		return nil, fmt.Errorf("debug log: %w", err)
 	}
