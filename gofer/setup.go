@@ -208,9 +208,16 @@ func setupRoot(cfg SetupConfig) error {
 }
 
 // openProcSelfFD mounts a procfs of our PID namespace on dir and opens its
-// self/fd.
+// self/fd. The procfs is read-only and holds the processes only
+// (subset=pid, Linux 5.8): from that FD, ".." reaches no /proc/sys or
+// other host-wide file.
 func openProcSelfFD(dir string) (int, error) {
-	if err := unix.Mount("proc", dir, "proc", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC|unix.MS_RDONLY, ""); err != nil {
+	const flags = unix.MS_NOSUID | unix.MS_NODEV | unix.MS_NOEXEC | unix.MS_RDONLY
+	err := unix.Mount("proc", dir, "proc", flags, "subset=pid")
+	if err == unix.EINVAL {
+		err = unix.Mount("proc", dir, "proc", flags, "") // an older kernel
+	}
+	if err != nil {
 		return -1, fmt.Errorf("mount proc on %s: %w", dir, err)
 	}
 	fd, err := unix.Open(filepath.Join(dir, "self/fd"), unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)

@@ -56,6 +56,14 @@ func TestHelperGofer(t *testing.T) {
 			problems = append(problems, "could open "+p)
 		}
 	}
+	// The FD the server keeps into its private procfs reaches processes
+	// only: no host-wide file through "..".
+	for _, p := range []string{"../../sys/kernel/ostype", "../../kallsyms", "../../mounts/../sys"} {
+		if fd, err := unix.Openat(procSelfFDForServer, p, unix.O_RDONLY, 0); err == nil {
+			unix.Close(fd)
+			problems = append(problems, "could open /proc/self/fd/"+p)
+		}
+	}
 	if len(problems) == 0 {
 		fmt.Fprintln(report, "ok")
 	} else {
