@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -28,7 +30,9 @@ type ociEnv struct {
 	// ids are the container ids created or run through the env: the
 	// cgroups assertNothingLeft looks for (other test processes on the
 	// machine may have containers of their own under /runsc-lite).
-	ids map[string]bool
+	// Tests run CLIs concurrently: idsMu guards it.
+	idsMu sync.Mutex
+	ids   map[string]bool
 }
 
 // busyboxRootfs builds a root file system holding busybox-static and its
@@ -153,10 +157,12 @@ type cliResult struct {
 func (e *ociEnv) command(args ...string) *exec.Cmd {
 	for _, a := range args {
 		if a == "create" || a == "run" {
+			e.idsMu.Lock()
 			if e.ids == nil {
 				e.ids = map[string]bool{}
 			}
 			e.ids[args[len(args)-1]] = true
+			e.idsMu.Unlock()
 			break
 		}
 	}
@@ -262,7 +268,10 @@ func (e *ociEnv) assertNothingLeft() {
 	}
 	// Containers without linux.cgroupsPath get /runsc-lite/<id>.
 	for _, c := range []string{"memory", "pids", "cpu", "freezer"} {
-		for id := range e.ids {
+		e.idsMu.Lock()
+		ids := slices.Collect(maps.Keys(e.ids))
+		e.idsMu.Unlock()
+		for _, id := range ids {
 			if _, err := os.Stat(filepath.Join("/sys/fs/cgroup", c, "runsc-lite", id)); err == nil {
 				e.t.Errorf("cgroup %s:/runsc-lite/%s left behind", c, id)
 			}
