@@ -94,7 +94,10 @@ func TestHostFile(t *testing.T) {
 	for _, off := range offs {
 		f.DecRef(off)
 	}
-	if b := blocks(t, fd); b > full-reclaimPages*PageSize {
+	// st_blocks counts the file system's own blocks for the file too
+	// (ext4's extent tree): allow a few.
+	const metadataSlack = 16 * PageSize
+	if b := blocks(t, fd); b > full-reclaimPages*PageSize+metadataSlack {
 		t.Fatalf("file occupies %d bytes after freeing %d pages, was %d: blocks not given back", b, n, full)
 	}
 	for i := 0; i < n; i++ {
