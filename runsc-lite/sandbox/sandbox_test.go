@@ -193,6 +193,9 @@ func testConfine(t *testing.T, early bool) {
 	}
 	for _, st := range append([]string{fmt.Sprintf("/proc/%d/status", pid)}, tasks...) {
 		b, err := os.ReadFile(st)
+		if errors.Is(err, os.ErrNotExist) {
+			continue // a thread that ended since the listing
+		}
 		if err != nil {
 			t.Fatal(err)
 		}
