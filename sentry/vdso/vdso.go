@@ -21,26 +21,12 @@ import (
 	"github.com/runsc-lite/runsc-lite/sentry/mm"
 )
 
-// Offsets of the data page's fields (struct params in vdso.c).
-const (
-	offSeq = 8 * iota
-	offReady
-	offTSCBase
-	offMono
-	offReal
-	offBoot
-	offMult
-	offShift
-)
-
-// shift is the fixed-point shift of the TSC-to-ns multiplier.
-const shift = 32
-
 // VDSO is the vDSO image and data page of one sandbox, in its memory file.
 type VDSO struct {
-	mf    *memfile.File
-	pages []int64 // the image, page by page
-	data  int64   // the data page
+	mf     *memfile.File
+	pages  []int64 // the image, page by page
+	data   int64   // the data page
+	params *params // the data page, in the sentry's mapping of mf
 
 	stop chan struct{}
 	done sync.WaitGroup
@@ -65,6 +51,7 @@ func New(mf *memfile.File) (*VDSO, error) {
 		return nil, err
 	}
 	v.data = d
+	v.params = (*params)(unsafe.Pointer(&mf.Page(d)[0]))
 	return v, nil
 }
 
@@ -125,7 +112,7 @@ func (v *VDSO) Start(interval time.Duration) {
 	go func() {
 		defer v.done.Done()
 		var c calibrator
-		c.publish(v.param, sample())
+		c.publish(v.params, sample(), rdtsc)
 		wait := 10 * time.Millisecond
 		for {
 			select {
@@ -133,7 +120,7 @@ func (v *VDSO) Start(interval time.Duration) {
 				return
 			case <-time.After(wait):
 			}
-			c.publish(v.param, sample())
+			c.publish(v.params, sample(), rdtsc)
 			wait = interval
 		}
 	}()
@@ -148,7 +135,9 @@ func (v *VDSO) Stop() {
 	}
 }
 
-// param returns the data page's word at off.
-func (v *VDSO) param(off int) *uint64 {
-	return (*uint64)(unsafe.Pointer(&v.mf.Page(v.data)[off]))
-}
+// Now reads clock id (unix.CLOCK_REALTIME, CLOCK_MONOTONIC or
+// CLOCK_BOOTTIME) as the guest's vDSO computes it, from the same data page
+// with the same arithmetic, so the sentry and the guest read one clock. ok
+// is false until the first calibration: the vDSO then makes the system
+// call, and the sentry must read the host's clock.
+func (v *VDSO) Now(id int32) (ns int64, ok bool) { return v.params.now(id, rdtsc) }

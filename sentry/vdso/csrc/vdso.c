@@ -11,7 +11,7 @@
 struct timespec64 { int64_t sec, nsec; };
 struct timeval64 { int64_t sec, usec; };
 
-// params is the layout of the data page (see params.go).
+// params is the layout of the data page (struct params in ../params.go).
 // Every field is volatile: all must be read inside the seqlock window.
 struct params {
 	uint64_t seq;            // odd while the sentry updates the page
