@@ -255,6 +255,7 @@ func newSandbox(cfg *Config, logw io.Writer, overlayFD int) (*sandbox, error) {
 	}
 	vd.Start(500 * time.Millisecond)
 	k.MapVDSO = vd.Map
+	k.Clock = kernel.NewClock(vd)
 	if cfg.Hostname != "" {
 		k.SetHostname(cfg.Hostname)
 	}

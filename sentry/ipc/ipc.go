@@ -45,9 +45,10 @@ type Creds struct {
 
 func (c *Creds) has(cp int) bool { return c.Caps&(1<<uint(cp)) != 0 }
 
-// BlockFunc blocks until ch is closed or the deadline (zero: none) passes. It
+// BlockFunc blocks until ch is closed or the caller's timeout, if it has
+// one, runs out (the caller's clock is not this package's business). It
 // returns nil, unix.ETIMEDOUT, or an error when a signal interrupts it.
-type BlockFunc func(ch <-chan struct{}, deadline time.Time) error
+type BlockFunc func(ch <-chan struct{}) error
 
 // Perm is an object's ipc_perm.
 type Perm struct {

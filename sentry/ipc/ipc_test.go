@@ -11,7 +11,7 @@ import (
 var root = &Creds{Caps: ^uint64(0)}
 
 // noBlock fails every wait, as a pending signal would.
-func noBlock(<-chan struct{}, time.Time) error { return errors.New("interrupted") }
+func noBlock(<-chan struct{}) error { return errors.New("interrupted") }
 
 func TestSemOpAtomicAndUndo(t *testing.T) {
 	ns := NewNamespace()
@@ -27,17 +27,17 @@ func TestSemOpAtomicAndUndo(t *testing.T) {
 		return v
 	}
 	// The second operation would block: nothing happens.
-	if err := ns.SemOp(root, 10, id, []SemBuf{{0, 1, 0}, {1, -1, IPCNoWait}}, time.Time{}, noBlock); err != unix.EAGAIN {
+	if err := ns.SemOp(root, 10, id, []SemBuf{{0, 1, 0}, {1, -1, IPCNoWait}}, noBlock); err != unix.EAGAIN {
 		t.Fatalf("SemOp = %v, want EAGAIN", err)
 	}
 	if val(0) != 0 {
 		t.Fatalf("partial operation applied: %d", val(0))
 	}
-	if err := ns.SemOp(root, 10, id, []SemBuf{{0, 3, SemUndo}, {1, 2, 0}}, time.Time{}, noBlock); err != nil {
+	if err := ns.SemOp(root, 10, id, []SemBuf{{0, 3, SemUndo}, {1, 2, 0}}, noBlock); err != nil {
 		t.Fatal(err)
 	}
 	// A waiter interrupted by a signal gets EINTR.
-	if err := ns.SemOp(root, 11, id, []SemBuf{{0, -5, 0}}, time.Time{}, noBlock); err != unix.EINTR {
+	if err := ns.SemOp(root, 11, id, []SemBuf{{0, -5, 0}}, noBlock); err != unix.EINTR {
 		t.Fatalf("blocked SemOp = %v, want EINTR", err)
 	}
 	ns.ProcessExited(10)
@@ -47,7 +47,7 @@ func TestSemOpAtomicAndUndo(t *testing.T) {
 	if _, _, err := ns.SemCtl(root, id, 0, IPCRmid, SemCtlArgs{}); err != nil {
 		t.Fatal(err)
 	}
-	if err := ns.SemOp(root, 10, id, []SemBuf{{0, 1, 0}}, time.Time{}, noBlock); err != unix.EINVAL {
+	if err := ns.SemOp(root, 10, id, []SemBuf{{0, 1, 0}}, noBlock); err != unix.EINVAL {
 		t.Errorf("SemOp on a removed set = %v, want EINVAL", err)
 	}
 }
@@ -57,7 +57,7 @@ func TestSemBlockWokenByPost(t *testing.T) {
 	id, _ := ns.SemGet(root, IPCPrivate, 1, IPCCreat|0o600)
 	done := make(chan error)
 	go func() {
-		done <- ns.SemOp(root, 1, id, []SemBuf{{0, -1, 0}}, time.Time{}, func(ch <-chan struct{}, _ time.Time) error {
+		done <- ns.SemOp(root, 1, id, []SemBuf{{0, -1, 0}}, func(ch <-chan struct{}) error {
 			<-ch
 			return nil
 		})
@@ -69,7 +69,7 @@ func TestSemBlockWokenByPost(t *testing.T) {
 		}
 		time.Sleep(time.Millisecond)
 	}
-	if err := ns.SemOp(root, 2, id, []SemBuf{{0, 1, 0}}, time.Time{}, noBlock); err != nil {
+	if err := ns.SemOp(root, 2, id, []SemBuf{{0, 1, 0}}, noBlock); err != nil {
 		t.Fatal(err)
 	}
 	if err := <-done; err != nil {
@@ -145,7 +145,7 @@ func TestMQueue(t *testing.T) {
 		t.Errorf("second registration: %v, want EBUSY", err)
 	}
 	send := func(s string, prio uint32) error {
-		return q.Send([]byte(s), prio, true, time.Time{}, noBlock, MQSender{TGID: 5, UID: 1})
+		return q.Send([]byte(s), prio, true, noBlock, MQSender{TGID: 5, UID: 1})
 	}
 	for _, m := range []struct {
 		s    string
@@ -158,18 +158,18 @@ func TestMQueue(t *testing.T) {
 	if err := send("d", 0); err != unix.EAGAIN {
 		t.Errorf("send to a full queue: %v, want EAGAIN", err)
 	}
-	if err := q.Send([]byte("toolong"), 0, true, time.Time{}, noBlock, MQSender{}); err != unix.EMSGSIZE {
+	if err := q.Send([]byte("toolong"), 0, true, noBlock, MQSender{}); err != unix.EMSGSIZE {
 		t.Errorf("long message: %v, want EMSGSIZE", err)
 	}
 	if len(fired) != 1 || fired[0].TGID != 5 {
 		t.Errorf("notifications %v, want one from TGID 5", fired)
 	}
-	if _, _, err := q.Receive(3, true, time.Time{}, noBlock); err != unix.EMSGSIZE {
+	if _, _, err := q.Receive(3, true, noBlock); err != unix.EMSGSIZE {
 		t.Errorf("short receive buffer: %v, want EMSGSIZE", err)
 	}
 	var got string
 	for range 3 {
-		d, _, err := q.Receive(4, true, time.Time{}, noBlock)
+		d, _, err := q.Receive(4, true, noBlock)
 		if err != nil {
 			t.Fatal(err)
 		}

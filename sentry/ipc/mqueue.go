@@ -5,7 +5,6 @@ import (
 	"sort"
 	"strings"
 	"sync"
-	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -204,9 +203,9 @@ func (ns *Namespace) MQUnlink(c *Creds, name string) error {
 const capFowner = 3
 
 // Send implements mq_timedsend: EMSGSIZE if longer than the queue's message
-// size; when full, EAGAIN if nonblock, else wait until the deadline
+// size; when full, EAGAIN if nonblock, else wait until block times out
 // (ETIMEDOUT) or a signal (EINTR).
-func (q *MQueue) Send(data []byte, prio uint32, nonblock bool, deadline time.Time, block BlockFunc, from MQSender) error {
+func (q *MQueue) Send(data []byte, prio uint32, nonblock bool, block BlockFunc, from MQSender) error {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	if int64(len(data)) > q.attr.MsgSize {
@@ -216,7 +215,7 @@ func (q *MQueue) Send(data []byte, prio uint32, nonblock bool, deadline time.Tim
 		if nonblock {
 			return unix.EAGAIN
 		}
-		if err := q.waitLocked(deadline, block); err != nil {
+		if err := q.waitLocked(block); err != nil {
 			return err
 		}
 	}
@@ -239,10 +238,10 @@ func (q *MQueue) Send(data []byte, prio uint32, nonblock bool, deadline time.Tim
 }
 
 // waitLocked waits for the queue to change with q.mu released.
-func (q *MQueue) waitLocked(deadline time.Time, block BlockFunc) error {
+func (q *MQueue) waitLocked(block BlockFunc) error {
 	ch := q.changed.wait()
 	q.mu.Unlock()
-	err := block(ch, deadline)
+	err := block(ch)
 	q.mu.Lock()
 	switch {
 	case err == unix.ETIMEDOUT:
@@ -255,7 +254,7 @@ func (q *MQueue) waitLocked(deadline time.Time, block BlockFunc) error {
 
 // Receive implements mq_timedreceive: the oldest message of the highest
 // priority; EMSGSIZE if size is below the queue's message size.
-func (q *MQueue) Receive(size int64, nonblock bool, deadline time.Time, block BlockFunc) ([]byte, uint32, error) {
+func (q *MQueue) Receive(size int64, nonblock bool, block BlockFunc) ([]byte, uint32, error) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	if size < q.attr.MsgSize {
@@ -266,7 +265,7 @@ func (q *MQueue) Receive(size int64, nonblock bool, deadline time.Time, block Bl
 			return nil, 0, unix.EAGAIN
 		}
 		q.receivers++
-		err := q.waitLocked(deadline, block)
+		err := q.waitLocked(block)
 		q.receivers--
 		if err != nil {
 			return nil, 0, err

@@ -1,10 +1,6 @@
 package ipc
 
-import (
-	"time"
-
-	"golang.org/x/sys/unix"
-)
+import "golang.org/x/sys/unix"
 
 // Message queue limits (Linux's defaults: /proc/sys/kernel/msg*).
 const (
@@ -99,7 +95,7 @@ func (ns *Namespace) MsgSnd(c *Creds, tgid, id int32, m Message, flags int32, bl
 func (ns *Namespace) waitMsg(q *msgQueue, block BlockFunc) error {
 	ch := q.queue.wait()
 	ns.mu.Unlock()
-	err := block(ch, time.Time{})
+	err := block(ch)
 	ns.mu.Lock()
 	if q.removed {
 		return unix.EIDRM

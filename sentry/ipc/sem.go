@@ -1,10 +1,6 @@
 package ipc
 
-import (
-	"time"
-
-	"golang.org/x/sys/unix"
-)
+import "golang.org/x/sys/unix"
 
 // Semaphore limits (Linux's defaults: /proc/sys/kernel/sem).
 const (
@@ -93,9 +89,9 @@ func (ns *Namespace) semID(key int32) int32 {
 
 // SemOp implements semop(2) and semtimedop(2) for process tgid: every
 // operation happens at once or none does; the call blocks (unless
-// IPC_NOWAIT) until that is possible, the set is removed (EIDRM), the
-// deadline passes (EAGAIN) or block fails (a signal).
-func (ns *Namespace) SemOp(c *Creds, tgid int32, id int32, ops []SemBuf, deadline time.Time, block BlockFunc) error {
+// IPC_NOWAIT) until that is possible, the set is removed (EIDRM), block
+// times out (EAGAIN) or fails (a signal).
+func (ns *Namespace) SemOp(c *Creds, tgid int32, id int32, ops []SemBuf, block BlockFunc) error {
 	if len(ops) > semOPM {
 		return unix.E2BIG
 	}
@@ -138,7 +134,7 @@ func (ns *Namespace) SemOp(c *Creds, tgid int32, id int32, ops []SemBuf, deadlin
 		w.num, w.zero = ops[blocked].Num, ops[blocked].Op == 0
 		ch := s.queue.wait()
 		ns.mu.Unlock()
-		err = block(ch, deadline)
+		err = block(ch)
 		ns.mu.Lock()
 		switch {
 		case s.removed:

@@ -10,8 +10,6 @@ import (
 	"github.com/runsc-lite/runsc-lite/sentry/mm"
 )
 
-var zeroTime time.Time
-
 var platformRegsZero platform.Registers
 
 // BeginExec kills every other thread of the process (de_thread) so the

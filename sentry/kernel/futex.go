@@ -3,7 +3,6 @@ package kernel
 import (
 	"encoding/binary"
 	"sync"
-	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -75,7 +74,7 @@ func (t *Task) loadU32(addr uint64) (uint32, error) {
 
 // FutexWait blocks while *addr == val until woken, the deadline passes or a
 // signal arrives.
-func (k *Kernel) FutexWait(t *Task, addr uint64, private bool, val, bitset uint32, deadline time.Time) error {
+func (k *Kernel) FutexWait(t *Task, addr uint64, private bool, val, bitset uint32, deadline Deadline) error {
 	if bitset == 0 {
 		return unix.EINVAL
 	}

@@ -1,8 +1,6 @@
 package kernel
 
 import (
-	"time"
-
 	"golang.org/x/sys/unix"
 
 	"github.com/runsc-lite/runsc-lite/abi/linux"
@@ -23,7 +21,7 @@ func (t *Task) casU32(addr uint64, old, new uint32) (uint32, error) {
 // owner's TID, FUTEX_WAITERS while the kernel queues waiters and
 // FUTEX_OWNER_DIED after a robust owner died. There is no priority boosting
 // in the sentry; the ownership protocol is Linux's.
-func (k *Kernel) FutexLockPI(t *Task, addr uint64, private, try bool, deadline time.Time) error {
+func (k *Kernel) FutexLockPI(t *Task, addr uint64, private, try bool, deadline Deadline) error {
 	key, err := k.futexKeyFor(t, addr, private)
 	if err != nil {
 		return err

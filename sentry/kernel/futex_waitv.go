@@ -1,8 +1,6 @@
 package kernel
 
 import (
-	"time"
-
 	"golang.org/x/sys/unix"
 
 	"github.com/runsc-lite/runsc-lite/abi/linux"
@@ -18,7 +16,7 @@ type FutexWaitvEntry struct {
 // FutexWaitv implements futex_waitv(2): it sleeps until one of the words is
 // woken and returns its index. If any word does not hold its value at the
 // start, it returns EAGAIN without sleeping.
-func (k *Kernel) FutexWaitv(t *Task, entries []FutexWaitvEntry, deadline time.Time) (int, error) {
+func (k *Kernel) FutexWaitv(t *Task, entries []FutexWaitvEntry, deadline Deadline) (int, error) {
 	keys := make([]futexKey, len(entries))
 	for i, e := range entries {
 		key, err := k.futexKeyFor(t, e.Addr, e.Private)

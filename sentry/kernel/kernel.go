@@ -97,6 +97,10 @@ type Kernel struct {
 	// means no vDSO (every clock read traps).
 	MapVDSO func(m *mm.MM) (uint64, error)
 
+	// Clock is the guest's time (New: the host's clocks). A kernel with
+	// a vDSO reads it where the vDSO does. Set before the first process.
+	Clock *Clock
+
 	// Objects shared by the whole sandbox that the syscall layer owns
 	// (VFS, mount namespace, IPC namespaces, network stack...).
 	Ext any
@@ -123,6 +127,7 @@ func New(mf *memfile.File, p platform.Platform, table []Syscall, logw io.Writer)
 		nextTID:      1,
 		hostname:     "runsc-lite",
 		bootTime:     hostBootTime(),
+		Clock:        NewClock(nil),
 		memTotal:     memTotal(mf),
 		done:         make(chan struct{}),
 		IPC:          ipc.NewNamespace(),

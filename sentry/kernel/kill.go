@@ -1,8 +1,6 @@
 package kernel
 
 import (
-	"time"
-
 	"golang.org/x/sys/unix"
 
 	"github.com/runsc-lite/runsc-lite/abi/linux"
@@ -184,7 +182,7 @@ func (k *Kernel) SendExternalSignal(sig, pgid int32) {
 
 // WaitSignal dequeues a pending signal in set, waiting until one arrives or
 // the deadline passes (sigtimedwait).
-func (t *Task) WaitSignal(set SigSet, deadline time.Time) (*SigInfo, error) {
+func (t *Task) WaitSignal(set SigSet, deadline Deadline) (*SigInfo, error) {
 	for {
 		t.k.mu.Lock()
 		si := t.pending.dequeue(^set)

@@ -364,17 +364,20 @@ func (t *Task) interruptedLocked() bool {
 
 // Block waits until ch is readable, the deadline passes (zero: none) or the
 // task is interrupted. It returns nil, unix.ETIMEDOUT or ErrInterrupted.
-func (t *Task) Block(ch <-chan struct{}, deadline time.Time) error {
+// ETIMEDOUT means the guest's clock has reached the deadline.
+func (t *Task) Block(ch <-chan struct{}, deadline Deadline) error {
 	if t.Interrupted() {
 		return ErrInterrupted
 	}
+	clock := t.k.Clock
 	var timeout <-chan time.Time
+	var tm *time.Timer
 	if !deadline.IsZero() {
-		d := time.Until(deadline)
+		d := clock.Until(deadline)
 		if d <= 0 {
 			return unix.ETIMEDOUT
 		}
-		tm := time.NewTimer(d)
+		tm = time.NewTimer(d)
 		defer tm.Stop()
 		timeout = tm.C
 	}
@@ -387,6 +390,12 @@ func (t *Task) Block(ch <-chan struct{}, deadline time.Time) error {
 		case <-ch:
 			return nil
 		case <-timeout:
+			// The host's timer ran on the host's clock, which the
+			// guest's may trail: wait for the rest.
+			if d := clock.Until(deadline); d > 0 {
+				tm.Reset(d)
+				continue
+			}
 			return unix.ETIMEDOUT
 		case <-t.interrupt:
 			if t.Interrupted() {

@@ -51,7 +51,7 @@ func (t *Task) NewFD(f *vfs.File, cloexec bool) (int32, error) {
 // BlockOnFile waits until w is ready for any event in mask, the deadline
 // passes (zero: none) or the task is interrupted. It returns nil,
 // unix.ETIMEDOUT or ErrInterrupted.
-func (t *Task) BlockOnFile(w vfs.Waitable, mask waiter.EventMask, deadline time.Time) error {
+func (t *Task) BlockOnFile(w vfs.Waitable, mask waiter.EventMask, deadline Deadline) error {
 	e, ch := waiter.NewChannelEntry(mask)
 	w.EventRegister(e)
 	defer w.EventUnregister(e)
@@ -69,10 +69,10 @@ type fileTimeouts interface {
 
 // blockDeadline returns when a blocking operation on f waiting for mask
 // must give up (zero: never).
-func blockDeadline(f *vfs.File, mask waiter.EventMask) time.Time {
+func (t *Task) blockDeadline(f *vfs.File, mask waiter.EventMask) Deadline {
 	ft, ok := f.Impl().(fileTimeouts)
 	if !ok {
-		return zeroTime
+		return Deadline{}
 	}
 	rcv, snd := ft.Timeouts()
 	d := snd
@@ -80,9 +80,9 @@ func blockDeadline(f *vfs.File, mask waiter.EventMask) time.Time {
 		d = rcv
 	}
 	if d <= 0 {
-		return zeroTime
+		return Deadline{}
 	}
-	return time.Now().Add(d)
+	return t.k.Clock.After(d)
 }
 
 // DoBlocking retries op while it returns EAGAIN on a blocking file, waiting
@@ -94,7 +94,7 @@ func (t *Task) DoBlocking(f *vfs.File, mask waiter.EventMask, op func() (int, er
 	if err != unix.EAGAIN || f.StatusFlags()&unix.O_NONBLOCK != 0 {
 		return n, err
 	}
-	deadline := blockDeadline(f, mask)
+	deadline := t.blockDeadline(f, mask)
 	e, ch := waiter.NewChannelEntry(mask)
 	f.EventRegister(e)
 	defer f.EventUnregister(e)

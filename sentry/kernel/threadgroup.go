@@ -344,7 +344,7 @@ func (tg *ThreadGroup) Subreaper() bool {
 	return tg.subreaper
 }
 
-// uptime helper for /proc.
-func (k *Kernel) Uptime() time.Duration { return time.Since(k.bootTime) }
+// Uptime returns the guest's CLOCK_BOOTTIME, as Linux's /proc/uptime.
+func (k *Kernel) Uptime() time.Duration { return time.Duration(k.Clock.now(unix.CLOCK_BOOTTIME)) }
 
 var _ = linux.SIGRTMIN

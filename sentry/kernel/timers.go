@@ -1,6 +1,7 @@
 package kernel
 
 import (
+	"math"
 	"sync"
 	"time"
 
@@ -12,8 +13,8 @@ import (
 // tgTimers are a process's interval timers.
 type tgTimers struct {
 	mu       sync.Mutex
-	real     *time.Timer
-	realNext time.Time
+	real     *ClockTimer
+	realNext int64 // the guest's CLOCK_MONOTONIC at the next expiration
 	realIntv time.Duration
 	posix    map[int32]*PosixTimer
 	nextID   int32
@@ -163,20 +164,22 @@ func (tt *tgTimers) stopAll() {
 	}
 }
 
-// SetRealTimer arms ITIMER_REAL (alarm(2) and setitimer); it returns the
-// previous value and interval.
+// SetRealTimer arms ITIMER_REAL (alarm(2) and setitimer), which runs on
+// the guest's CLOCK_MONOTONIC; it returns the previous value and interval.
 func (tg *ThreadGroup) SetRealTimer(value, interval time.Duration) (time.Duration, time.Duration) {
 	tt := tg.timers
 	tt.mu.Lock()
 	defer tt.mu.Unlock()
-	oldVal, oldIntv := tt.remainingLocked(), tt.realIntv
+	clock := tg.k.Clock
+	now := clock.now(unix.CLOCK_MONOTONIC)
+	oldVal, oldIntv := tt.remainingLocked(now), tt.realIntv
 	if tt.real != nil {
 		tt.real.Stop()
 		tt.real = nil
 	}
 	tt.realIntv = interval
 	if value > 0 {
-		tt.armLocked(tg, value)
+		tt.armLocked(tg, addSat(now, int64(value)))
 	}
 	return oldVal, oldIntv
 }
@@ -186,24 +189,26 @@ func (tg *ThreadGroup) RealTimer() (time.Duration, time.Duration) {
 	tt := tg.timers
 	tt.mu.Lock()
 	defer tt.mu.Unlock()
-	return tt.remainingLocked(), tt.realIntv
+	return tt.remainingLocked(tg.k.Clock.now(unix.CLOCK_MONOTONIC)), tt.realIntv
 }
 
-func (tt *tgTimers) remainingLocked() time.Duration {
+// remainingLocked is what is left of ITIMER_REAL at now (CLOCK_MONOTONIC):
+// an armed timer never reads 0, which would mean disarmed.
+func (tt *tgTimers) remainingLocked(now int64) time.Duration {
 	if tt.real == nil {
 		return 0
 	}
-	d := time.Until(tt.realNext)
-	if d <= 0 {
-		d = time.Microsecond
-	}
-	return d
+	return time.Duration(max(tt.realNext-now, 1))
 }
 
-func (tt *tgTimers) armLocked(tg *ThreadGroup, d time.Duration) {
-	tt.realNext = time.Now().Add(d)
-	var timer *time.Timer
-	timer = time.AfterFunc(d, func() {
+// armLocked arms ITIMER_REAL for when the guest's CLOCK_MONOTONIC reads
+// next. An expiration sends SIGALRM and re-arms a periodic timer on its
+// schedule: the next period that has not begun yet.
+func (tt *tgTimers) armLocked(tg *ThreadGroup, next int64) {
+	clock := tg.k.Clock
+	tt.realNext = next
+	var timer *ClockTimer
+	timer = clock.AfterFunc(Deadline{clock: unix.CLOCK_MONOTONIC, ns: next, set: true}, func() {
 		tg.SendSignal(&SigInfo{Signo: int32(unix.SIGALRM), Code: linux.SI_KERNEL})
 		tt.mu.Lock()
 		defer tt.mu.Unlock()
@@ -212,10 +217,34 @@ func (tt *tgTimers) armLocked(tg *ThreadGroup, d time.Duration) {
 		}
 		tt.real = nil
 		if tt.realIntv > 0 {
-			tt.armLocked(tg, tt.realIntv)
+			next, _ := nextPeriod(tt.realNext, int64(tt.realIntv), clock.now(unix.CLOCK_MONOTONIC))
+			tt.armLocked(tg, next)
 		}
 	})
 	tt.real = timer
+}
+
+// nextPeriod returns the first expiration of a periodic timer after now,
+// given the one that has just passed, and how many periods it skips (the
+// overruns).
+func nextPeriod(prev, interval, now int64) (next, missed int64) {
+	next = addSat(prev, interval)
+	if next <= now {
+		missed = (now-next)/interval + 1
+		if missed > (math.MaxInt64-next)/interval {
+			return math.MaxInt64, missed
+		}
+		next += missed * interval
+	}
+	return next, missed
+}
+
+// addSat returns a + b (b >= 0), saturating.
+func addSat(a, b int64) int64 {
+	if a > 0 && b > math.MaxInt64-a {
+		return math.MaxInt64
+	}
+	return a + b
 }
 
 // PosixTimer is a timer_create(2) timer.
@@ -227,9 +256,9 @@ type PosixTimer struct {
 	value    uint64
 	target   *Task // SIGEV_THREAD_ID
 	none     bool  // SIGEV_NONE
-	timer    *time.Timer
-	gen      uint64 // counts startLocked calls
-	next     time.Time
+	timer    *ClockTimer
+	gen      uint64   // counts startLocked calls
+	next     Deadline // the next expiration
 	interval time.Duration
 	// While the timer's signal is queued, expirations only count
 	// overruns; the count moves to overrunLast (si_overrun,
@@ -283,15 +312,25 @@ func (p *PosixTimer) stopLocked() {
 }
 
 // Set arms (value > 0) or disarms the timer and returns the old setting.
-func (p *PosixTimer) Set(value, interval time.Duration) (time.Duration, time.Duration) {
+// With abs, value is a time of the timer's clock, which must be a wall
+// clock (WallClock); otherwise it is relative, and the timer runs on
+// CLOCK_MONOTONIC unless its clock is CLOCK_BOOTTIME (as Linux's relative
+// hrtimers). The timers of CPU-time clocks run on CLOCK_MONOTONIC too.
+func (p *PosixTimer) Set(value, interval time.Duration, abs bool) (time.Duration, time.Duration) {
 	tt := p.tg.timers
 	tt.mu.Lock()
 	defer tt.mu.Unlock()
-	oldV, oldI := p.remainingLocked(), p.interval
+	clock := p.tg.k.Clock
+	oldV, oldI := p.remainingLocked(clock), p.interval
 	p.stopLocked()
 	p.interval = interval
 	if value > 0 {
-		p.armLocked(value)
+		if base, ok := clockBase(p.clock); abs && ok {
+			p.next = Deadline{clock: base, ns: int64(value), set: true}
+		} else {
+			p.next = clock.Relative(p.clock, value)
+		}
+		p.startLocked(clock)
 	}
 	return oldV, oldI
 }
@@ -301,7 +340,7 @@ func (p *PosixTimer) Get() (time.Duration, time.Duration) {
 	tt := p.tg.timers
 	tt.mu.Lock()
 	defer tt.mu.Unlock()
-	return p.remainingLocked(), p.interval
+	return p.remainingLocked(p.tg.k.Clock), p.interval
 }
 
 // Overrun returns the overrun count of the last delivered expiration.
@@ -340,29 +379,22 @@ func (p *PosixTimer) addOverrunLocked(n int64) {
 	p.overrun = int32(min(int64(p.overrun)+n, 1<<31-1))
 }
 
-func (p *PosixTimer) remainingLocked() time.Duration {
+// remainingLocked is the time left until the next expiration on the
+// guest's clock: an armed timer never reads 0, which would mean disarmed.
+func (p *PosixTimer) remainingLocked(clock *Clock) time.Duration {
 	if p.timer == nil {
 		return 0
 	}
-	d := time.Until(p.next)
-	if d <= 0 {
-		d = time.Nanosecond
-	}
-	return d
+	return max(clock.Until(p.next), time.Nanosecond)
 }
 
-func (p *PosixTimer) armLocked(d time.Duration) {
-	p.next = time.Now().Add(d)
-	p.startLocked(d)
-}
-
-// startLocked runs the Go timer for the expiration at p.next, d from now.
-// The generation tells a stale expiration (of a timer since re-armed or
-// stopped) from the current one.
-func (p *PosixTimer) startLocked(d time.Duration) {
+// startLocked runs the timer for the expiration at p.next. The generation
+// tells a stale expiration (of a timer since re-armed or stopped) from the
+// current one.
+func (p *PosixTimer) startLocked(clock *Clock) {
 	p.gen++
 	gen := p.gen
-	p.timer = time.AfterFunc(d, func() { p.expire(gen) })
+	p.timer = clock.AfterFunc(p.next, func() { p.expire(gen) })
 }
 
 // expire handles an expiration of the Go timer: it re-arms a periodic
@@ -378,14 +410,9 @@ func (p *PosixTimer) expire(gen uint64) {
 	p.timer = nil
 	missed := int64(0)
 	if p.interval > 0 {
-		now := time.Now()
-		next := p.next.Add(p.interval)
-		if late := now.Sub(next); late >= 0 {
-			missed = int64(late/p.interval) + 1
-			next = next.Add(time.Duration(missed) * p.interval)
-		}
-		p.next = next
-		p.startLocked(next.Sub(now))
+		clock := p.tg.k.Clock
+		p.next.ns, missed = nextPeriod(p.next.ns, int64(p.interval), clock.now(p.next.clock))
+		p.startLocked(clock)
 	}
 	if p.none {
 		tt.mu.Unlock()

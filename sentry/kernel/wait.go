@@ -44,7 +44,7 @@ func (t *Task) Wait(o WaitOpts) (*WaitResult, error) {
 		if o.Options&linux.WNOHANG != 0 {
 			return nil, nil
 		}
-		if err := t.Block(ch, zeroTime); err != nil {
+		if err := t.Block(ch, Deadline{}); err != nil {
 			// Like Linux, look once more before giving in to the
 			// signal: a child that exited (and sent the SIGCHLD that
 			// interrupted us) is reported, not EINTR.

@@ -238,7 +238,7 @@ func lockWait(t *kernel.Task, wait bool, try func() error, owner any) error {
 		if err != unix.EAGAIN || !wait {
 			return err
 		}
-		if berr := t.Block(ch, time.Now().Add(lockRecheck)); berr == kernel.ErrInterrupted {
+		if berr := t.Block(ch, t.Kernel().Clock.After(lockRecheck)); berr == kernel.ErrInterrupted {
 			return kernel.ErrRestartSys
 		}
 	}

@@ -19,7 +19,6 @@ package fs
 
 import (
 	"encoding/binary"
-	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -328,9 +327,6 @@ func errFBig(t *kernel.Task) error {
 	sendSignal(t, unix.SIGXFSZ)
 	return unix.EFBIG
 }
-
-// zeroDeadline means "no timeout" to Task.Block.
-var zeroDeadline time.Time
 
 // le is the guest's byte order.
 var le = binary.LittleEndian

@@ -122,7 +122,7 @@ func waitOpenReady(t *kernel.Task, f *vfs.File) error {
 	f.EventRegister(e)
 	defer f.EventUnregister(e)
 	for !f.OpenReady() {
-		if err := t.Block(ch, zeroDeadline); err != nil {
+		if err := t.Block(ch, kernel.Deadline{}); err != nil {
 			return kernel.ErrRestartSys
 		}
 	}

@@ -6,7 +6,6 @@ package ipc
 
 import (
 	"encoding/binary"
-	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -47,9 +46,10 @@ func creds(t *kernel.Task) *ipc.Creds {
 	return &ipc.Creds{UID: c.EffectiveUID, GID: c.EffectiveGID, Groups: c.Groups, Caps: c.Effective}
 }
 
-// block waits for an IPC object to change, interruptibly.
-func block(t *kernel.Task) ipc.BlockFunc {
-	return func(ch <-chan struct{}, deadline time.Time) error { return t.Block(ch, deadline) }
+// block waits for an IPC object to change, interruptibly, until the
+// deadline (zero: none).
+func block(t *kernel.Task, deadline kernel.Deadline) ipc.BlockFunc {
+	return func(ch <-chan struct{}) error { return t.Block(ch, deadline) }
 }
 
 func tgid(t *kernel.Task) int32 { return t.ThreadGroup().Leader().TID() }

@@ -1,8 +1,6 @@
 package ipc
 
 import (
-	"time"
-
 	"golang.org/x/sys/unix"
 
 	"github.com/runsc-lite/runsc-lite/sentry/ipc"
@@ -113,19 +111,19 @@ func MqUnlink(t *kernel.Task, a *kernel.SyscallArgs) (uint64, error) {
 }
 
 // mqDeadline reads an absolute CLOCK_REALTIME timeout (0: none).
-func mqDeadline(t *kernel.Task, addr uint64) (time.Time, error) {
+func mqDeadline(t *kernel.Task, addr uint64) (kernel.Deadline, error) {
 	if addr == 0 {
-		return time.Time{}, nil
+		return kernel.Deadline{}, nil
 	}
 	var b [16]byte
 	if err := copyIn(t, addr, b[:]); err != nil {
-		return time.Time{}, err
+		return kernel.Deadline{}, err
 	}
 	sec, nsec := int64(le.Uint64(b[:])), int64(le.Uint64(b[8:]))
 	if sec < 0 || nsec < 0 || nsec >= 1e9 {
-		return time.Time{}, unix.EINVAL
+		return kernel.Deadline{}, unix.EINVAL
 	}
-	return time.Unix(sec, nsec), nil
+	return t.Kernel().Clock.At(unix.CLOCK_REALTIME, int64(kernel.SpecDuration(sec, nsec)))
 }
 
 // Access a queue descriptor must have.
@@ -172,7 +170,7 @@ func MqTimedsend(t *kernel.Task, a *kernel.SyscallArgs) (uint64, error) {
 		return 0, err
 	}
 	c := t.Creds()
-	err = q.Send(data, uint32(prio), nonblock, deadline, block(t), ipc.MQSender{TGID: tgid(t), UID: c.RealUID})
+	err = q.Send(data, uint32(prio), nonblock, block(t, deadline), ipc.MQSender{TGID: tgid(t), UID: c.RealUID})
 	return 0, restartSys(err)
 }
 
@@ -186,7 +184,7 @@ func MqTimedreceive(t *kernel.Task, a *kernel.SyscallArgs) (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
-	data, prio, err := q.Receive(int64(min(a[2], 1<<62)), nonblock, deadline, block(t))
+	data, prio, err := q.Receive(int64(min(a[2], 1<<62)), nonblock, block(t, deadline))
 	if err != nil {
 		return 0, restartSys(err)
 	}

@@ -43,7 +43,7 @@ func Msgsnd(t *kernel.Task, a *kernel.SyscallArgs) (uint64, error) {
 	if err := copyIn(t, msgp+8, m.Text); err != nil {
 		return 0, err
 	}
-	return 0, restartNoHand(t.Kernel().IPC.MsgSnd(creds(t), tgid(t), id, m, flags, block(t)))
+	return 0, restartNoHand(t.Kernel().IPC.MsgSnd(creds(t), tgid(t), id, m, flags, block(t, kernel.Deadline{})))
 }
 
 // Msgrcv implements msgrcv(2).
@@ -52,7 +52,7 @@ func Msgrcv(t *kernel.Task, a *kernel.SyscallArgs) (uint64, error) {
 	if id < 0 || int64(size) < 0 {
 		return 0, unix.EINVAL
 	}
-	m, err := t.Kernel().IPC.MsgRcv(creds(t), tgid(t), id, int(min(size, 1<<30)), typ, flags, block(t))
+	m, err := t.Kernel().IPC.MsgRcv(creds(t), tgid(t), id, int(min(size, 1<<30)), typ, flags, block(t, kernel.Deadline{}))
 	if err != nil {
 		return 0, restartNoHand(err)
 	}

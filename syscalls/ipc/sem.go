@@ -1,8 +1,6 @@
 package ipc
 
 import (
-	"time"
-
 	"golang.org/x/sys/unix"
 
 	"github.com/runsc-lite/runsc-lite/sentry/ipc"
@@ -44,7 +42,7 @@ func semop(t *kernel.Task, id int32, sopsAddr, nsops, timeout uint64) error {
 		b := raw[6*i:]
 		ops[i] = ipc.SemBuf{Num: le.Uint16(b), Op: int16(le.Uint16(b[2:])), Flg: int16(le.Uint16(b[4:]))}
 	}
-	var deadline time.Time
+	var deadline kernel.Deadline
 	if timeout != 0 {
 		var ts [16]byte
 		if err := copyIn(t, timeout, ts[:]); err != nil {
@@ -54,9 +52,9 @@ func semop(t *kernel.Task, id int32, sopsAddr, nsops, timeout uint64) error {
 		if sec < 0 || nsec < 0 || nsec >= 1e9 {
 			return unix.EINVAL
 		}
-		deadline = time.Now().Add(time.Duration(sec)*time.Second + time.Duration(nsec))
+		deadline = t.Kernel().Clock.After(kernel.SpecDuration(sec, nsec))
 	}
-	return t.Kernel().IPC.SemOp(creds(t), tgid(t), id, ops, deadline, block(t))
+	return t.Kernel().IPC.SemOp(creds(t), tgid(t), id, ops, block(t, deadline))
 }
 
 // semidSize is sizeof(struct semid64_ds).

@@ -83,12 +83,12 @@ func EpollCtl(t *kernel.Task, a *kernel.SyscallArgs) (uint64, error) {
 
 // EpollWait implements epoll_wait(2).
 func EpollWait(t *kernel.Task, a *kernel.SyscallArgs) (uint64, error) {
-	return doEpollWait(t, int32(a[0]), a[1], int32(a[2]), msTimeout(int32(a[3])))
+	return doEpollWait(t, int32(a[0]), a[1], int32(a[2]), msTimeout(t.Kernel().Clock, int32(a[3])))
 }
 
 // EpollPwait implements epoll_pwait(2).
 func EpollPwait(t *kernel.Task, a *kernel.SyscallArgs) (uint64, error) {
-	return doEpollPwait(t, a, msTimeout(int32(a[3])))
+	return doEpollPwait(t, a, msTimeout(t.Kernel().Clock, int32(a[3])))
 }
 
 // EpollPwait2 implements epoll_pwait2(2): the timeout is a timespec.

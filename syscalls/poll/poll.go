@@ -72,50 +72,52 @@ type timeout struct {
 	// zero: check once, never block.
 	zero bool
 	// deadline is when the wait ends; the zero value means never.
-	deadline time.Time
+	deadline kernel.Deadline
 }
 
 var infinite = timeout{}
 
-func timeoutFromDuration(d time.Duration) timeout {
+// timeoutFromDuration starts a timeout of d on the guest's clock.
+func timeoutFromDuration(c *kernel.Clock, d time.Duration) timeout {
 	if d <= 0 {
 		return timeout{zero: true}
 	}
 	if d > maxTimeout {
 		d = maxTimeout
 	}
-	return timeout{deadline: time.Now().Add(d)}
+	return timeout{deadline: c.After(d)}
 }
 
 // timeoutFromSpec converts a validated timespec.
-func timeoutFromSpec(sec, nsec int64) timeout {
+func timeoutFromSpec(c *kernel.Clock, sec, nsec int64) timeout {
 	if sec == 0 && nsec == 0 {
 		return timeout{zero: true}
 	}
 	if sec > int64(maxTimeout/time.Second) {
-		return timeoutFromDuration(maxTimeout)
+		return timeoutFromDuration(c, maxTimeout)
 	}
-	return timeoutFromDuration(time.Duration(sec)*time.Second + time.Duration(nsec))
+	return timeoutFromDuration(c, time.Duration(sec)*time.Second+time.Duration(nsec))
 }
 
 // msTimeout converts poll's and epoll_wait's millisecond timeout: negative
 // waits forever.
-func msTimeout(ms int32) timeout {
+func msTimeout(c *kernel.Clock, ms int32) timeout {
 	switch {
 	case ms < 0:
 		return infinite
 	case ms == 0:
 		return timeout{zero: true}
 	}
-	return timeoutFromDuration(time.Duration(ms) * time.Millisecond)
+	return timeoutFromDuration(c, time.Duration(ms)*time.Millisecond)
 }
 
-// remaining returns how much of a timeout is left (never negative).
-func (to timeout) remaining() time.Duration {
-	if to.zero || to.deadline.IsZero() {
+// remaining returns how much of a timeout is left on the guest's clock
+// (never negative).
+func (to timeout) remaining(c *kernel.Clock) time.Duration {
+	if to.zero {
 		return 0
 	}
-	return max(0, time.Until(to.deadline))
+	return c.Until(to.deadline)
 }
 
 // copyInTimespec reads and validates a struct timespec.
@@ -141,7 +143,7 @@ func copyInTimeout(t *kernel.Task, addr uint64) (timeout, error) {
 	if err != nil {
 		return timeout{}, err
 	}
-	return timeoutFromSpec(sec, nsec), nil
+	return timeoutFromSpec(t.Kernel().Clock, sec, nsec), nil
 }
 
 func putTimespec(b []byte, d time.Duration) {
@@ -177,7 +179,7 @@ func pollSelectFinish(t *kernel.Task, addr uint64, to timeout, timeval bool, mas
 	if addr == 0 || to.zero || to.deadline.IsZero() {
 		return ret, err
 	}
-	rem := to.remaining()
+	rem := to.remaining(t.Kernel().Clock)
 	var b [16]byte
 	if timeval {
 		binary.LittleEndian.PutUint64(b[0:], uint64(rem/time.Second))
@@ -275,7 +277,7 @@ func getPollFile(t *kernel.Task, fd int32) *vfs.File {
 // Poll implements poll(2).
 func Poll(t *kernel.Task, a *kernel.SyscallArgs) (uint64, error) {
 	addr, nfds := a[0], uint32(a[1])
-	to := msTimeout(int32(a[2]))
+	to := msTimeout(t.Kernel().Clock, int32(a[2]))
 	return pollRestartable(t, addr, nfds, to)
 }
 
@@ -287,7 +289,7 @@ func pollRestartable(t *kernel.Task, addr uint64, nfds uint32, to timeout) (uint
 	if err == errInterrupted {
 		t.SetRestartBlock(func(t *kernel.Task) (uint64, error) {
 			to := to
-			if !to.zero && !to.deadline.IsZero() && !time.Now().Before(to.deadline) {
+			if !to.zero && !to.deadline.IsZero() && to.remaining(t.Kernel().Clock) == 0 {
 				to = timeout{zero: true}
 			}
 			return pollRestartable(t, addr, nfds, to)
@@ -423,7 +425,7 @@ func Select(t *kernel.Task, a *kernel.SyscallArgs) (uint64, error) {
 		if sec < 0 || nsec < 0 {
 			return 0, unix.EINVAL
 		}
-		to = timeoutFromSpec(sec, nsec)
+		to = timeoutFromSpec(t.Kernel().Clock, sec, nsec)
 	}
 	ret, err := coreSysSelect(t, int32(a[0]), a[1], a[2], a[3], to)
 	return pollSelectFinish(t, tvp, to, true, false, ret, err)

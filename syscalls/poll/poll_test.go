@@ -8,6 +8,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/runsc-lite/runsc-lite/sentry/kernel"
 	"github.com/runsc-lite/runsc-lite/vfs"
 	"github.com/runsc-lite/runsc-lite/vfs/waiter"
 )
@@ -489,13 +490,14 @@ func TestPollRevents(t *testing.T) {
 }
 
 func TestTimeouts(t *testing.T) {
-	if !msTimeout(0).zero || !msTimeout(-5).deadline.IsZero() || msTimeout(-5).zero {
+	c := kernel.NewClock(nil)
+	if !msTimeout(c, 0).zero || !msTimeout(c, -5).deadline.IsZero() || msTimeout(c, -5).zero {
 		t.Error("ms timeouts")
 	}
-	if to := msTimeout(1000); to.remaining() <= 900*time.Millisecond {
+	if to := msTimeout(c, 1000); to.remaining(c) <= 900*time.Millisecond {
 		t.Error("remaining")
 	}
-	if to := timeoutFromSpec(1<<62, 0); to.deadline.IsZero() || to.zero {
+	if to := timeoutFromSpec(c, 1<<62, 0); to.deadline.IsZero() || to.zero {
 		t.Error("huge timeout")
 	}
 	if !accessOK(0x1000, 12) || accessOK(taskSize-4, 12) || accessOK(0, 1<<63) {

@@ -31,44 +31,40 @@ const (
 const minRearm = time.Millisecond
 
 // TimerFD is the implementation of a timerfd_create(2) file. Expirations
-// are counted from the clock when the file is read or polled; a Go timer
-// only wakes the waiters.
+// are counted from the guest's clock when the file is read or polled; a
+// timer only wakes the waiters.
 type TimerFD struct {
 	noSeek
-	clock int32
+	clock *kernel.Clock
+	id    int32 // the clock the timerfd was created on
 
 	mu       sync.Mutex
 	armed    bool
-	next     time.Time // next expiration (monotonic reading)
+	on       int32 // the clock next is on: id, or kernel.RelativeClock(id) after a relative Set
+	next     int64 // the next expiration, ns
 	interval time.Duration
 	ticks    uint64
-	timer    *time.Timer
+	timer    *kernel.ClockTimer
 	gen      uint64
 	released bool
 	queue    waiter.Queue
 }
 
-// NewTimerFD returns a disarmed timer on clock.
-func NewTimerFD(clock int32) *TimerFD { return &TimerFD{clock: clock} }
+// NewTimerFD returns a disarmed timer on clock id of the guest's clock.
+func NewTimerFD(clock *kernel.Clock, id int32) *TimerFD {
+	return &TimerFD{clock: clock, id: id, on: kernel.RelativeClock(id)}
+}
 
-// clockNow reads a clock of the host (the sandbox shares its clocks).
-func clockNow(clock int32) time.Duration {
-	switch clock {
-	case clockRealtimeAlarm:
-		clock = clockRealtime
-	case clockBoottimeAlarm:
-		clock = clockBoottime
-	}
-	var ts unix.Timespec
-	if err := unix.ClockGettime(clock, &ts); err != nil {
-		return time.Duration(time.Now().UnixNano())
-	}
-	return time.Duration(ts.Sec)*time.Second + time.Duration(ts.Nsec)
+// nowLocked reads the clock the expirations are on (a valid clock:
+// TimerfdCreate checked it).
+func (tf *TimerFD) nowLocked() int64 {
+	ns, _ := tf.clock.Now(tf.on)
+	return ns
 }
 
 // updateLocked counts the expirations up to now.
-func (tf *TimerFD) updateLocked(now time.Time) {
-	if !tf.armed || now.Before(tf.next) {
+func (tf *TimerFD) updateLocked(now int64) {
+	if !tf.armed || now < tf.next {
 		return
 	}
 	if tf.interval <= 0 {
@@ -76,13 +72,13 @@ func (tf *TimerFD) updateLocked(now time.Time) {
 		tf.armed = false
 		return
 	}
-	n := 1 + uint64(now.Sub(tf.next)/tf.interval)
-	tf.ticks += n
-	tf.next = tf.next.Add(time.Duration(n) * tf.interval)
+	n := 1 + (now-tf.next)/int64(tf.interval)
+	tf.ticks += uint64(n)
+	tf.next += n * int64(tf.interval)
 }
 
-// scheduleLocked arms the Go timer for the next expiration.
-func (tf *TimerFD) scheduleLocked() {
+// scheduleLocked arms the timer for the next expiration.
+func (tf *TimerFD) scheduleLocked(now int64) {
 	if tf.timer != nil {
 		tf.timer.Stop()
 		tf.timer = nil
@@ -90,12 +86,13 @@ func (tf *TimerFD) scheduleLocked() {
 	if !tf.armed || tf.released {
 		return
 	}
-	d := time.Until(tf.next)
-	if tf.ticks > 0 && d < minRearm {
-		d = minRearm
+	at := tf.next
+	if tf.ticks > 0 {
+		at = max(at, now+int64(minRearm))
 	}
+	dl, _ := tf.clock.At(tf.on, at)
 	gen := tf.gen
-	tf.timer = time.AfterFunc(max(d, 0), func() { tf.fire(gen) })
+	tf.timer = tf.clock.AfterFunc(dl, func() { tf.fire(gen) })
 }
 
 func (tf *TimerFD) fire(gen uint64) {
@@ -104,9 +101,10 @@ func (tf *TimerFD) fire(gen uint64) {
 		tf.mu.Unlock()
 		return
 	}
-	tf.updateLocked(time.Now())
+	now := tf.nowLocked()
+	tf.updateLocked(now)
 	ready := tf.ticks > 0
-	tf.scheduleLocked()
+	tf.scheduleLocked(now)
 	tf.mu.Unlock()
 	if ready {
 		tf.queue.Notify(waiter.EventIn | waiter.EventRdNorm)
@@ -114,11 +112,11 @@ func (tf *TimerFD) fire(gen uint64) {
 }
 
 // remainingLocked is the time until the next expiration (0: disarmed).
-func (tf *TimerFD) remainingLocked(now time.Time) time.Duration {
+func (tf *TimerFD) remainingLocked(now int64) time.Duration {
 	if !tf.armed {
 		return 0
 	}
-	return max(tf.next.Sub(now), time.Nanosecond)
+	return time.Duration(max(tf.next-now, 1))
 }
 
 // Set arms the timer (value > 0, relative or, with abs, an absolute time
@@ -126,7 +124,7 @@ func (tf *TimerFD) remainingLocked(now time.Time) time.Duration {
 // count, and returns the previous remaining time and interval.
 func (tf *TimerFD) Set(value, interval time.Duration, abs bool) (oldValue, oldInterval time.Duration) {
 	tf.mu.Lock()
-	now := time.Now()
+	now := tf.nowLocked()
 	tf.updateLocked(now)
 	oldValue, oldInterval = tf.remainingLocked(now), tf.interval
 	tf.gen++
@@ -134,15 +132,21 @@ func (tf *TimerFD) Set(value, interval time.Duration, abs bool) (oldValue, oldIn
 	tf.armed = false
 	tf.interval = min(interval, maxTimeout)
 	if value > 0 {
-		d := value
+		// An absolute time is on the timer's clock; a relative one runs
+		// on CLOCK_MONOTONIC (or CLOCK_BOOTTIME), as Linux's.
+		tf.on = kernel.RelativeClock(tf.id)
 		if abs {
-			d = value - clockNow(tf.clock)
+			tf.on = tf.id
 		}
-		tf.next = now.Add(min(d, maxTimeout))
+		now = tf.nowLocked()
+		tf.next = now + int64(min(value, maxTimeout))
+		if abs {
+			tf.next = min(int64(value), now+int64(maxTimeout))
+		}
 		tf.armed = true
 		tf.updateLocked(now)
 	}
-	tf.scheduleLocked()
+	tf.scheduleLocked(now)
 	expired := tf.ticks > 0
 	tf.mu.Unlock()
 	if expired {
@@ -156,7 +160,7 @@ func (tf *TimerFD) Set(value, interval time.Duration, abs bool) (oldValue, oldIn
 func (tf *TimerFD) Get() (value, interval time.Duration) {
 	tf.mu.Lock()
 	defer tf.mu.Unlock()
-	now := time.Now()
+	now := tf.nowLocked()
 	tf.updateLocked(now)
 	return tf.remainingLocked(now), tf.interval
 }
@@ -180,12 +184,13 @@ func (tf *TimerFD) Read(_ vfs.Context, dst []byte) (int, error) {
 		return 0, unix.EINVAL
 	}
 	tf.mu.Lock()
-	tf.updateLocked(time.Now())
+	now := tf.nowLocked()
+	tf.updateLocked(now)
 	n := tf.ticks
 	tf.ticks = 0
 	if n > 0 && tf.armed {
 		// Back to the regular schedule after a throttled re-arm.
-		tf.scheduleLocked()
+		tf.scheduleLocked(now)
 	}
 	tf.mu.Unlock()
 	if n == 0 {
@@ -201,7 +206,7 @@ func (tf *TimerFD) Write(vfs.Context, []byte) (int, error) { return 0, unix.EINV
 // Readiness implements vfs.Waitable.
 func (tf *TimerFD) Readiness(mask waiter.EventMask) waiter.EventMask {
 	tf.mu.Lock()
-	tf.updateLocked(time.Now())
+	tf.updateLocked(tf.nowLocked())
 	n := tf.ticks
 	tf.mu.Unlock()
 	if n > 0 {
@@ -231,7 +236,7 @@ func TimerfdCreate(t *kernel.Task, a *kernel.SyscallArgs) (uint64, error) {
 	default:
 		return 0, unix.EINVAL
 	}
-	f := newAnonFile(t.Kernel().VFS(), t.VFSContext(), "timerfd", NewTimerFD(clock), unix.O_RDWR|flags&tfdNonblock)
+	f := newAnonFile(t.Kernel().VFS(), t.VFSContext(), "timerfd", NewTimerFD(t.Kernel().Clock, clock), unix.O_RDWR|flags&tfdNonblock)
 	return installFile(t, f, flags&tfdCloexec != 0)
 }
 

@@ -45,7 +45,7 @@ func TestTimerFD(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			tf := NewTimerFD(tc.clock)
+			tf := NewTimerFD(kernel.NewClock(nil), tc.clock)
 			defer tf.Release(testCtx)
 			if _, err := readTicks(t, tf); err != unix.EAGAIN {
 				t.Fatalf("disarmed read: %v", err)
@@ -81,7 +81,7 @@ func TestTimerFD(t *testing.T) {
 }
 
 func TestTimerFDSetResets(t *testing.T) {
-	tf := NewTimerFD(clockMonotonic)
+	tf := NewTimerFD(kernel.NewClock(nil), clockMonotonic)
 	defer tf.Release(testCtx)
 	tf.Set(time.Nanosecond, 0, true) // expires at once
 	if tf.Readiness(waiter.EventIn) == 0 {
@@ -106,7 +106,8 @@ func TestTimerFDSetResets(t *testing.T) {
 		t.Fatalf("disarmed value %v", v)
 	}
 	// Absolute far future.
-	tf.Set(clockNow(clockMonotonic)+time.Hour, 0, true)
+	now, _ := kernel.NewClock(nil).Now(clockMonotonic)
+	tf.Set(time.Duration(now)+time.Hour, 0, true)
 	if v, _ := tf.Get(); v <= 59*time.Minute || v > time.Hour {
 		t.Fatalf("absolute: %v", v)
 	}
@@ -247,7 +248,7 @@ func TestEpollOnEventFDAndTimerFD(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer efd.DecRef(testCtx)
-	tfd := NewTimerFD(clockMonotonic)
+	tfd := NewTimerFD(kernel.NewClock(nil), clockMonotonic)
 	tfile := newTestFile(t, v, tfd)
 	ep := NewEpoll()
 	if err := ep.Ctl(testCtx, unix.EPOLL_CTL_ADD, efd, 3, EpollEvent{Events: unix.EPOLLIN | unix.EPOLLET, Data: 3}); err != nil {

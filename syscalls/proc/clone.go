@@ -2,7 +2,6 @@ package proc
 
 import (
 	"encoding/binary"
-	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -226,18 +225,18 @@ func Futex(t *kernel.Task, a *kernel.SyscallArgs) (uint64, error) {
 		return 0, unix.ENOSYS
 	}
 	k := t.Kernel()
-	readDeadline := func(abs, realtime bool) (time.Time, error) {
+	readDeadline := func(abs, realtime bool) (kernel.Deadline, error) {
 		switch {
 		case timeout == 0:
-			return time.Time{}, nil
+			return kernel.Deadline{}, nil
 		case abs:
 			return absDeadline(t, timeout, realtime)
 		}
 		sec, nsec, err := readTimespec(t, timeout)
 		if err != nil {
-			return time.Time{}, err
+			return kernel.Deadline{}, err
 		}
-		return time.Now().Add(time.Duration(sec)*time.Second + time.Duration(nsec)), nil
+		return k.Clock.After(kernel.SpecDuration(sec, nsec)), nil
 	}
 	switch cmd {
 	case linux.FUTEX_WAIT, linux.FUTEX_WAIT_BITSET:
@@ -268,7 +267,7 @@ func Futex(t *kernel.Task, a *kernel.SyscallArgs) (uint64, error) {
 		return uint64(n), err
 	case linux.FUTEX_LOCK_PI, linux.FUTEX_LOCK_PI2, linux.FUTEX_TRYLOCK_PI:
 		try := cmd == linux.FUTEX_TRYLOCK_PI
-		var deadline time.Time
+		var deadline kernel.Deadline
 		if !try {
 			// LOCK_PI's absolute timeout is on CLOCK_REALTIME; LOCK_PI2's
 			// on CLOCK_MONOTONIC unless FUTEX_CLOCK_REALTIME says so.

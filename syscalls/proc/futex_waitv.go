@@ -2,7 +2,6 @@ package proc
 
 import (
 	"encoding/binary"
-	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -24,7 +23,7 @@ func FutexWaitv(t *kernel.Task, a *kernel.SyscallArgs) (uint64, error) {
 	if flags != 0 || addr == 0 || n == 0 || n > futexWaitvMax {
 		return 0, unix.EINVAL
 	}
-	var deadline time.Time
+	var deadline kernel.Deadline
 	if timeout != 0 {
 		if clock != unix.CLOCK_MONOTONIC && clock != unix.CLOCK_REALTIME {
 			return 0, unix.EINVAL
@@ -53,19 +52,18 @@ func FutexWaitv(t *kernel.Task, a *kernel.SyscallArgs) (uint64, error) {
 	return uint64(idx), err
 }
 
-// absDeadline reads an absolute timespec on CLOCK_REALTIME or
-// CLOCK_MONOTONIC as a wall-clock deadline.
-func absDeadline(t *kernel.Task, addr uint64, realtime bool) (time.Time, error) {
+// absDeadline reads an absolute timespec on the guest's CLOCK_REALTIME or
+// CLOCK_MONOTONIC.
+func absDeadline(t *kernel.Task, addr uint64, realtime bool) (kernel.Deadline, error) {
 	sec, nsec, err := readTimespec(t, addr)
 	if err != nil {
-		return time.Time{}, err
+		return kernel.Deadline{}, err
 	}
+	clock := int32(unix.CLOCK_MONOTONIC)
 	if realtime {
-		return time.Unix(sec, nsec), nil
+		clock = unix.CLOCK_REALTIME
 	}
-	var now unix.Timespec
-	unix.ClockGettime(unix.CLOCK_MONOTONIC, &now)
-	return time.Now().Add(time.Duration(sec-now.Sec)*time.Second + time.Duration(nsec-now.Nsec)), nil
+	return t.Kernel().Clock.At(clock, int64(kernel.SpecDuration(sec, nsec)))
 }
 
 // readTimespec reads a struct timespec: EFAULT, or EINVAL if negative or

@@ -5,7 +5,6 @@ package signal
 
 import (
 	"encoding/binary"
-	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -141,13 +140,13 @@ func RtSigsuspend(t *kernel.Task, a *kernel.SyscallArgs) (uint64, error) {
 	old := t.SigMask()
 	t.SetSigMask(mask)
 	t.SetSavedSigMask(old)
-	t.Block(nil, time.Time{})
+	t.Block(nil, kernel.Deadline{})
 	return 0, kernel.ErrRestartNoHand
 }
 
 // Pause implements pause(2).
 func Pause(t *kernel.Task, a *kernel.SyscallArgs) (uint64, error) {
-	t.Block(nil, time.Time{})
+	t.Block(nil, kernel.Deadline{})
 	return 0, kernel.ErrRestartNoHand
 }
 
@@ -158,7 +157,7 @@ func RtSigtimedwait(t *kernel.Task, a *kernel.SyscallArgs) (uint64, error) {
 		return 0, err
 	}
 	set &^= kernel.SigBit(int32(unix.SIGKILL)) | kernel.SigBit(int32(unix.SIGSTOP))
-	var deadline time.Time
+	var deadline kernel.Deadline
 	if a[2] != 0 {
 		var ts [16]byte
 		if _, err := t.CopyIn(a[2], ts[:]); err != nil {
@@ -168,7 +167,7 @@ func RtSigtimedwait(t *kernel.Task, a *kernel.SyscallArgs) (uint64, error) {
 		if sec < 0 || nsec < 0 || nsec >= 1e9 {
 			return 0, unix.EINVAL
 		}
-		deadline = time.Now().Add(time.Duration(sec)*time.Second + time.Duration(nsec))
+		deadline = t.Kernel().Clock.After(kernel.SpecDuration(sec, nsec))
 	}
 	si, err := t.WaitSignal(set, deadline)
 	if err != nil {

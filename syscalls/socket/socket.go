@@ -138,9 +138,9 @@ func block(t *kernel.Task, f *vfs.File, mask waiter.EventMask, timeout time.Dura
 	e, ch := waiter.NewChannelEntry(mask)
 	f.EventRegister(e)
 	defer f.EventUnregister(e)
-	var deadline time.Time
+	var deadline kernel.Deadline
 	if timeout > 0 {
-		deadline = time.Now().Add(timeout)
+		deadline = t.Kernel().Clock.After(timeout)
 	}
 	for {
 		if err = op(); err != unix.EAGAIN {

@@ -52,16 +52,15 @@ func ClockSettime(t *kernel.Task, a *kernel.SyscallArgs) (uint64, error) {
 	return 0, unix.EPERM
 }
 
-// Now reads clock id (validated) from the host.
+// Now reads clock id (validated): a wall clock from the guest's clock
+// (the one its vDSO reads), a CPU-time clock from the task's accounting.
 func Now(id int32, t *kernel.Task) (unix.Timespec, error) {
 	var ts unix.Timespec
+	if kernel.WallClock(id) {
+		ns, err := t.Kernel().Clock.Now(id)
+		return unix.NsecToTimespec(ns), err
+	}
 	switch id {
-	case unix.CLOCK_REALTIME, unix.CLOCK_MONOTONIC, unix.CLOCK_MONOTONIC_RAW, unix.CLOCK_REALTIME_COARSE,
-		unix.CLOCK_MONOTONIC_COARSE, unix.CLOCK_BOOTTIME, unix.CLOCK_TAI, unix.CLOCK_REALTIME_ALARM,
-		unix.CLOCK_BOOTTIME_ALARM:
-		if err := unix.ClockGettime(id, &ts); err != nil {
-			return ts, unix.EINVAL
-		}
 	case unix.CLOCK_PROCESS_CPUTIME_ID:
 		u, s, _, _ := t.ThreadGroup().CPUTimes()
 		ts = unix.NsecToTimespec(u + s)
@@ -174,10 +173,10 @@ func ClockGetres(t *kernel.Task, a *kernel.SyscallArgs) (uint64, error) {
 // Gettimeofday implements gettimeofday(2).
 func Gettimeofday(t *kernel.Task, a *kernel.SyscallArgs) (uint64, error) {
 	if a[0] != 0 {
-		now := time.Now()
+		now, _ := t.Kernel().Clock.Now(unix.CLOCK_REALTIME)
 		var b [16]byte
-		binary.LittleEndian.PutUint64(b[0:], uint64(now.Unix()))
-		binary.LittleEndian.PutUint64(b[8:], uint64(now.Nanosecond()/1000))
+		binary.LittleEndian.PutUint64(b[0:], uint64(now/1e9))
+		binary.LittleEndian.PutUint64(b[8:], uint64(now%1e9/1000))
 		if _, err := t.CopyOut(a[0], b[:]); err != nil {
 			return 0, unix.EFAULT
 		}
@@ -193,7 +192,8 @@ func Gettimeofday(t *kernel.Task, a *kernel.SyscallArgs) (uint64, error) {
 
 // Time implements time(2).
 func Time(t *kernel.Task, a *kernel.SyscallArgs) (uint64, error) {
-	now := uint64(time.Now().Unix())
+	ns, _ := t.Kernel().Clock.Now(unix.CLOCK_REALTIME)
+	now := uint64(ns / 1e9)
 	if a[0] != 0 {
 		var b [8]byte
 		binary.LittleEndian.PutUint64(b[:], now)
@@ -210,21 +210,18 @@ func Nanosleep(t *kernel.Task, a *kernel.SyscallArgs) (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
-	d := time.Duration(ts.Sec)*time.Second + time.Duration(ts.Nsec)
-	return sleepUntil(t, time.Now().Add(d), a[1])
+	return sleepUntil(t, t.Kernel().Clock.After(kernel.SpecDuration(ts.Sec, ts.Nsec)), a[1])
 }
 
 // sleepUntil sleeps until deadline; when interrupted it writes the time left
-// to rem (if non-zero) and arranges restart_syscall to continue the sleep.
-func sleepUntil(t *kernel.Task, deadline time.Time, rem uint64) (uint64, error) {
+// on the guest's clock to rem (if non-zero) and arranges restart_syscall to
+// continue the sleep.
+func sleepUntil(t *kernel.Task, deadline kernel.Deadline, rem uint64) (uint64, error) {
 	err := t.Block(nil, deadline)
 	if err == unix.ETIMEDOUT || err == nil {
 		return 0, nil
 	}
-	left := time.Until(deadline)
-	if left < 0 {
-		left = 0
-	}
+	left := t.Kernel().Clock.Until(deadline)
 	if rem != 0 {
 		if err := putTimespec(t, rem, unix.NsecToTimespec(int64(left))); err != nil {
 			return 0, err
@@ -256,18 +253,19 @@ func ClockNanosleep(t *kernel.Task, a *kernel.SyscallArgs) (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
+	clock := t.Kernel().Clock
+	d := kernel.SpecDuration(ts.Sec, ts.Nsec)
 	if flags&unix.TIMER_ABSTIME != 0 {
-		now, _ := Now(id, t)
-		d := time.Duration(ts.Sec-now.Sec)*time.Second + time.Duration(ts.Nsec-now.Nsec)
-		deadline := time.Now().Add(d)
-		err := t.Block(nil, deadline)
-		if err == unix.ETIMEDOUT || err == nil {
+		deadline, err := clock.At(id, int64(d))
+		if err != nil {
+			return 0, err
+		}
+		if err := t.Block(nil, deadline); err == unix.ETIMEDOUT || err == nil {
 			return 0, nil
 		}
 		return 0, kernel.ErrRestartNoHand
 	}
-	d := time.Duration(ts.Sec)*time.Second + time.Duration(ts.Nsec)
-	return sleepUntil(t, time.Now().Add(d), a[3])
+	return sleepUntil(t, clock.Relative(id, d), a[3])
 }
 
 // cpuNanosleep is clock_nanosleep on a CPU-time clock (already validated).
@@ -307,7 +305,7 @@ func cpuSleep(t *kernel.Task, id int32, target int64, rem uint64, abs bool) (uin
 			return 0, nil
 		}
 		wait := min(time.Duration(left), 10*time.Millisecond)
-		if err := t.Block(nil, time.Now().Add(wait)); err == unix.ETIMEDOUT {
+		if err := t.Block(nil, t.Kernel().Clock.After(wait)); err == unix.ETIMEDOUT {
 			continue
 		}
 		if abs {
@@ -505,18 +503,18 @@ func TimerSettime(t *kernel.Task, a *kernel.SyscallArgs) (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
-	if a[1]&unix.TIMER_ABSTIME != 0 && val > 0 {
-		// An absolute time is on the timer's own clock.
+	abs := a[1]&unix.TIMER_ABSTIME != 0
+	if abs && val > 0 && !kernel.WallClock(p.Clock()) {
+		// An absolute time on a CPU-time clock: its timers run on
+		// CLOCK_MONOTONIC for the time the clock still lacks.
 		now, err := Now(p.Clock(), t)
 		if err != nil {
 			return 0, err
 		}
-		val -= time.Duration(now.Nano())
-		if val <= 0 {
-			val = 1
-		}
+		val = max(val-time.Duration(now.Nano()), 1)
+		abs = false
 	}
-	oldV, oldI := p.Set(val, intv)
+	oldV, oldI := p.Set(val, intv, abs)
 	if a[3] != 0 {
 		return 0, writeItimerspec(t, a[3], oldV, oldI)
 	}

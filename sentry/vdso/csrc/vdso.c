@@ -48,9 +48,11 @@ enum { CLK_REALTIME = 0, CLK_MONOTONIC = 1, CLK_MONOTONIC_RAW = 4, CLK_REALTIME_
        CLK_MONOTONIC_COARSE = 6, CLK_BOOTTIME = 7 };
 enum { SYS_gettimeofday = 96, SYS_time = 201, SYS_clock_gettime = 228, SYS_clock_getres = 229, SYS_getcpu = 309 };
 
-// now returns the clock's time in ns, or 0 when the caller must trap.
-// CLOCK_MONOTONIC_RAW traps: it is not NTP-slewed, so it drifts away from
-// the CLOCK_MONOTONIC the page is calibrated on.
+// now returns the clock's time in ns, or 0 when the caller must trap. The
+// sentry reads the same page the same way (params.go) for the clocks it
+// serves, so a time read here and one read through a system call are one
+// clock. CLOCK_MONOTONIC_RAW is CLOCK_MONOTONIC, as in the sentry: the
+// sandbox has no separate unslewed clock.
 static uint64_t now(long clk) {
 	const volatile struct params *p = params();
 	uint64_t seq, base, ns, delta;
@@ -68,6 +70,7 @@ static uint64_t now(long clk) {
 			break;
 		case CLK_MONOTONIC:
 		case CLK_MONOTONIC_COARSE:
+		case CLK_MONOTONIC_RAW:
 			base = p->mono_ns;
 			break;
 		case CLK_BOOTTIME:
