@@ -163,6 +163,42 @@ func (c *Clock) Until(d Deadline) time.Duration {
 	return time.Duration(max(d.ns-c.now(d.clock), 0))
 }
 
+// deadlineTimer is a host timer for a deadline on the guest's clock, for a
+// goroutine that waits on C among other channels.
+type deadlineTimer struct {
+	C     <-chan time.Time
+	c     *Clock
+	at    Deadline
+	timer *time.Timer
+}
+
+// start arms the timer for the time the guest's clock still lacks; it
+// reports false, arming nothing, if the clock has reached the deadline.
+func (dt *deadlineTimer) start(c *Clock, at Deadline) bool {
+	d := c.Until(at)
+	if d <= 0 {
+		return false
+	}
+	dt.c, dt.at = c, at
+	dt.timer = time.NewTimer(d)
+	dt.C = dt.timer.C
+	return true
+}
+
+// expired is called when C fires: it reports whether the guest's clock has
+// reached the deadline, or else re-arms the timer for the rest (the host
+// timer ran on the host's clock, which the guest's may trail).
+func (dt *deadlineTimer) expired() bool {
+	d := dt.c.Until(dt.at)
+	if d <= 0 {
+		return true
+	}
+	dt.timer.Reset(d)
+	return false
+}
+
+func (dt *deadlineTimer) stop() { dt.timer.Stop() }
+
 // A ClockTimer calls a function once the guest's clock reaches a deadline.
 type ClockTimer struct {
 	c  *Clock

@@ -369,17 +369,12 @@ func (t *Task) Block(ch <-chan struct{}, deadline Deadline) error {
 	if t.Interrupted() {
 		return ErrInterrupted
 	}
-	clock := t.k.Clock
-	var timeout <-chan time.Time
-	var tm *time.Timer
+	var timeout deadlineTimer // its C is nil, never ready, without a deadline
 	if !deadline.IsZero() {
-		d := clock.Until(deadline)
-		if d <= 0 {
+		if !timeout.start(t.k.Clock, deadline) {
 			return unix.ETIMEDOUT
 		}
-		tm = time.NewTimer(d)
-		defer tm.Stop()
-		timeout = tm.C
+		defer timeout.stop()
 	}
 	// Callers register what wakes them (a futex waiter, a file's waiter
 	// entry) before they block: a task /proc shows sleeping is one a
@@ -389,14 +384,10 @@ func (t *Task) Block(ch <-chan struct{}, deadline Deadline) error {
 		select {
 		case <-ch:
 			return nil
-		case <-timeout:
-			// The host's timer ran on the host's clock, which the
-			// guest's may trail: wait for the rest.
-			if d := clock.Until(deadline); d > 0 {
-				tm.Reset(d)
-				continue
+		case <-timeout.C:
+			if timeout.expired() {
+				return unix.ETIMEDOUT
 			}
-			return unix.ETIMEDOUT
 		case <-t.interrupt:
 			if t.Interrupted() {
 				return ErrInterrupted

@@ -3,6 +3,7 @@ package poll
 import (
 	"encoding/binary"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -275,5 +276,66 @@ func TestEpollOnEventFDAndTimerFD(t *testing.T) {
 				t.Fatalf("events %v", got)
 			}
 		}
+	}
+}
+
+// guestClock is a kernel.ClockSource whose CLOCK_MONOTONIC the test sets.
+type guestClock struct{ mono atomic.Int64 }
+
+func (g *guestClock) Now(id int32) (int64, bool) {
+	return g.mono.Load(), id == unix.CLOCK_MONOTONIC
+}
+
+// TestTimerFDOnGuestClock: a timerfd's times are on the guest's clock, not
+// the host's: an absolute time reads back as exactly the time left on that
+// clock, and the timer expires when that clock gets there, not before.
+func TestTimerFDOnGuestClock(t *testing.T) {
+	var g guestClock
+	g.mono.Store(1e9)
+	tf := NewTimerFD(kernel.NewClock(&g), clockMonotonic)
+	defer tf.Release(testCtx)
+	e, ch := waiter.NewChannelEntry(waiter.EventIn)
+	tf.EventRegister(e)
+	defer tf.EventUnregister(e)
+
+	// Times are a few milliseconds apart: a host timer armed for the
+	// time left runs that long on the host's clock whatever the test
+	// does to the guest's.
+	const ms = int64(time.Millisecond)
+	tf.Set(time.Duration(1e9+3*ms), time.Millisecond, true)
+	if v, i := tf.Get(); v != 3*time.Millisecond || i != time.Millisecond {
+		t.Fatalf("get after arming at 1.003s with the clock at 1s: %v %v, want 3ms 1ms", v, i)
+	}
+	g.mono.Store(1e9 + 3*ms - 1)
+	if v, _ := tf.Get(); v != time.Nanosecond {
+		t.Fatalf("get a nanosecond before: %v", v)
+	}
+	// The host's timer has run out; the guest's clock has not reached
+	// the expiration.
+	time.Sleep(20 * time.Millisecond)
+	if tf.Readiness(waiter.EventIn) != 0 {
+		t.Fatal("readable before the guest's clock reached the expiration")
+	}
+	select {
+	case <-ch:
+		t.Fatal("notified before the guest's clock reached the expiration")
+	default:
+	}
+	g.mono.Store(1e9 + 6*ms + ms/2)
+	select {
+	case <-ch:
+	case <-time.After(10 * time.Second):
+		t.Fatal("no notification once the guest's clock passed the expiration")
+	}
+	if n, err := readTicks(t, tf); n != 4 || err != nil {
+		t.Fatalf("ticks at 1.0065s of a timer at 1.003s every 1ms: %d, %v; want 4", n, err)
+	}
+	if v, _ := tf.Get(); v != 500*time.Microsecond {
+		t.Fatalf("get at 1.0065s: %v, want 500us", v)
+	}
+	// A relative time runs on CLOCK_MONOTONIC from the guest's now.
+	tf.Set(2*time.Second, 0, false)
+	if v, _ := tf.Get(); v != 2*time.Second {
+		t.Fatalf("get after arming for 2s: %v", v)
 	}
 }
