@@ -219,6 +219,39 @@ TEST(wait_bitset_abs_realtime)
 	abs_timeout(CLOCK_REALTIME, FUTEX_CLOCK_REALTIME);
 }
 
+/* abs_never_early waits many times for a deadline a fraction of a
+ * millisecond ahead: the wait never ends before clk reaches it. */
+static void abs_never_early(clockid_t clk, int flag)
+{
+	uint32_t f = 0;
+	for (int i = 0; i < 300; i++) {
+		struct timespec ts, after;
+		clock_gettime(clk, &ts);
+		ts.tv_nsec += 20000 + (i * 37 % 500) * 1000;
+		if (ts.tv_nsec >= 1000000000) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000;
+		}
+		REQUIRE_ERR(futex(&f, FUTEX_WAIT_BITSET | flag, 0, &ts, NULL, FUTEX_BITSET_MATCH_ANY), ETIMEDOUT);
+		clock_gettime(clk, &after);
+		if (after.tv_sec < ts.tv_sec || (after.tv_sec == ts.tv_sec && after.tv_nsec < ts.tv_nsec)) {
+			FAIL("wait %d on clock %d ended at %lld.%09ld, before %lld.%09ld", i, (int)clk,
+			     (long long)after.tv_sec, after.tv_nsec, (long long)ts.tv_sec, ts.tv_nsec);
+			return;
+		}
+	}
+}
+
+TEST(wait_bitset_abs_never_early_monotonic)
+{
+	abs_never_early(CLOCK_MONOTONIC, 0);
+}
+
+TEST(wait_bitset_abs_never_early_realtime)
+{
+	abs_never_early(CLOCK_REALTIME, FUTEX_CLOCK_REALTIME);
+}
+
 TEST(wait_bitset_past_deadline)
 {
 	uint32_t f = 0;

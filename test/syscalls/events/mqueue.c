@@ -136,6 +136,30 @@ TEST(timedreceive_timeout)
 	CHECK_ERR(mq_timedreceive(q, buf, sizeof(buf), NULL, &bad), EINVAL);
 }
 
+/* mq_timedreceive's absolute CLOCK_REALTIME timeout never ends the wait
+ * before that clock reaches it. */
+TEST(timedreceive_never_early)
+{
+	mqd_t q = open_new(0, 2, 8);
+	char buf[8];
+	for (int i = 0; i < 200; i++) {
+		struct timespec ts, now;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += 20000 + (i * 37 % 500) * 1000;
+		if (ts.tv_nsec >= 1000000000) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000;
+		}
+		REQUIRE_ERR(mq_timedreceive(q, buf, sizeof(buf), NULL, &ts), ETIMEDOUT);
+		clock_gettime(CLOCK_REALTIME, &now);
+		if (now.tv_sec < ts.tv_sec || (now.tv_sec == ts.tv_sec && now.tv_nsec < ts.tv_nsec)) {
+			FAIL("wait %d timed out at %lld.%09ld, before %lld.%09ld", i, (long long)now.tv_sec,
+			     now.tv_nsec, (long long)ts.tv_sec, ts.tv_nsec);
+			break;
+		}
+	}
+}
+
 TEST(timedsend_timeout)
 {
 	mqd_t q = open_new(0, 1, 8);

@@ -96,6 +96,27 @@ TEST(timeout_expires)
 	CHECK_GE(ms, 29);
 }
 
+/* A timeout lasts at least its length on CLOCK_MONOTONIC, read in the
+ * vDSO as programs do. */
+TEST(ppoll_timeout_never_short)
+{
+	int p[2];
+	REQUIRE_OK(pipe(p));
+	struct pollfd f = {p[0], POLLIN, 0};
+	for (int i = 0; i < 300; i++) {
+		long len = 20000 + (i * 37 % 500) * 1000;
+		struct timespec to = {0, len}, a, b;
+		clock_gettime(CLOCK_MONOTONIC, &a);
+		REQUIRE_EQ(ppoll(&f, 1, &to, NULL), 0);
+		clock_gettime(CLOCK_MONOTONIC, &b);
+		long long took = (b.tv_sec - a.tv_sec) * 1000000000LL + (b.tv_nsec - a.tv_nsec);
+		if (took < len) {
+			FAIL("timeout %d of %ld ns ended after %lld ns", i, len, took);
+			break;
+		}
+	}
+}
+
 TEST(no_fds_sleeps)
 {
 	struct timespec a, b;

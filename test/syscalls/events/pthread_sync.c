@@ -173,6 +173,30 @@ TEST(cond_timedwait_realtime)
 	pthread_mutex_unlock(&m);
 }
 
+/* pthread_cond_timedwait never times out before its clock (CLOCK_REALTIME
+ * by default) reaches the deadline. */
+TEST(cond_timedwait_never_early)
+{
+	pthread_cond_t c = PTHREAD_COND_INITIALIZER;
+	pthread_mutex_t m = PTHREAD_MUTEX_INITIALIZER;
+	pthread_mutex_lock(&m);
+	for (int i = 0; i < 200; i++) {
+		struct timespec ts, now;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += 20000 + (i * 37 % 500) * 1000;
+		ts.tv_sec += ts.tv_nsec / 1000000000;
+		ts.tv_nsec %= 1000000000;
+		REQUIRE_EQ(pthread_cond_timedwait(&c, &m, &ts), ETIMEDOUT);
+		clock_gettime(CLOCK_REALTIME, &now);
+		if (now.tv_sec < ts.tv_sec || (now.tv_sec == ts.tv_sec && now.tv_nsec < ts.tv_nsec)) {
+			FAIL("wait %d timed out at %lld.%09ld, before %lld.%09ld", i, (long long)now.tv_sec,
+			     now.tv_nsec, (long long)ts.tv_sec, ts.tv_nsec);
+			break;
+		}
+	}
+	pthread_mutex_unlock(&m);
+}
+
 static pthread_barrier_t bar;
 static int serial;
 

@@ -38,6 +38,24 @@ TEST(timeout_elapses)
 	CHECK_GE(now_ns() - t0, 50 * 1000 * 1000);
 }
 
+/* The timeout lasts at least its length on CLOCK_MONOTONIC, time after
+ * time. */
+TEST(timeout_never_short)
+{
+	sigset_t s = block(SIGUSR1);
+	for (int i = 0; i < 300; i++) {
+		long len = 20000 + (i * 37 % 500) * 1000;
+		struct timespec ts = {0, len};
+		int64_t t0 = now_ns();
+		REQUIRE_ERR(sigtimedwait(&s, NULL, &ts), EAGAIN);
+		int64_t took = now_ns() - t0;
+		if (took < len) {
+			FAIL("timeout %d of %ld ns ended after %lld ns", i, len, (long long)took);
+			break;
+		}
+	}
+}
+
 TEST(pending_returned_immediately)
 {
 	sigset_t s = block(SIGUSR1);

@@ -178,3 +178,57 @@ TEST(own_thread_cpu_clock_einval)
 	struct timespec req = {0, 1000};
 	CHECK_EQ(clock_nanosleep(cid, 0, &req, NULL), EINVAL);
 }
+
+/* abs_never_early sleeps many times until a deadline a fraction of a
+ * millisecond ahead on clk, and checks after each that clk, read in the
+ * vDSO as programs do, has reached it: Linux never ends an absolute sleep
+ * before its clock reaches the deadline. */
+static void abs_never_early(clockid_t clk)
+{
+	for (int i = 0; i < 300; i++) {
+		int64_t target = ns_of(clk) + 20000 + (i * 37 % 500) * 1000;
+		struct timespec ts = ts_of(target);
+		REQUIRE_EQ(clock_nanosleep(clk, TIMER_ABSTIME, &ts, NULL), 0);
+		int64_t now = ns_of(clk);
+		if (now < target) {
+			FAIL("sleep %d on clock %d ended %lld ns before its deadline", i, (int)clk,
+			     (long long)(target - now));
+			return;
+		}
+	}
+}
+
+TEST(absolute_never_early_monotonic)
+{
+	abs_never_early(CLOCK_MONOTONIC);
+}
+
+TEST(absolute_never_early_realtime)
+{
+	abs_never_early(CLOCK_REALTIME);
+}
+
+TEST(absolute_never_early_boottime)
+{
+	abs_never_early(CLOCK_BOOTTIME);
+}
+
+/* A relative sleep lasts at least its length on CLOCK_MONOTONIC, and on
+ * CLOCK_REALTIME's and CLOCK_BOOTTIME's too (none is stepped here). */
+TEST(relative_never_short)
+{
+	clockid_t ids[] = {CLOCK_MONOTONIC, CLOCK_REALTIME, CLOCK_BOOTTIME};
+	for (int i = 0; i < 300; i++) {
+		clockid_t clk = ids[i % 3];
+		int64_t len = 20000 + (i * 37 % 500) * 1000;
+		struct timespec req = ts_of(len);
+		int64_t t0 = ns_of(clk);
+		REQUIRE_EQ(clock_nanosleep(clk, 0, &req, NULL), 0);
+		int64_t slept = ns_of(clk) - t0;
+		if (slept < len) {
+			FAIL("sleep %d of %lld ns on clock %d lasted %lld ns", i, (long long)len, (int)clk,
+			     (long long)slept);
+			return;
+		}
+	}
+}

@@ -305,3 +305,52 @@ TEST(settime_errors)
 	CHECK_ERR(syscall(SYS_timer_settime, id, 0, NULL, NULL), EINVAL);
 	CHECK_ERR(syscall(SYS_timer_settime, 9999, 0, &its, NULL), EINVAL);
 }
+
+/* timer_gettime of an absolute setting reads the time left on the clock
+ * the caller computed it from: never more than what was asked. */
+TEST(gettime_absolute_reads_relative_repeatedly)
+{
+	clockid_t ids[] = {CLOCK_MONOTONIC, CLOCK_REALTIME, CLOCK_BOOTTIME};
+	for (int c = 0; c < 3; c++) {
+		struct sigevent sev;
+		memset(&sev, 0, sizeof(sev));
+		sev.sigev_notify = SIGEV_NONE;
+		int id;
+		REQUIRE_OK(tcreate(ids[c], &sev, &id));
+		for (int i = 0; i < 300; i++) {
+			REQUIRE_OK(tset(id, TIMER_ABSTIME, now_ns(ids[c]) + 3000000000LL, 0, NULL));
+			struct itimerspec cur;
+			REQUIRE_OK(syscall(SYS_timer_gettime, id, &cur));
+			if (its_value(cur) > 3000000000LL || its_value(cur) <= 2000000000LL) {
+				FAIL("clock %d, round %d: %lld ns left of 3 s", (int)ids[c], i,
+				     (long long)its_value(cur));
+				break;
+			}
+		}
+		REQUIRE_OK(syscall(SYS_timer_delete, id));
+	}
+}
+
+/* An absolute timer never fires before its clock reaches the time. */
+TEST(absolute_never_early)
+{
+	sigset_t s = block(SIGRTMIN);
+	clockid_t ids[] = {CLOCK_MONOTONIC, CLOCK_REALTIME};
+	for (int c = 0; c < 2; c++) {
+		struct sigevent sev = sig_event(SIGRTMIN, 1);
+		int id;
+		REQUIRE_OK(tcreate(ids[c], &sev, &id));
+		for (int i = 0; i < 100; i++) {
+			int64_t target = now_ns(ids[c]) + 20000 + (i * 37 % 500) * 1000;
+			REQUIRE_OK(tset(id, TIMER_ABSTIME, target, 0, NULL));
+			REQUIRE_EQ(sigwaitinfo(&s, NULL), SIGRTMIN);
+			int64_t now = now_ns(ids[c]);
+			if (now < target) {
+				FAIL("clock %d, round %d: fired %lld ns before its time", (int)ids[c], i,
+				     (long long)(target - now));
+				break;
+			}
+		}
+		REQUIRE_OK(syscall(SYS_timer_delete, id));
+	}
+}

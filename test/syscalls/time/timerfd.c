@@ -241,3 +241,47 @@ TEST(blocking_read_interrupted)
 	CHECK_ERR(read(fd, &n, sizeof(n)), EINTR);
 	CHECK_EQ(lt_wait_exit(pid), 0);
 }
+
+/* The remaining time of an absolute setting is measured on the clock the
+ * caller computed it from: never more than what was asked, again and
+ * again, on each clock. */
+TEST(gettime_absolute_reads_relative_repeatedly)
+{
+	clockid_t ids[] = {CLOCK_MONOTONIC, CLOCK_REALTIME, CLOCK_BOOTTIME};
+	for (int c = 0; c < 3; c++) {
+		int fd = REQUIRE_OK(timerfd_create(ids[c], 0));
+		for (int i = 0; i < 300; i++) {
+			REQUIRE_OK(arm(fd, TFD_TIMER_ABSTIME, now_ns(ids[c]) + 3000000000LL, 0, NULL));
+			struct itimerspec cur;
+			REQUIRE_OK(timerfd_gettime(fd, &cur));
+			int64_t left = its_ns(cur.it_value);
+			if (left > 3000000000LL || left <= 2000000000LL) {
+				FAIL("clock %d, round %d: %lld ns left of 3 s", (int)ids[c], i, (long long)left);
+				break;
+			}
+		}
+		close(fd);
+	}
+}
+
+/* An absolute expiration never comes before the clock reaches it. */
+TEST(absolute_expiry_never_early)
+{
+	clockid_t ids[] = {CLOCK_MONOTONIC, CLOCK_REALTIME, CLOCK_BOOTTIME};
+	for (int c = 0; c < 3; c++) {
+		int fd = REQUIRE_OK(timerfd_create(ids[c], 0));
+		for (int i = 0; i < 100; i++) {
+			int64_t target = now_ns(ids[c]) + 20000 + (i * 37 % 500) * 1000;
+			REQUIRE_OK(arm(fd, TFD_TIMER_ABSTIME, target, 0, NULL));
+			uint64_t n;
+			REQUIRE_EQ(read(fd, &n, sizeof(n)), sizeof(n));
+			int64_t now = now_ns(ids[c]);
+			if (now < target) {
+				FAIL("clock %d, round %d: expired %lld ns before its time", (int)ids[c], i,
+				     (long long)(target - now));
+				break;
+			}
+		}
+		close(fd);
+	}
+}
