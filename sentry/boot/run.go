@@ -338,7 +338,7 @@ func (s *sandbox) startProcess(p *process, stdio [3]*vfs.File, onExit func(int))
 	argv0, err := s.lookPath(creds.VFS(), root, cwd, p.Argv, p.Env)
 	if err == nil {
 		var img *proc.Image
-		img, err = proc.Load(s.k, vfs.NewContext(creds.VFS()), root, cwd, argv0, p.Argv, p.Env, creds)
+		img, err = proc.Load(s.k, vfs.NewContext(creds.VFS()), root, cwd, argv0, p.Argv, p.Env, creds, p.limits().Get(unix.RLIMIT_STACK).Cur)
 		if err == nil {
 			if aerr := s.k.AttachNewAddressSpace(img.MM); aerr != nil {
 				img.MM.Release()

@@ -227,7 +227,8 @@ func (t *Task) run() {
 			t.stime.Add(int64(time.Since(now) - t.blocked))
 		case platform.EventFault:
 			t.faults.Add(1)
-			accErr, ferr := t.mm.HandleFault(uint64(ev.Addr), ev.Access, t.ctx)
+			// RLIM_INFINITY is mm.NoStackLimit.
+			accErr, ferr := t.mm.HandleFault(uint64(ev.Addr), ev.Access, t.ctx, t.tg.GetLimit(unix.RLIMIT_STACK).Cur)
 			if ferr != nil {
 				code := int32(linux.SEGV_MAPERR)
 				if accErr {

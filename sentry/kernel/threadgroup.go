@@ -225,6 +225,9 @@ func (tg *ThreadGroup) SetLimit(r int, v unix.Rlimit, privileged bool) (unix.Rli
 	return old, nil
 }
 
+// Get returns limit r.
+func (l *Limits) Get(r int) unix.Rlimit { return l.l[r] }
+
 // Set sets limit r (setup before the process runs; SetLimit checks a
 // guest's request).
 func (l *Limits) Set(r int, v unix.Rlimit) {

@@ -46,6 +46,9 @@ type Args struct {
 	HWCap, HWCap2 uint64
 	// VDSO, if set, maps the vDSO and returns its address (AT_SYSINFO_EHDR).
 	VDSO func(m *mm.MM) (uint64, error)
+	// StackLimit is the process's RLIMIT_STACK: it bounds the initial stack
+	// vma and sets how far below the stack mmap starts.
+	StackLimit uint64
 }
 
 // Result is the loaded image.
@@ -291,13 +294,14 @@ func loadELF(m *mm.MM, f File, interp bool) (uint64, *image, error) {
 
 // buildStack creates the stack vma and writes argc, argv, envp and auxv.
 func buildStack(m *mm.MM, a Args, argv []string, execfn string, img *image, interpBase, vdso uint64) (uint64, error) {
-	const stackSize = 8 << 20
 	top := m.MaxAddress() - 0x10000
-	if _, err := m.Map(mm.MapOpts{Addr: top - stackSize, Length: stackSize, Perm: platform.ReadWrite,
+	// The strings go into a reservation that holds the most execve takes;
+	// it is trimmed to what Linux leaves once they are written.
+	if _, err := m.Map(mm.MapOpts{Addr: top - stackReserve, Length: stackReserve, Perm: platform.ReadWrite,
 		Fixed: true, GrowsDown: true, Name: "[stack]"}); err != nil {
 		return 0, err
 	}
-	m.SetMmapTop(top - stackSize - (128 << 20))
+	m.SetMmapTop(top - mmapGap(a.StackLimit, m.MaxAddress()))
 
 	// Strings, from the top down.
 	sp := top
@@ -374,5 +378,45 @@ func buildStack(m *mm.MM, a Args, argv []string, execfn string, img *image, inte
 	if _, err := m.CopyOut(sp, out); err != nil {
 		return 0, fmt.Errorf("write initial stack: %w", err)
 	}
+	if start := stackStart(sp, top, a.StackLimit); start > top-stackReserve {
+		if err := m.Unmap(top-stackReserve, start-(top-stackReserve)); err != nil {
+			return 0, fmt.Errorf("trim initial stack: %w", err)
+		}
+	}
 	return sp, nil
+}
+
+const (
+	// stackReserve bounds the initial stack: execve's strings and pointers
+	// (at most 6 MiB, three quarters of Linux's _STK_LIM) and the auxv.
+	stackReserve = 8 << 20
+	// stackExpand is the room Linux leaves below the initial stack pointer.
+	stackExpand = 128 << 10
+	// minMmapGap and stackGuardGap are Linux's bounds on the gap between
+	// the stack top and the mmap base (mm/util.c's mmap_base).
+	minMmapGap    = 128 << 20
+	stackGuardGap = 256 << 12
+)
+
+// stackStart is where the initial stack vma starts once the strings below
+// top end at sp: stackExpand below sp's page, as Linux's setup_arg_pages,
+// but never making the stack larger than limit unless the strings already
+// do.
+func stackStart(sp, top, limit uint64) uint64 {
+	used := sp &^ (linux.PageSize - 1)
+	start := used - stackExpand
+	if limit &^= linux.PageSize - 1; top-start > limit {
+		start = top - max(limit, top-used)
+	}
+	return start
+}
+
+// mmapGap is how far below the top of the stack mmap allocations start:
+// room for the stack to grow to limit, bounded as Linux's mmap_base.
+func mmapGap(limit, maxAddr uint64) uint64 {
+	gap := limit
+	if gap < minMmapGap || gap+stackGuardGap < gap {
+		return minMmapGap
+	}
+	return min(gap+stackGuardGap, maxAddr/6*5)
 }

@@ -1148,15 +1148,20 @@ var ErrBeyondEOF = errors.New("mm: page beyond the end of the mapped file")
 // SEGV_MAPERR (false) from SEGV_ACCERR (true). Any other error (ErrBeyondEOF,
 // no memory, an I/O error) is a SIGBUS. via is the context that took the
 // fault, or nil: when it is a platform.LocalMapper, the new mappings are made
-// through it.
-func (m *MM) HandleFault(addr uint64, access platform.Access, via platform.Context) (accErr bool, err error) {
+// through it. stackLimit is the faulting task's RLIMIT_STACK: a grows-down
+// mapping may not grow past it (NoStackLimit: no limit).
+func (m *MM) HandleFault(addr uint64, access platform.Access, via platform.Context, stackLimit uint64) (accErr bool, err error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	mapIn := m.as.MapFiles
 	if lm, ok := via.(platform.LocalMapper); ok {
 		mapIn = func(ms []platform.Mapping) error { return lm.MapFilesLocal(m.as, ms) }
 	}
-	_, err = m.faultLocked(addr&^(pageSize-1), access, mapIn)
+	page := addr &^ (pageSize - 1)
+	if m.findLocked(page) == nil && m.growStackLocked(page, stackLimit) == nil {
+		return false, unix.EFAULT
+	}
+	_, err = m.faultLocked(page, access, mapIn)
 	if err == unix.EACCES {
 		return true, unix.EFAULT
 	}
@@ -1168,10 +1173,9 @@ func (m *MM) HandleFault(addr uint64, access platform.Access, via platform.Conte
 func (m *MM) faultLocked(addr uint64, access platform.Access, mapIn func([]platform.Mapping) error) (*pte, error) {
 	v := m.findLocked(addr)
 	if v == nil {
-		v = m.growStackLocked(addr)
-		if v == nil {
-			return nil, unix.EFAULT
-		}
+		// Only the guest's own faults grow a stack (HandleFault), as on
+		// Linux since 6.5: the kernel's accesses do not.
+		return nil, unix.EFAULT
 	}
 	if !v.perm.Any() || (access.Write && !v.perm.Write) || (access.Execute && !v.perm.Execute) {
 		return nil, unix.EACCES
@@ -1403,19 +1407,52 @@ func isSharedAnon(f Mappable) bool {
 	return ok
 }
 
-// growStackLocked extends a grows-down vma to cover addr (within 64 KiB of
-// its bottom, like an x86 push far below rsp would not).
-func (m *MM) growStackLocked(addr uint64) *vma {
+// NoStackLimit is the stack limit of a task whose RLIMIT_STACK is infinite.
+const NoStackLimit = ^uint64(0)
+
+// stackGuardGap is how far a growing stack must stay from the mapping below
+// it, as Linux's default stack_guard_gap (256 pages): a stack that runs
+// into other memory faults instead of silently writing over it.
+const stackGuardGap = 256 * pageSize
+
+// growStackLocked extends the grows-down vma above addr down to addr, as
+// Linux's expand_stack: the grown vma may not exceed limit (RLIMIT_STACK),
+// nor come within stackGuardGap of an accessible mapping below it. It
+// returns nil when the fault is not a stack's to grow.
+func (m *MM) growStackLocked(addr, limit uint64) *vma {
 	var next *vma
 	m.vmas.AscendGreaterOrEqual(&vma{start: addr}, func(v *vma) bool {
 		next = v
 		return false
 	})
-	if next == nil || !next.growsDown || next.start-addr > 8<<20 {
+	if next == nil || !next.growsDown || next.end-addr > limit {
 		return nil
 	}
+	var prev *vma
+	m.vmas.DescendLessOrEqual(&vma{start: addr}, func(v *vma) bool {
+		prev = v
+		return false
+	})
+	// Linux's expand_stack: the grown vma stays within limit, and out of
+	// the guard gap above an accessible mapping that is not a stack too.
+	allowed := func(a uint64) bool {
+		if a > addr || next.end-a > limit {
+			return false
+		}
+		return prev == nil || a >= prev.end && (prev.growsDown || !prev.perm.Any() || a-prev.end >= stackGuardGap)
+	}
+	if !allowed(addr) {
+		return nil
+	}
+	// A write fault also makes the pages just below it writable copies
+	// (cowAround): the vma covers them when it may, so that a descending
+	// stack takes one fault per cowAround pages rather than one per page.
+	start := addr
+	for i := uint64(1); i < cowAround && allowed(addr-i*pageSize); i++ {
+		start = addr - i*pageSize
+	}
 	m.vmas.Delete(next)
-	next.start = addr
+	next.start = start
 	m.vmas.ReplaceOrInsert(next)
 	return next
 }

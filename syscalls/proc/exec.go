@@ -126,7 +126,7 @@ func execAt(t *kernel.Task, dirfd int32, p string, argvAddr, envAddr uint64, fla
 	if p == "" {
 		return 0, unix.ENOENT
 	}
-	img, err := Load(k, t.VFSContext(), root, start, p, argv, envv, t.Creds())
+	img, err := Load(k, t.VFSContext(), root, start, p, argv, envv, t.Creds(), t.ThreadGroup().GetLimit(unix.RLIMIT_STACK).Cur)
 	if err != nil {
 		return 0, err
 	}
@@ -156,7 +156,8 @@ type Image struct {
 
 // Load loads the program at p (relative to start) with argv and envv into a
 // new address space, as execve does before its point of no return.
-func Load(k *kernel.Kernel, ctx vfs.Context, root, start vfs.Location, p string, argv, envv []string, creds *kernel.Credentials) (*Image, error) {
+// stackLimit is the process's RLIMIT_STACK.
+func Load(k *kernel.Kernel, ctx vfs.Context, root, start vfs.Location, p string, argv, envv []string, creds *kernel.Credentials, stackLimit uint64) (*Image, error) {
 	// Detached: execve attaches a platform address space (possibly the old
 	// image's) only once loading succeeded.
 	m := mm.NewDetached(k.BackingFiles, k.Platform)
@@ -165,7 +166,7 @@ func Load(k *kernel.Kernel, ctx vfs.Context, root, start vfs.Location, p string,
 	res, err := loader.Load(m, loader.Args{Path: p, Argv: argv, Envv: envv,
 		Open:   func(name string) (loader.File, error) { return OpenExec(k, ctx, root, start, name) },
 		Creds:  [4]uint32{creds.RealUID, creds.EffectiveUID, creds.RealGID, creds.EffectiveGID},
-		Random: rnd, HWCap: HWCap(), HWCap2: 2, VDSO: k.MapVDSO})
+		Random: rnd, HWCap: HWCap(), HWCap2: 2, VDSO: k.MapVDSO, StackLimit: stackLimit})
 	if err != nil {
 		m.Release()
 		return nil, err
