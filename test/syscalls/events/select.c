@@ -210,15 +210,21 @@ TEST(select_interrupted_eintr)
 	struct sigaction sa = {0};
 	sa.sa_handler = on_usr1;
 	REQUIRE_OK(sigaction(SIGALRM, &sa, NULL));
-	struct itimerval it = {{0, 0}, {0, 20000}};
-	REQUIRE_OK(setitimer(ITIMER_REAL, &it, NULL));
 	int p[2];
 	REQUIRE_OK(pipe(p));
 	fd_set r;
 	FD_ZERO(&r);
 	FD_SET(p[0], &r);
+	/*
+	 * A timer that repeats: one tick may come before select blocks (on a
+	 * loaded machine), a later one then interrupts it.
+	 */
+	struct itimerval it = {{0, 20000}, {0, 20000}};
+	REQUIRE_OK(setitimer(ITIMER_REAL, &it, NULL));
 	struct timeval tv = {5, 0};
 	CHECK_ERR(select(p[0] + 1, &r, NULL, NULL, &tv), EINTR);
+	struct itimerval off = {{0, 0}, {0, 0}};
+	REQUIRE_OK(setitimer(ITIMER_REAL, &off, NULL));
 }
 
 TEST(exceptfds_on_pipe_empty)

@@ -184,7 +184,8 @@ TEST(rmid_wakes_receiver_eidrm)
 		ssize_t n = msgrcv(id, &m, sizeof(m.text), 0, 0);
 		_exit(n == -1 && errno == EIDRM ? 0 : 1);
 	}
-	usleep(50000);
+	/* Removed before the child's msgrcv, the queue would give EINVAL. */
+	REQUIRE_OK(lt_wait_sleeping(pid, pid));
 	CHECK_OK(msgctl(id, IPC_RMID, NULL));
 	CHECK_EQ(lt_wait_exit(pid), 0);
 	CHECK_ERR(send(id, 1, "x"), EINVAL);
