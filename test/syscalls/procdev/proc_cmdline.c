@@ -33,6 +33,15 @@ static pid_t spawn_sleeper(char *const argv[], char *const envp[])
 	/* The write end closes at exec. */
 	(void)!read(p[0], &c, 1);
 	close(p[0]);
+	/*
+	 * Linux closes close-on-exec files before it sets the new image's
+	 * argument area: until then cmdline reads empty (seen natively on a
+	 * loaded machine). Wait for it, up to about 2 s.
+	 */
+	char path[64], buf[16];
+	snprintf(path, sizeof(path), "/proc/%d/cmdline", pid);
+	for (int i = 0; i < 2000 && readall(path, buf, sizeof(buf)) == 0; i++)
+		usleep(1000);
 	return pid;
 }
 
