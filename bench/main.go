@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strconv"
 	"strings"
@@ -63,8 +64,37 @@ func main() {
 		args := append([]string{micro, m.mode, m.n}, m.extra...)
 		report(m.name, perOp(args), perOp(sandbox(args...)), m.target)
 	}
+	benchContended(micro, sandbox)
 	benchOCIRun(*bin, dir, *ociRuns)
 	benchDockerRun(*bin, *runs)
+}
+
+// benchContended measures system calls and fork+exec while every CPU also
+// runs a busy loop, as on a host shared with other workloads: there the
+// sentry and the stub must not spin for each other (platform/systrap's
+// spinPolicy).
+func benchContended(micro string, sandbox func(...string) []string) {
+	var loops []*exec.Cmd
+	for i := 0; i < runtime.NumCPU(); i++ {
+		c := exec.Command("/bin/sh", "-c", "while :; do :; done")
+		if err := c.Start(); err != nil {
+			fatal(fmt.Errorf("start busy loop: %w", err))
+		}
+		loops = append(loops, c)
+	}
+	defer func() {
+		for _, c := range loops {
+			c.Process.Kill()
+			c.Wait()
+		}
+	}()
+	for _, m := range []struct{ name, mode, n string }{
+		{"getppid, a busy loop per CPU", "getppid", "5000"},
+		{"fork+exec+wait, a busy loop per CPU", "forkexec", "30"},
+	} {
+		args := []string{micro, m.mode, m.n}
+		report(m.name, perOp(args), perOp(sandbox(args...)), "(no target)")
+	}
 }
 
 // benchOCIRun compares `runsc-lite run` with `runc run` of one bundle

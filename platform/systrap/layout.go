@@ -73,6 +73,7 @@ const (
 	cGSBase      = 0x60 // u64: guest GS base
 	cTID         = 0x68 // u64: host tid of the thread
 	cKind        = 0x70 // u64: kindReply or kindEvent
+	cSpin        = 0x78 // u32: the stub's spin budget while it waits (spinPolicy)
 	cSyscalls    = 0x100
 	sysEntrySize = 64 // nr, a0..a5, result
 	maxBatch     = 32

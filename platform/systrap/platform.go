@@ -38,6 +38,8 @@ type Platform struct {
 
 	fp *fpLayout
 
+	spin *spinPolicy // how long round trips spin, for every thread
+
 	mu     sync.Mutex
 	free   []int64 // free region offsets in stubFD
 	next   int64   // first never-used offset
@@ -64,7 +66,7 @@ func New(files ...int) (*Platform, error) {
 	if len(files) < 1 || len(files) > maxFiles {
 		return nil, fmt.Errorf("systrap: %d backing files, want 1 to %d", len(files), maxFiles)
 	}
-	p := &Platform{files: files, stubFD: -1, masterFD: -1, spaces: map[*addressSpace]struct{}{}}
+	p := &Platform{files: files, stubFD: -1, masterFD: -1, spaces: map[*addressSpace]struct{}{}, spin: newSpinPolicy()}
 	if err := p.start(); err != nil {
 		p.Close()
 		return nil, err
@@ -99,7 +101,7 @@ func (p *Platform) start() error {
 	if err != nil {
 		return fmt.Errorf("systrap: mmap master region: %w", err)
 	}
-	p.mctl = ctl{b: p.masterMem, addr: masterRegion}
+	p.mctl = ctl{b: p.masterMem, addr: masterRegion, spin: p.spin}
 	if err := p.writeFilter(); err != nil {
 		return err
 	}
@@ -279,7 +281,7 @@ func (p *Platform) freeRegion(off int64) {
 }
 
 func (p *Platform) regionCtl(off int64, addr uintptr) ctl {
-	return ctl{b: p.stubMem[off : off+regionSize : off+regionSize], addr: addr}
+	return ctl{b: p.stubMem[off : off+regionSize : off+regionSize], addr: addr, spin: p.spin}
 }
 
 // MaxUserAddress implements platform.Platform.

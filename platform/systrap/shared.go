@@ -17,6 +17,7 @@ func cpuRelax()
 type ctl struct {
 	b    []byte  // the whole region, len regionSize
 	addr uintptr // where the region is mapped in the stub process
+	spin *spinPolicy
 }
 
 func (c ctl) p32(off uintptr) *uint32 { return (*uint32)(unsafe.Pointer(&c.b[off])) }
@@ -35,15 +36,14 @@ func (c ctl) stubBytes(a uintptr, n, lo uintptr) []byte {
 	return c.b[off : off+n : off+n]
 }
 
-// Spin budgets. A round trip is a few microseconds, so each side polls
-// for about that long before paying for FUTEX_WAIT/FUTEX_WAKE.
-const (
-	sentrySpin   = 1000
-	pollInterval = 20 * time.Millisecond
-)
+// pollInterval is how long a sleeping sentry waits before it checks that
+// the stub is alive (and calls waitPost's check).
+const pollInterval = 20 * time.Millisecond
 
-// command posts op to the stub and wakes it only if it sleeps.
+// command posts op to the stub and wakes it only if it sleeps. It also
+// tells the stub how long to spin for the next command (cSpin).
 func (c ctl) command(op uint64) {
+	atomic.StoreUint32(c.p32(cSpin), uint32(c.spin.stubBudget()))
 	c.store(cOp, op)
 	atomic.SwapUint32(c.p32(cState), stateCmd) // full barrier before reading cStubSleep
 	if atomic.LoadUint32(c.p32(cStubSleep)) != 0 {
@@ -60,27 +60,41 @@ const (
 	waitTimeout            // the check function said to give up
 )
 
+// spin polls the state word up to n times; it reports whether the stub
+// posted or (zeroIsDeath) died meanwhile, with the result, and how many
+// polls it made.
+func spin(st *uint32, zeroIsDeath bool, n int) (r waitResult, done bool, polls int) {
+	for i := 0; i < n; i++ {
+		switch atomic.LoadUint32(st) {
+		case statePosted:
+			return waitPosted, true, i
+		case stateDead:
+			if zeroIsDeath {
+				return waitDied, true, i
+			}
+		}
+		if i%spinYieldEvery == spinYieldEvery-1 {
+			// Let a stub thread that shares our CPU run.
+			yield()
+		} else {
+			cpuRelax()
+		}
+	}
+	return 0, false, n
+}
+
 // waitPost waits until the stub posts. Every pollInterval it calls check,
 // which returns false to stop waiting (process gone, deadline passed...).
 // zeroIsDeath says whether a zero state word means the thread exited (it
 // does once the thread has posted at least once: CLONE_CHILD_CLEARTID).
 func (c ctl) waitPost(zeroIsDeath bool, check func() bool) waitResult {
 	st := c.p32(cState)
-	for i := 0; i < sentrySpin; i++ {
-		switch atomic.LoadUint32(st) {
-		case statePosted:
-			return waitPosted
-		case stateDead:
-			if zeroIsDeath {
-				return waitDied
-			}
-		}
-		if i%128 == 127 {
-			// Let a stub thread that shares our CPU run.
-			unix.Syscall(unix.SYS_SCHED_YIELD, 0, 0, 0)
-		} else {
-			cpuRelax()
-		}
+	n := c.spin.budget()
+	start := time.Now()
+	r, done, polls := spin(st, zeroIsDeath, n)
+	c.spin.spun(n, polls, time.Since(start))
+	if done {
+		return r
 	}
 	sleep := c.p32(cSentrySleep)
 	for {

@@ -40,6 +40,7 @@
 .set cGSBase,       0x60
 .set cTID,          0x68
 .set cKind,         0x70
+.set cSpin,         0x78
 .set cSyscalls,     0x100
 .set maxBatch,      32
 .set cBPF,          0x900
@@ -70,7 +71,7 @@
 .set SYS_exit_group, 231
 .set SYS_seccomp, 317
 .set SYS_close_range, 436
-.set SPIN, 1000
+.set MAXSPIN, 1000
 .set THREAD_FLAGS, 0x250f00 /* VM|FS|FILES|SIGHAND|THREAD|SYSVSEM|CHILD_CLEARTID */
 .set SA_FLAGS, 0x0c000004   /* SA_SIGINFO|SA_ONSTACK|SA_RESTORER */
 
@@ -242,7 +243,12 @@ post:
 	mov	$0x7fffffff, %edx	/* all: guest code may have put others there */
 	syscall
 wait:
-	mov	$SPIN, %ecx
+	/* The sentry's budget (0 or above the cap if guest code wrote it). */
+	mov	cSpin(%r15), %ecx
+	lea	-1(%rcx), %eax
+	cmp	$MAXSPIN-1, %eax
+	jb	spin
+	mov	$MAXSPIN, %ecx
 spin:
 	mov	cState(%r15), %edx
 	cmp	$stateCmd, %edx

@@ -53,7 +53,7 @@ func TestStubLayoutMatches(t *testing.T) {
 		"cState": cState, "cStubSleep": cStubSleep, "cSentrySleep": cSentrySleep, "cFlags": cFlags,
 		"cOp": cOp, "cResult": cResult, "cArg0": cArg0, "cArg1": cArg1, "cNSys": cNSys,
 		"cSigno": cSigno, "cInfo": cInfo, "cUC": cUC, "cFSBase": cFSBase, "cGSBase": cGSBase,
-		"cTID": cTID, "cKind": cKind, "cSyscalls": cSyscalls, "maxBatch": maxBatch, "cBPF": cBPF,
+		"cTID": cTID, "cKind": cKind, "cSpin": cSpin, "MAXSPIN": maxSpin, "cSyscalls": cSyscalls, "maxBatch": maxBatch, "cBPF": cBPF,
 		"stateCmd": stateCmd, "statePosted": statePosted,
 		"opSyscalls": opSyscalls, "opResume": opResume, "opFork": opFork,
 		"opNewThread": opNewThread, "opExit": opExit, "opProbe": opProbe,
