@@ -58,6 +58,9 @@
 // values, and tells the stub to return: rt_sigreturn lands in the guest.
 // Both sides spin briefly before sleeping in FUTEX_WAIT and wake the other
 // only if it sleeps, so a syscall round trip costs a few microseconds.
+// While the host's CPUs are contended, spinning only keeps the CPU from
+// the other side, so both spin a few polls only (spinPolicy; the sentry
+// sets the stub's budget in the control page).
 //
 // # Trust
 //
