@@ -803,3 +803,36 @@ func TestDoFileSystem(t *testing.T) {
 		t.Error("write to a read-only volume reached the host")
 	}
 }
+
+// TestDoMoveImageDirectory: a directory from the image (the host's root,
+// below the overlay) too large to copy up in one rename gives EXDEV, as on
+// Docker's overlay2, and mv moves it by copying; the host keeps it.
+func TestDoMoveImageDirectory(t *testing.T) {
+	requireRealSentry(t)
+	if _, err := exec.LookPath("python3"); err != nil {
+		t.Skip("python3 not installed")
+	}
+	dir := filepath.Join(t.TempDir(), "tree")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	const files = 1100 // more than a rename copies up
+	for i := 0; i < files; i++ {
+		if err := os.WriteFile(filepath.Join(dir, fmt.Sprintf("f%04d", i)), []byte("x"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	script := `python3 -c 'import os, sys
+try:
+    os.rename(sys.argv[1], sys.argv[1] + ".renamed")
+except OSError as e:
+    print("rename:", e.errno)' "$1" && mv "$1" "$1.moved" && ls "$1.moved" | wc -l && test ! -e "$1" && echo gone`
+	r := newRun(t, realBin, "do", "sh", "-c", script, "sh", dir).run()
+	if want := fmt.Sprintf("rename: %d\n%d\ngone\n", unix.EXDEV, files); r.code != 0 || r.stdout.String() != want {
+		t.Fatalf("exit %d, stdout %q (want %q), stderr %q", r.code, r.stdout.String(), want, r.stderr.String())
+	}
+	ents, err := os.ReadDir(dir)
+	if err != nil || len(ents) != files {
+		t.Errorf("the host's directory after the sandbox moved it: %d entries, %v; want %d", len(ents), err, files)
+	}
+}

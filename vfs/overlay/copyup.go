@@ -123,6 +123,58 @@ func allZero(b []byte) bool {
 	return true
 }
 
+// Bounds on what a rename of a directory from the lower layer copies up
+// (copyUpTreeLocked): one system call must not copy a whole image
+// directory (/usr) into memory while it holds fs.mu. Beyond them the
+// rename fails with EXDEV, as every such rename does on Linux's overlayfs
+// without redirect_dir (Docker's overlay2): mv and other programs then copy
+// and remove.
+const (
+	maxTreeEntries = 1024
+	maxTreeBytes   = 1 << 20
+)
+
+// treeFitsLocked reports whether copying n's tree up stays within
+// maxTreeEntries and maxTreeBytes of what is not up already; it stops
+// walking as soon as it does not.
+func (n *node) treeFitsLocked(ctx vfs.Context) (bool, error) {
+	entries, bytes := 0, uint64(0)
+	var walk func(n *node) (bool, error)
+	walk = func(n *node) (bool, error) {
+		if n.upper == nil {
+			entries++
+			if n.ftype == unix.S_IFREG {
+				st, err := n.lower.Stat(ctx)
+				if err != nil {
+					return false, err
+				}
+				bytes += st.Size
+			}
+		}
+		if entries > maxTreeEntries || bytes > maxTreeBytes {
+			return false, nil
+		}
+		if n.ftype != unix.S_IFDIR || n.lowerDir() == nil {
+			return true, nil
+		}
+		ents, err := n.mergedLocked(ctx)
+		if err != nil {
+			return false, err
+		}
+		for _, e := range ents {
+			c, err := n.lookupLocked(ctx, e.Name)
+			if err != nil {
+				return false, err
+			}
+			if ok, err := walk(c); !ok || err != nil {
+				return ok, err
+			}
+		}
+		return true, nil
+	}
+	return walk(n)
+}
+
 // copyUpTreeLocked copies n and, for a directory, everything below it up,
 // so the upper directory can stand alone (rename of a lower directory).
 func (n *node) copyUpTreeLocked(ctx vfs.Context) error {

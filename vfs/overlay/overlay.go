@@ -557,6 +557,17 @@ func (n *node) Rename(ctx vfs.Context, oldName string, child vfs.Inode, newDir v
 			return err
 		}
 	}
+	for _, t := range []*node{c, r} {
+		// A file is copied up whatever its size, as on Linux.
+		if t == nil || (t == r && !exchange) || t.ftype != unix.S_IFDIR {
+			continue
+		}
+		if ok, err := t.treeFitsLocked(ctx); err != nil {
+			return err
+		} else if !ok {
+			return unix.EXDEV
+		}
+	}
 	if err := n.copyUpLocked(ctx, false); err != nil {
 		return err
 	}

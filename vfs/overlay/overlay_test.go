@@ -352,3 +352,53 @@ func diff(a, b string) string {
 	}
 	return strings.Join(out, "\n")
 }
+
+// A lower directory too large to copy up in one rename gives EXDEV (as
+// Linux's overlayfs without redirect_dir does for every one), and the
+// failed rename leaves both names as they were; within the bounds it moves.
+func TestRenameLowerDirBounds(t *testing.T) {
+	lower, o := setup(t)
+	v, r := o.v, o.root
+	for _, d := range []string{"/big", "/many", "/small"} {
+		if err := v.Mkdir(ctx, lower.root, lower.root, d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	lower.write(t, "/big/blob", strings.Repeat("b", overlay.MaxTreeBytes+1), 0)
+	for i := 0; i < overlay.MaxTreeEntries; i++ { // with the directory: one too many
+		lower.write(t, fmt.Sprintf("/many/f%d", i), "", 0)
+	}
+	lower.write(t, "/small/blob", strings.Repeat("s", overlay.MaxTreeBytes-1), 0)
+	tests := []struct {
+		from, to string
+		flags    uint32
+		want     error
+	}{
+		{"/big", "/big2", 0, unix.EXDEV},
+		{"/many", "/many2", 0, unix.EXDEV},
+		{"/etc", "/big", unix.RENAME_EXCHANGE, unix.EXDEV}, // the other side is too large
+		{"/small", "/small2", 0, nil},
+	}
+	for _, tt := range tests {
+		if err := v.Rename(ctx, r, r, tt.from, r, tt.to, tt.flags); err != tt.want {
+			t.Errorf("rename %s %s: %v, want %v", tt.from, tt.to, err, tt.want)
+		}
+	}
+	for _, p := range []string{"/big/blob", "/many/f0", "/etc/passwd", "/small2/blob"} {
+		if err := o.exists(p); err != nil {
+			t.Errorf("%s after the renames: %v", p, err)
+		}
+	}
+	for _, p := range []string{"/big2", "/many2", "/small"} {
+		if err := o.exists(p); err != unix.ENOENT {
+			t.Errorf("%s after the renames: %v, want ENOENT", p, err)
+		}
+	}
+	if got := o.read(t, "/small2/blob"); got != strings.Repeat("s", overlay.MaxTreeBytes-1) {
+		t.Errorf("renamed small tree: %d bytes", len(got))
+	}
+	// A large lower file still moves (a file is copied up, as on Linux).
+	if err := v.Rename(ctx, r, r, "/big/blob", r, "/blob", 0); err != nil {
+		t.Errorf("rename of a large lower file: %v", err)
+	}
+}
