@@ -96,6 +96,10 @@ func (a *ShmAttachment) IncRef() {
 	a.ns.mu.Unlock()
 }
 
+// DetachedAtExit implements mm.Detached: a process's attachments end with
+// its exit, before its parent can see it exited.
+func (*ShmAttachment) DetachedAtExit() {}
+
 // DecRef implements mm.Mappable: a removed segment goes with its last
 // mapping.
 func (a *ShmAttachment) DecRef() {

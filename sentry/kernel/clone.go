@@ -112,6 +112,7 @@ func (k *Kernel) mmUsersLocked(m *mm.MM, delta int) {
 	if k.mmUsers[m] <= 0 {
 		delete(k.mmUsers, m)
 		m.ReleaseExe() // now, not in the background: see MM.ReleaseExe
+		m.ReleaseDetached()
 		go m.Release()
 	}
 }

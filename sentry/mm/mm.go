@@ -41,6 +41,16 @@ type Backed interface {
 	MemoryFile() *memfile.File
 }
 
+// Detached is implemented by Mappables whose mappings must end as soon as
+// the last task leaves the address space, not later with the rest of it
+// (Release runs in the background): SysV shared memory, whose attach count
+// a parent reads once it has reaped its child (Linux's exit_mm comes before
+// exit_notify). Their DecRef must be cheap and must not take the kernel's
+// lock.
+type Detached interface {
+	DetachedAtExit()
+}
+
 // errUnknownFile is a Mappable's page in a file the address space cannot
 // map (not one of the platform's backing files): the guest gets SIGBUS.
 var errUnknownFile = errors.New("mm: mapped file's pages are in an unknown backing file")
@@ -128,6 +138,20 @@ func (m *MM) ReleaseExe() {
 	if f != nil {
 		f()
 	}
+}
+
+// ReleaseDetached drops the mappings of Detached Mappables. The kernel
+// calls it synchronously when the last task leaves, with ReleaseExe.
+func (m *MM) ReleaseDetached() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.vmas.Ascend(func(v *vma) bool {
+		if _, ok := v.file.(Detached); ok {
+			v.file.DecRef()
+			v.file = nil
+		}
+		return true
+	})
 }
 
 // New creates an empty address space over files, the platform's backing

@@ -101,6 +101,46 @@ TEST(shared_between_forked_processes)
 	CHECK_OK(shmctl(id, IPC_RMID, NULL));
 }
 
+TEST(exec_detaches_before_close_on_exec)
+{
+	int id = REQUIRE_OK(shmget(IPC_PRIVATE, PG, 0600));
+	attach(id, 0);
+	int p[2];
+	REQUIRE_OK(pipe2(p, O_CLOEXEC));
+	pid_t pid = REQUIRE_OK(fork());
+	if (pid == 0) {
+		close(p[0]);
+		if (shmat(id, NULL, 0) == (void *)-1)
+			_exit(2);
+		execl("/bin/sleep", "sleep", "100", (char *)NULL);
+		_exit(3);
+	}
+	close(p[1]);
+	char c;
+	/* EOF once the child's exec closed the pipe. */
+	CHECK_EQ(read(p[0], &c, 1), 0);
+	close(p[0]);
+	/* Linux drops the old image (and its attachments) before that. */
+	CHECK_EQ(stat_of(id).shm_nattch, 1);
+	kill(pid, SIGKILL);
+	CHECK_EQ(lt_wait_exit(pid), 128 + SIGKILL);
+	CHECK_OK(shmctl(id, IPC_RMID, NULL));
+}
+
+TEST(exit_detaches_before_wait)
+{
+	int id = REQUIRE_OK(shmget(IPC_PRIVATE, PG, 0600));
+	for (int i = 0; i < 50; i++) {
+		pid_t pid = REQUIRE_OK(fork());
+		if (pid == 0) {
+			_exit(shmat(id, NULL, 0) == (void *)-1 ? 2 : 0);
+		}
+		REQUIRE_EQ(lt_wait_exit(pid), 0);
+		REQUIRE_EQ(stat_of(id).shm_nattch, 0);
+	}
+	CHECK_OK(shmctl(id, IPC_RMID, NULL));
+}
+
 TEST(rmid_lives_until_last_detach)
 {
 	key_t key = 0x4c540003;
