@@ -101,9 +101,33 @@ func (s *Socket) Bind(c *socket.Caller, addr []byte) error {
 		return err
 	}
 	if port := inetPort(s.family, addr); port != 0 && port < c.MinBindPort {
+		if s.family == unix.AF_INET {
+			if err := s.probeAddr(addr); err == unix.EADDRNOTAVAIL {
+				return err
+			}
+		}
 		return unix.EACCES
 	}
 	_, _, e := unix.Syscall(unix.SYS_BIND, uintptr(s.fd), ptr(addr), uintptr(len(addr)))
+	return errOf(e)
+}
+
+// probeAddr binds a throwaway socket like s (IP_FREEBIND included) to
+// addr's address with port 0. IPv4's inet_bind refuses a non-local address
+// (EADDRNOTAVAIL) before it looks at the port, and only the host knows
+// which addresses are local.
+func (s *Socket) probeAddr(addr []byte) error {
+	fd, err := unix.Socket(s.family, s.stype|unix.SOCK_CLOEXEC, s.protocol)
+	if err != nil {
+		return err
+	}
+	defer unix.Close(fd)
+	if v, err := unix.GetsockoptInt(s.fd, unix.IPPROTO_IP, unix.IP_FREEBIND); err == nil && v != 0 {
+		unix.SetsockoptInt(fd, unix.IPPROTO_IP, unix.IP_FREEBIND, 1)
+	}
+	probe := append([]byte(nil), addr...)
+	probe[2], probe[3] = 0, 0 // port 0
+	_, _, e := unix.Syscall(unix.SYS_BIND, uintptr(fd), ptr(probe), uintptr(len(probe)))
 	return errOf(e)
 }
 

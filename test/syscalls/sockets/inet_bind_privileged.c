@@ -110,3 +110,31 @@ TEST(nobody_with_cap_binds_low_port)
 	CHECK_OK(bind4(SOCK_STREAM, AF_INET, INADDR_LOOPBACK, LOW_PORT));
 	CHECK_OK(bind6(LOW_PORT));
 }
+
+TEST(no_cap_nonlocal_address_before_port)
+{
+	/*
+	 * IPv4 looks at the address first: a non-local one is EADDRNOTAVAIL
+	 * even on a low port, unless IP_FREEBIND lets it be bound; IPv6 looks
+	 * at the port first.
+	 */
+	drop_cap(CAP_NET_BIND_SERVICE);
+	uint32_t test_net = 0xcb007101; /* 203.0.113.1, TEST-NET-3 */
+	CHECK_ERR(bind4(SOCK_STREAM, AF_INET, test_net, LOW_PORT), EADDRNOTAVAIL);
+	CHECK_ERR(bind4(SOCK_DGRAM, AF_INET, test_net, LOW_PORT), EADDRNOTAVAIL);
+	CHECK_ERR(bind4(SOCK_STREAM, AF_INET, test_net, 2000), EADDRNOTAVAIL);
+	int s = REQUIRE_OK(socket(AF_INET, SOCK_STREAM, 0));
+	int one = 1;
+	REQUIRE_OK(setsockopt(s, IPPROTO_IP, IP_FREEBIND, &one, sizeof(one)));
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(LOW_PORT) };
+	a.sin_addr.s_addr = htonl(test_net);
+	CHECK_ERR(bind(s, (struct sockaddr *)&a, sizeof(a)), EACCES);
+	close(s);
+	int s6 = REQUIRE_OK(socket(AF_INET6, SOCK_STREAM, 0));
+	struct sockaddr_in6 a6 = { .sin6_family = AF_INET6, .sin6_port = htons(LOW_PORT) };
+	inet_pton(AF_INET6, "2001:db8::1", &a6.sin6_addr);
+	CHECK_ERR(bind(s6, (struct sockaddr *)&a6, sizeof(a6)), EACCES);
+	a6.sin6_port = htons(2000);
+	CHECK_ERR(bind(s6, (struct sockaddr *)&a6, sizeof(a6)), EADDRNOTAVAIL);
+	close(s6);
+}
