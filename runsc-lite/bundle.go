@@ -99,13 +99,13 @@ func sandboxConfig(g *globalFlags, rootfs string, spec *specs.Spec) (*boot.Confi
 				cfg.Network = "none"
 			}
 		}
-		net, ignored, err := sandbox.SplitSysctls(spec.Linux.Sysctl, cfg.Network == "host")
+		sysctls, err := sandbox.SplitSysctls(spec.Linux.Sysctl, cfg.Network == "host")
 		if err != nil {
 			return nil, nil, err
 		}
-		cfg.NetSysctl = net
-		for _, k := range ignored {
-			logWarning(fmt.Sprintf("sysctl %s is not applied: the sandbox's IPC and UTS limits are fixed", k))
+		cfg.NetSysctl, cfg.IPCSysctl = sysctls.Net, sysctls.IPC
+		for _, k := range sysctls.Ignored {
+			logWarning(fmt.Sprintf("sysctl %s is not applied: runsc-lite does not support it", k))
 		}
 	}
 	if p.Capabilities != nil {

@@ -44,6 +44,23 @@ func TestOCISysctlPrivilegedPort(t *testing.T) {
 	}
 }
 
+// TestOCISysctlIPC: linux.sysctl's IPC tunables are the sandbox's IPC
+// namespace's, as runc sets them in the container's: the guest reads them
+// in /proc/sys/kernel (the values the sentry enforces: sentry/ipc's
+// TestLimitsEnforced), and root in the guest may change them.
+func TestOCISysctlIPC(t *testing.T) {
+	e := newOCIEnv(t, "sh", "-c", `cat /proc/sys/kernel/shmmax /proc/sys/kernel/msgmnb /proc/sys/kernel/sem
+echo 1024 > /proc/sys/kernel/shmmni && cat /proc/sys/kernel/shmmni`)
+	e.spec.Linux.Sysctl = map[string]string{"kernel.shmmax": "1048576", "kernel.msgmnb": "65536", "kernel.sem": "100 10000 50 64"}
+	e.writeSpec()
+	r := e.cli(nil, "run", "c1")
+	want := "1048576\n65536\n100\t10000\t50\t64\n1024\n"
+	if r.code != 0 || r.stdout != want {
+		t.Errorf("exit %d, stdout %q, want %q (stderr %q)", r.code, r.stdout, want, r.stderr)
+	}
+	e.assertNothingLeft()
+}
+
 // TestOCIFileBind: a single-file bind mount is the host file, as with
 // runc: the container sees it as it is when it reads it (Docker rewrites
 // resolv.conf in its prestart hook, between create and start), a write

@@ -450,6 +450,7 @@ func TestOCIBadInput(t *testing.T) {
 			s.Linux.Sysctl = map[string]string{"net.ipv4.ip_unprivileged_port_start": "0"}
 		}},
 		{"bad sysctl name", nil, "not a sysctl name", func(s *specs.Spec) { s.Linux.Sysctl = map[string]string{"net/../../x": "0"} }},
+		{"bad ipc sysctl value", nil, `sysctl kernel.shmmni="99999": invalid argument`, func(s *specs.Spec) { s.Linux.Sysctl = map[string]string{"kernel.shmmni": "99999"} }},
 	}
 	if _, err := os.Stat("/run/systemd/system"); err != nil {
 		cases = append(cases, struct {

@@ -4,19 +4,34 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/runsc-lite/runsc-lite/sentry/ipc"
 )
 
+// Sysctls are an OCI bundle's linux.sysctl sorted by where they apply.
+type Sysctls struct {
+	// Net are net.* sysctls (dotted names), to be set in the sandbox's
+	// network namespace (SetSysctls).
+	Net map[string]string
+	// IPC are the IPC namespace's tunables the sentry keeps (names as
+	// under /proc/sys/kernel: shmmax, sem...), values checked.
+	IPC map[string]string
+	// Ignored are IPC and UTS sysctls runsc-lite does not apply, for the
+	// caller to warn about.
+	Ignored []string
+}
+
 // SplitSysctls sorts an OCI bundle's linux.sysctl as runc does, by the
-// namespace each belongs to. net.* sysctls are returned in net, to be set
-// in the sandbox's network namespace (SetSysctls); they are refused when
-// the sandbox shares the host's (hostNetwork). The IPC and UTS ones (the
-// sentry's own namespaces, whose limits are fixed in runsc-lite) are
-// returned in ignored for the caller to warn about. Anything else names
-// no namespace of the container and is refused.
-func SplitSysctls(sysctls map[string]string, hostNetwork bool) (net map[string]string, ignored []string, err error) {
+// namespace each belongs to. net.* sysctls are refused when the sandbox
+// shares the host's network namespace (hostNetwork); the IPC ones are the
+// sentry's own namespace's. Anything else names no namespace of the
+// container and is refused, as is a value the sentry would refuse.
+func SplitSysctls(sysctls map[string]string, hostNetwork bool) (Sysctls, error) {
+	var out Sysctls
 	keys := make([]string, 0, len(sysctls))
 	for k := range sysctls {
 		keys = append(keys, k)
@@ -25,24 +40,33 @@ func SplitSysctls(sysctls map[string]string, hostNetwork bool) (net map[string]s
 	for _, k := range keys {
 		name := strings.ReplaceAll(k, "/", ".")
 		if !validSysctlName(name) {
-			return nil, nil, fmt.Errorf("sysctl %q: not a sysctl name", k)
+			return Sysctls{}, fmt.Errorf("sysctl %q: not a sysctl name", k)
 		}
+		kernelName := strings.TrimPrefix(name, "kernel.")
 		switch {
 		case strings.HasPrefix(name, "net."):
 			if hostNetwork {
-				return nil, nil, fmt.Errorf("sysctl %q is not allowed in the host's network namespace", k)
+				return Sysctls{}, fmt.Errorf("sysctl %q is not allowed in the host's network namespace", k)
 			}
-			if net == nil {
-				net = map[string]string{}
+			if out.Net == nil {
+				out.Net = map[string]string{}
 			}
-			net[name] = sysctls[k]
+			out.Net[name] = sysctls[k]
+		case strings.HasPrefix(name, "kernel.") && slices.Contains(ipc.Sysctls, kernelName):
+			if err := ipc.CheckSysctl(kernelName, sysctls[k]); err != nil {
+				return Sysctls{}, fmt.Errorf("sysctl %s=%q: %w", k, sysctls[k], err)
+			}
+			if out.IPC == nil {
+				out.IPC = map[string]string{}
+			}
+			out.IPC[kernelName] = sysctls[k]
 		case ipcSysctl(name), name == "kernel.hostname", name == "kernel.domainname":
-			ignored = append(ignored, k)
+			out.Ignored = append(out.Ignored, k)
 		default:
-			return nil, nil, fmt.Errorf("sysctl %q is not in a separate kernel namespace", k)
+			return Sysctls{}, fmt.Errorf("sysctl %q is not in a separate kernel namespace", k)
 		}
 	}
-	return net, ignored, nil
+	return out, nil
 }
 
 // ipcSysctl reports whether name belongs to the IPC namespace.

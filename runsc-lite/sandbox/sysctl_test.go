@@ -15,17 +15,21 @@ func TestSplitSysctls(t *testing.T) {
 		name        string
 		in          map[string]string
 		hostNetwork bool
-		net         map[string]string
-		ignored     []string
+		want        Sysctls
 		err         string
 	}{
 		{name: "none"},
-		{name: "docker's", in: docker, net: docker},
-		{name: "slashes", in: map[string]string{"net/core/somaxconn": "512"}, net: map[string]string{"net.core.somaxconn": "512"}},
-		{name: "ipc and uts", in: map[string]string{"kernel.shmmax": "1", "fs.mqueue.msg_max": "20", "kernel.domainname": "x"},
-			ignored: []string{"fs.mqueue.msg_max", "kernel.domainname", "kernel.shmmax"}},
+		{name: "docker's", in: docker, want: Sysctls{Net: docker}},
+		{name: "slashes", in: map[string]string{"net/core/somaxconn": "512"}, want: Sysctls{Net: map[string]string{"net.core.somaxconn": "512"}}},
+		{name: "ipc", in: map[string]string{"kernel.shmmax": "4096", "kernel/sem": "250 32000 32 128", "kernel.msgmnb": "65536"},
+			want: Sysctls{IPC: map[string]string{"shmmax": "4096", "sem": "250 32000 32 128", "msgmnb": "65536"}}},
+		{name: "ignored", in: map[string]string{"fs.mqueue.msg_max": "20", "kernel.domainname": "x", "kernel.shm_rmid_forced": "1"},
+			want: Sysctls{Ignored: []string{"fs.mqueue.msg_max", "kernel.domainname", "kernel.shm_rmid_forced"}}},
+		{name: "bad ipc value", in: map[string]string{"kernel.shmmni": "40000"}, err: `sysctl kernel.shmmni="40000": invalid argument`},
+		{name: "bad sem", in: map[string]string{"kernel.sem": "250 32000 32"}, err: "invalid argument"},
+		{name: "not a number", in: map[string]string{"kernel.msgmax": "lots"}, err: "invalid argument"},
 		{name: "host network", in: docker, hostNetwork: true, err: "not allowed in the host's network namespace"},
-		{name: "host network ipc", in: map[string]string{"kernel.msgmax": "1"}, hostNetwork: true, ignored: []string{"kernel.msgmax"}},
+		{name: "host network ipc", in: map[string]string{"kernel.msgmax": "1"}, hostNetwork: true, want: Sysctls{IPC: map[string]string{"msgmax": "1"}}},
 		{name: "not namespaced", in: map[string]string{"vm.swappiness": "0"}, err: "not in a separate kernel namespace"},
 		{name: "kernel other", in: map[string]string{"kernel.pid_max": "10"}, err: "not in a separate kernel namespace"},
 		{name: "escape", in: map[string]string{"net.../../../etc/passwd": "x"}, err: "not a sysctl name"},
@@ -33,7 +37,7 @@ func TestSplitSysctls(t *testing.T) {
 		{name: "space", in: map[string]string{"net.ipv4 x": "x"}, err: "not a sysctl name"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			net, ignored, err := SplitSysctls(tc.in, tc.hostNetwork)
+			got, err := SplitSysctls(tc.in, tc.hostNetwork)
 			if tc.err != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.err) {
 					t.Fatalf("error %v, want one containing %q", err, tc.err)
@@ -43,13 +47,8 @@ func TestSplitSysctls(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if len(net) != 0 || len(tc.net) != 0 {
-				if !reflect.DeepEqual(net, tc.net) {
-					t.Errorf("net %v, want %v", net, tc.net)
-				}
-			}
-			if !reflect.DeepEqual(ignored, tc.ignored) {
-				t.Errorf("ignored %v, want %v", ignored, tc.ignored)
+			if !reflect.DeepEqual(got, tc.want) {
+				t.Errorf("got %+v, want %+v", got, tc.want)
 			}
 		})
 	}

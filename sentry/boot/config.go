@@ -17,6 +17,9 @@ type Config struct {
 	// writes in the sandbox's host network namespace before confinement
 	// (an OCI bundle's linux.sysctl; never with Network "host").
 	NetSysctl map[string]string
+	// IPCSysctl are the guest IPC namespace's tunables (names as under
+	// /proc/sys/kernel: shmmax, msgmnb, sem...), from linux.sysctl.
+	IPCSysctl map[string]string
 	// UnprivilegedPortStart is net.ipv4.ip_unprivileged_port_start of the
 	// sandbox's network namespace: guests without CAP_NET_BIND_SERVICE
 	// cannot bind a lower port (the sentry keeps that capability for the

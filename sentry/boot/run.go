@@ -247,6 +247,15 @@ func newSandbox(cfg *Config, logw io.Writer, overlayFD int) (*sandbox, error) {
 	k.MaxTasks = cfg.MaxTasks
 	k.UnprivilegedPortStart = cfg.UnprivilegedPortStart
 	k.PageCache = mm.NewPageCache(mf, 1<<18)
+	for name, value := range cfg.IPCSysctl {
+		if err := k.IPC.SetSysctl(name, value); err != nil {
+			plat.Close()
+			for _, f := range files {
+				f.Close()
+			}
+			return nil, fmt.Errorf("sysctl kernel.%s=%q: %w", name, value, err)
+		}
+	}
 	vd, err := vdso.New(mf)
 	if err != nil {
 		plat.Close()

@@ -238,14 +238,19 @@ type Namespace struct {
 	// queues are charged (RLIMIT_MSGQUEUE).
 	mqs     map[string]*MQueue
 	mqBytes map[uint32]uint64
+	// limits are the tunables (Limits); the registries' limits follow
+	// the MNI ones.
+	limits Limits
 }
 
 // NewNamespace returns an empty IPC namespace.
 func NewNamespace() *Namespace {
+	l := DefaultLimits()
 	return &Namespace{
-		sems:    newRegistry[*semSet](semMNI),
-		msgs:    newRegistry[*msgQueue](msgMNI),
-		shms:    newRegistry[*shmSeg](shmMNI),
+		limits:  l,
+		sems:    newRegistry[*semSet](int(l.SemMNI)),
+		msgs:    newRegistry[*msgQueue](int(l.MsgMNI)),
+		shms:    newRegistry[*shmSeg](int(l.ShmMNI)),
 		undo:    map[int32]map[int32][]int32{},
 		mqs:     map[string]*MQueue{},
 		mqBytes: map[uint32]uint64{},

@@ -2,13 +2,6 @@ package ipc
 
 import "golang.org/x/sys/unix"
 
-// Message queue limits (Linux's defaults: /proc/sys/kernel/msg*).
-const (
-	msgMax = 8192  // largest message
-	msgMNB = 16384 // default bytes per queue
-	msgMNI = 32000
-)
-
 // msgrcv flags.
 const (
 	MsgNoError = 0o10000
@@ -49,7 +42,7 @@ func (ns *Namespace) MsgGet(c *Creds, key int32, flags int32) (int32, error) {
 		idx := ns.msgs.keys[key]
 		return int32(e.perm.Seq)*seqMultiplier + idx, nil
 	}
-	q := &msgQueue{maxBytes: msgMNB}
+	q := &msgQueue{maxBytes: int(ns.limits.MsgMNB)}
 	id, p := ns.msgs.add(key, flags, c, q)
 	q.perm = p
 	return id, nil
@@ -57,11 +50,11 @@ func (ns *Namespace) MsgGet(c *Creds, key int32, flags int32) (int32, error) {
 
 // MsgSnd implements msgsnd(2).
 func (ns *Namespace) MsgSnd(c *Creds, tgid, id int32, m Message, flags int32, block BlockFunc) error {
-	if m.Type < 1 || len(m.Text) > msgMax {
-		return unix.EINVAL
-	}
 	ns.mu.Lock()
 	defer ns.mu.Unlock()
+	if m.Type < 1 || len(m.Text) > int(ns.limits.MsgMax) {
+		return unix.EINVAL
+	}
 	e, err := ns.msgs.find(id)
 	if err != nil {
 		return err
@@ -224,7 +217,7 @@ func (ns *Namespace) MsgCtl(c *Creds, id int32, cmd int32, set *MsgStatus) (int6
 		if !q.perm.isOwner(c) {
 			return 0, nil, nil, unix.EPERM
 		}
-		if set.QBytes > msgMNB && !c.has(capSysResource) {
+		if set.QBytes > uint64(ns.limits.MsgMNB) && !c.has(capSysResource) {
 			return 0, nil, nil, unix.EPERM
 		}
 		q.perm.set(set.Perm.UID, set.Perm.GID, set.Perm.Mode)
@@ -242,8 +235,10 @@ func (q *msgQueue) status() *MsgStatus {
 }
 
 func (ns *Namespace) msgInfo(cmd int32) *MsgInfoData {
-	in := &MsgInfoData{Pool: msgMNI * msgMNB / 1024, Map: msgMNI * msgMNB / 16, Max: msgMax,
-		MNB: msgMNB, MNI: msgMNI, SSZ: 16, TQL: msgMNI * msgMNB / 16, Seg: 0xffff}
+	l := ns.limits
+	mni, mnb := int64(l.MsgMNI), int64(l.MsgMNB)
+	in := &MsgInfoData{Pool: int32(mni * mnb / 1024), Map: int32(mni * mnb / 16), Max: l.MsgMax,
+		MNB: l.MsgMNB, MNI: l.MsgMNI, SSZ: 16, TQL: int32(mni * mnb / 16), Seg: 0xffff}
 	if cmd == MsgInfo {
 		in.Pool = int32(len(ns.msgs.objs))
 		var n, b int

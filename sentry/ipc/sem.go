@@ -2,12 +2,8 @@ package ipc
 
 import "golang.org/x/sys/unix"
 
-// Semaphore limits (Linux's defaults: /proc/sys/kernel/sem).
+// Semaphore value limits (the others are Limits).
 const (
-	semMSL = 32000 // semaphores per set
-	semMNS = semMSL * semMNI
-	semOPM = 500 // operations per semop
-	semMNI = 32000
 	semVMX = 32767 // largest value
 	semAEM = semVMX
 )
@@ -59,7 +55,7 @@ type semWaiter struct {
 func (ns *Namespace) SemGet(c *Creds, key int32, nsems int32, flags int32) (int32, error) {
 	ns.mu.Lock()
 	defer ns.mu.Unlock()
-	if nsems < 0 || nsems > semMSL {
+	if nsems < 0 || nsems > ns.limits.SemMSL {
 		return 0, unix.EINVAL
 	}
 	e, err := ns.sems.lookup(key, flags, c)
@@ -92,13 +88,14 @@ func (ns *Namespace) semID(key int32) int32 {
 // IPC_NOWAIT) until that is possible, the set is removed (EIDRM), block
 // times out (EAGAIN) or fails (a signal).
 func (ns *Namespace) SemOp(c *Creds, tgid int32, id int32, ops []SemBuf, block BlockFunc) error {
-	if len(ops) > semOPM {
-		return unix.E2BIG
-	}
 	if len(ops) == 0 {
 		return unix.EINVAL
 	}
 	ns.mu.Lock()
+	if len(ops) > int(ns.limits.SemOPM) {
+		ns.mu.Unlock()
+		return unix.E2BIG
+	}
 	e, err := ns.sems.find(id)
 	if err != nil {
 		ns.mu.Unlock()
@@ -342,8 +339,9 @@ func (s *semSet) status() *SemStatus {
 }
 
 func (ns *Namespace) semInfo(cmd int32) *SemInfoData {
-	in := &SemInfoData{Map: semMNS, MNI: semMNI, MNS: semMNS, MNU: semMNS, MSL: semMSL,
-		OPM: semOPM, UME: semOPM, USZ: 20, VMX: semVMX, AEM: semAEM}
+	l := ns.limits
+	in := &SemInfoData{Map: l.SemMNS, MNI: l.SemMNI, MNS: l.SemMNS, MNU: l.SemMNS, MSL: l.SemMSL,
+		OPM: l.SemOPM, UME: l.SemOPM, USZ: 20, VMX: semVMX, AEM: semAEM}
 	if cmd == SemInfo {
 		in.USZ = int32(len(ns.sems.objs))
 		n := 0

@@ -6,13 +6,21 @@ import (
 	"github.com/runsc-lite/runsc-lite/sentry/mm"
 )
 
-// Shared memory limits (Linux's defaults: /proc/sys/kernel/shm*).
-const (
-	shmMin = 1
-	shmMax = ^uint64(0) - 1<<24
-	shmMNI = 4096
-	shmAll = ^uint64(0) - 1<<24
-)
+// shmMin is the smallest segment (the other limits are Limits).
+const shmMin = 1
+
+// pages is how many pages a segment of size bytes takes.
+func pages(size uint64) uint64 { return size/4096 + min(size%4096, 1) }
+
+// shmPagesLocked counts the pages of the namespace's segments (Linux's
+// shm_tot, which shmall bounds).
+func (ns *Namespace) shmPagesLocked() uint64 {
+	var n uint64
+	for _, e := range ns.shms.objs {
+		n += pages(e.obj.size)
+	}
+	return n
+}
 
 // shmctl commands and the mode bits it reports.
 const (
@@ -52,8 +60,11 @@ func (ns *Namespace) ShmGet(c *Creds, tgid, key int32, size uint64, flags int32,
 		}
 		return e.obj.id, nil
 	}
-	if size < shmMin || size > shmMax {
+	if size < shmMin || size > ns.limits.ShmMax {
 		return 0, unix.EINVAL
+	}
+	if ns.shmPagesLocked()+pages(size) > ns.limits.ShmAll {
+		return 0, unix.ENOSPC
 	}
 	s := &shmSeg{size: size, mem: newMem(), cpid: tgid}
 	s.mem.IncRef()
@@ -169,11 +180,9 @@ func (ns *Namespace) ShmCtl(c *Creds, id int32, cmd int32, set *ShmStatus) (int6
 	defer ns.mu.Unlock()
 	switch cmd {
 	case IPCInfo, ShmInfo:
-		in := &ShmInfoData{Max: shmMax, Min: shmMin, MNI: shmMNI, Seg: shmMNI, All: shmAll,
-			Used: uint64(len(ns.shms.objs))}
-		for _, e := range ns.shms.objs {
-			in.Tot += (e.obj.size + 4095) / 4096
-		}
+		l := ns.limits
+		in := &ShmInfoData{Max: l.ShmMax, Min: shmMin, MNI: uint64(l.ShmMNI), Seg: uint64(l.ShmMNI), All: l.ShmAll,
+			Used: uint64(len(ns.shms.objs)), Tot: ns.shmPagesLocked()}
 		return int64(ns.shms.maxIndex()), nil, in, nil
 	case ShmStat, ShmStatAny:
 		e, fullID, err := ns.shms.byIndex(id)

@@ -233,18 +233,40 @@ func (fs *FS) newSysDir(parentIno uint64) *dirNode {
 		yama := dir(key+"/yama", ino, func(key string, ino uint64) []child {
 			return []child{file(key+"/ptrace_scope", "0\n")}
 		})
+		ipcFile := func(name string) child {
+			f := fs.newReg(key+"/"+name, 0o644, nil, func(vfs.Context) ([]byte, error) {
+				v, err := fs.k.IPC.Sysctl(name)
+				return []byte(v + "\n"), err
+			})
+			// As Linux's sysctl permission: root (of the namespace)
+			// may write, whatever its capabilities.
+			f.write = func(ctx vfs.Context, src []byte, _ int64) (int, error) {
+				if ctx.Credentials().UID != 0 {
+					return 0, unix.EACCES
+				}
+				if err := fs.k.IPC.SetSysctl(name, string(src)); err != nil {
+					return 0, err
+				}
+				return len(src), nil
+			}
+			return childOf(name, f)
+		}
 		return []child{
 			file(key+"/cap_last_cap", "40\n"),
 			childOf("domainname", domain),
 			childOf("hostname", hostname),
+			ipcFile("msgmax"),
+			ipcFile("msgmnb"),
+			ipcFile("msgmni"),
 			file(key+"/ngroups_max", "65536\n"),
 			file(key+"/osrelease", OSRelease+"\n"),
 			file(key+"/ostype", OSType+"\n"),
 			file(key+"/pid_max", "4194304\n"),
 			childOf("random", random),
-			file(key+"/shmall", "18446744073692774399\n"),
-			file(key+"/shmmax", "18446744073692774399\n"),
-			file(key+"/shmmni", "4096\n"),
+			ipcFile("sem"),
+			ipcFile("shmall"),
+			ipcFile("shmmax"),
+			ipcFile("shmmni"),
 			file(key+"/threads-max", "4194304\n"),
 			file(key+"/version", OSVersion+"\n"),
 			childOf("yama", yama),
