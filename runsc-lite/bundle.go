@@ -61,17 +61,18 @@ func rootfsPath(bundle string, spec *specs.Spec) (string, error) {
 func sandboxConfig(g *globalFlags, rootfs string, spec *specs.Spec) (*boot.Config, []sandbox.GoferMount, error) {
 	p := spec.Process
 	cfg := &boot.Config{
-		Argv:     p.Args,
-		Env:      p.Env,
-		Cwd:      p.Cwd,
-		Hostname: spec.Hostname,
-		UID:      p.User.UID,
-		GID:      p.User.GID,
-		Groups:   p.User.AdditionalGids,
-		Platform: g.platform,
-		Strace:   g.strace,
-		Directfs: true,
-		Network:  "host",
+		Argv:       p.Args,
+		Env:        p.Env,
+		Cwd:        p.Cwd,
+		Hostname:   spec.Hostname,
+		Domainname: spec.Domainname,
+		UID:        p.User.UID,
+		GID:        p.User.GID,
+		Groups:     p.User.AdditionalGids,
+		Platform:   g.platform,
+		Strace:     g.strace,
+		Directfs:   true,
+		Network:    "host",
 
 		NoNewPrivileges: p.NoNewPrivileges,
 		RootReadOnly:    spec.Root.Readonly,
@@ -104,6 +105,12 @@ func sandboxConfig(g *globalFlags, rootfs string, spec *specs.Spec) (*boot.Confi
 			return nil, nil, err
 		}
 		cfg.NetSysctl, cfg.IPCSysctl = sysctls.Net, sysctls.IPC
+		if sysctls.Hostname != "" {
+			cfg.Hostname = sysctls.Hostname
+		}
+		if sysctls.Domainname != "" {
+			cfg.Domainname = sysctls.Domainname
+		}
 		for _, k := range sysctls.Ignored {
 			logWarning(fmt.Sprintf("sysctl %s is not applied: runsc-lite does not support it", k))
 		}

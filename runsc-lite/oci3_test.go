@@ -61,6 +61,33 @@ echo 1024 > /proc/sys/kernel/shmmni && cat /proc/sys/kernel/shmmni`)
 	e.assertNothingLeft()
 }
 
+// TestOCIUTS: the bundle's hostname and domainname name the sandbox, and
+// linux.sysctl's kernel.hostname and kernel.domainname override them, as
+// runc writes the sysctls after it sets the names.
+func TestOCIUTS(t *testing.T) {
+	e := newOCIEnv(t, "sh", "-c", "hostname; cat /proc/sys/kernel/domainname")
+	for _, tc := range []struct {
+		name         string
+		host, domain string
+		sysctl       map[string]string
+		want         string
+	}{
+		{"spec", "box", "example.org", nil, "box\nexample.org\n"},
+		{"none", "", "", nil, "runsc-lite\n(none)\n"}, // the sentry's default name
+		{"sysctls win", "box", "example.org", map[string]string{"kernel.hostname": "other", "kernel.domainname": "example.net"}, "other\nexample.net\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e.spec.Hostname, e.spec.Domainname, e.spec.Linux.Sysctl = tc.host, tc.domain, tc.sysctl
+			e.writeSpec()
+			r := e.cli(nil, "run", "c1")
+			if r.code != 0 || r.stdout != tc.want {
+				t.Errorf("exit %d, stdout %q, want %q (stderr %q)", r.code, r.stdout, tc.want, r.stderr)
+			}
+			e.assertNothingLeft()
+		})
+	}
+}
+
 // TestOCIFileBind: a single-file bind mount is the host file, as with
 // runc: the container sees it as it is when it reads it (Docker rewrites
 // resolv.conf in its prestart hook, between create and start), a write

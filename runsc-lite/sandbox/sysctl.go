@@ -20,8 +20,11 @@ type Sysctls struct {
 	// IPC are the IPC namespace's tunables the sentry keeps (names as
 	// under /proc/sys/kernel: shmmax, sem...), values checked.
 	IPC map[string]string
-	// Ignored are IPC and UTS sysctls runsc-lite does not apply, for the
-	// caller to warn about.
+	// Hostname and Domainname are kernel.hostname and kernel.domainname
+	// (the UTS namespace's), empty when not given.
+	Hostname, Domainname string
+	// Ignored are IPC sysctls runsc-lite does not apply, for the caller
+	// to warn about.
 	Ignored []string
 }
 
@@ -60,7 +63,18 @@ func SplitSysctls(sysctls map[string]string, hostNetwork bool) (Sysctls, error) 
 				out.IPC = map[string]string{}
 			}
 			out.IPC[kernelName] = sysctls[k]
-		case ipcSysctl(name), name == "kernel.hostname", name == "kernel.domainname":
+		case name == "kernel.hostname" || name == "kernel.domainname":
+			// As Linux's uts sysctls: at most 64 bytes, a newline ends it.
+			v, _, _ := strings.Cut(sysctls[k], "\n")
+			if len(v) > 64 {
+				return Sysctls{}, fmt.Errorf("sysctl %s=%q: longer than 64 bytes", k, sysctls[k])
+			}
+			if name == "kernel.hostname" {
+				out.Hostname = v
+			} else {
+				out.Domainname = v
+			}
+		case ipcSysctl(name):
 			out.Ignored = append(out.Ignored, k)
 		default:
 			return Sysctls{}, fmt.Errorf("sysctl %q is not in a separate kernel namespace", k)

@@ -9,7 +9,9 @@ type Config struct {
 	Env      []string // guest environment
 	Cwd      string   // guest working directory (absolute)
 	Hostname string   // guest hostname
-	UID, GID uint32   // guest credentials of the first process
+	// Domainname is the guest's NIS domain name (empty: "(none)").
+	Domainname string
+	UID, GID   uint32 // guest credentials of the first process
 
 	// Network is "none" (private namespace, loopback only) or "host".
 	Network string

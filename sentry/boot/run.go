@@ -268,6 +268,9 @@ func newSandbox(cfg *Config, logw io.Writer, overlayFD int) (*sandbox, error) {
 	if cfg.Hostname != "" {
 		k.SetHostname(cfg.Hostname)
 	}
+	if cfg.Domainname != "" {
+		k.SetDomainname(cfg.Domainname)
+	}
 	v := vfs.New()
 	k.SetVFS(v)
 	return &sandbox{mf: mf, upper: upper, plat: plat, vfs: v, k: k, vdso: vd,

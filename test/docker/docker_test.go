@@ -116,6 +116,7 @@ func TestRunOptions(t *testing.T) {
 		{"workdir", []string{"-w", "/tmp/work", image, "pwd"}, "", "/tmp/work\n"},
 		{"user", []string{"--user", "65534:65534", image, "sh", "-c", "id -u; id -g"}, "", "65534\n65534\n"},
 		{"hostname", []string{"--hostname", "sandboxed", image, "hostname"}, "", "sandboxed\n"},
+		{"domainname", []string{"--domainname", "example.org", image, "cat", "/proc/sys/kernel/domainname"}, "", "example.org\n"},
 		{"ipc sysctl", []string{"--sysctl", "kernel.shmmax=1048576", "--sysctl", "kernel.msgmnb=65536", image, "cat", "/proc/sys/kernel/shmmax", "/proc/sys/kernel/msgmnb"}, "", "1048576\n65536\n"},
 		{"read-only root", []string{"--read-only", image, "sh", "-c", "touch /x 2>/dev/null && echo wrote || echo refused"}, "", "refused\n"},
 		{"tmpfs", []string{"--read-only", "--tmpfs", "/scratch", image, "sh", "-c", "echo hi > /scratch/f && cat /scratch/f && grep -c ' /scratch tmpfs' /proc/mounts"}, "", "hi\n1\n"},
