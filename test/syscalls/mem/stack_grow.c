@@ -136,41 +136,39 @@ TEST(overflow_without_handler_kills)
 	CHECK_EQ(lt_wait_exit(pid), 128 + SIGSEGV);
 }
 
+/*
+ * overflow_towards runs in a child: it maps len bytes with prot 3 MiB below
+ * the stack and overflows the stack towards them, catching the SIGSEGV
+ * between lo and hi, offsets from the mapping's end.
+ */
+static void overflow_towards(int prot, size_t len, intptr_t lo, intptr_t hi)
+{
+	uintptr_t start, end;
+	stack_vma(&start, &end);
+	set_stack_limit(64 << 20);
+	uintptr_t below = start - (3 << 20);
+	void *m = mmap((void *)below, len, prot, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+	if (m != (void *)below)
+		_exit(11);
+	catch_on_altstack(below + len + lo, below + len + hi);
+	descend(&(char){0}, 2000); /* about 8 MiB */
+	_exit(0);
+}
+
 TEST(guard_gap_below_accessible_mapping)
 {
 	pid_t pid = REQUIRE_OK(fork());
-	if (pid == 0) {
-		uintptr_t start, end;
-		stack_vma(&start, &end);
-		set_stack_limit(64 << 20);
-		uintptr_t below = start - (3 << 20);
-		void *m = mmap((void *)below, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
-		if (m != (void *)below)
-			_exit(11);
-		uintptr_t gap = below + 4096 + GUARD_GAP;
-		catch_on_altstack(gap - 8192, gap);
-		descend(&(char){0}, 2000); /* about 8 MiB */
-		_exit(0);
-	}
+	if (pid == 0)
+		overflow_towards(PROT_READ, 4096, GUARD_GAP - 8192, GUARD_GAP);
 	CHECK_EQ(lt_wait_exit(pid), 40 + SEGV_MAPERR);
 }
 
 TEST(no_gap_below_prot_none_mapping)
 {
 	pid_t pid = REQUIRE_OK(fork());
-	if (pid == 0) {
-		uintptr_t start, end;
-		stack_vma(&start, &end);
-		set_stack_limit(64 << 20);
-		uintptr_t below = start - (3 << 20);
-		/* Two pages: a frame's accesses can step over one. */
-		void *m = mmap((void *)below, 8192, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
-		if (m != (void *)below)
-			_exit(11);
-		catch_on_altstack(below, below + 8192);
-		descend(&(char){0}, 2000);
-		_exit(0);
-	}
+	/* Two pages: a frame's accesses can step over one. */
+	if (pid == 0)
+		overflow_towards(PROT_NONE, 8192, -8192, 0);
 	CHECK_EQ(lt_wait_exit(pid), 40 + SEGV_ACCERR);
 }
 
