@@ -162,6 +162,9 @@ func (t *Task) CPUTimes() (user, sys int64) {
 	return user, t.stime.Load()
 }
 
+// stackLimit is the task's RLIMIT_STACK, for mm.MM.HandleFault.
+func (t *Task) stackLimit() uint64 { return t.tg.GetLimit(unix.RLIMIT_STACK).Cur }
+
 // enterGuest and leaveGuest bracket a run of guest code for accounting.
 func (t *Task) enterGuest() time.Time {
 	t.userMu.Lock()
@@ -227,8 +230,9 @@ func (t *Task) run() {
 			t.stime.Add(int64(time.Since(now) - t.blocked))
 		case platform.EventFault:
 			t.faults.Add(1)
-			// RLIM_INFINITY is mm.NoStackLimit.
-			accErr, ferr := t.mm.HandleFault(uint64(ev.Addr), ev.Access, t.ctx, t.tg.GetLimit(unix.RLIMIT_STACK).Cur)
+			// RLIM_INFINITY is mm.NoStackLimit. Only a fault that would
+			// grow a stack asks (GetLimit takes the kernel's lock).
+			accErr, ferr := t.mm.HandleFault(uint64(ev.Addr), ev.Access, t.ctx, t.stackLimit)
 			if ferr != nil {
 				code := int32(linux.SEGV_MAPERR)
 				if accErr {

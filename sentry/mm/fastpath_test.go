@@ -193,7 +193,7 @@ func TestForkReprotectsThroughContext(t *testing.T) {
 	}
 	ctx := &localCtx{}
 	for i := uint64(0); i < 4; i++ {
-		if _, err := m.HandleFault(addr+i*pageSize, platform.Access{Write: true}, ctx, NoStackLimit); err != nil {
+		if _, err := m.HandleFault(addr+i*pageSize, platform.Access{Write: true}, ctx, nil); err != nil {
 			t.Fatal(err)
 		}
 	}

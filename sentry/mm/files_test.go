@@ -59,7 +59,7 @@ func TestSecondBackingFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := m.HandleFault(shared, platform.Access{Read: true}, nil, NoStackLimit); err != nil {
+	if _, err := m.HandleFault(shared, platform.Access{Read: true}, nil, nil); err != nil {
 		t.Fatal(err)
 	}
 	want := []platform.Mapping{{Addr: uintptr(shared), Length: 2 * pageSize, Offset: f.pages[0], Perm: platform.ReadWrite, File: 1}}
@@ -86,14 +86,14 @@ func TestSecondBackingFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	as.maps = nil
-	if _, err := m.HandleFault(private, platform.Access{Read: true}, nil, NoStackLimit); err != nil {
+	if _, err := m.HandleFault(private, platform.Access{Read: true}, nil, nil); err != nil {
 		t.Fatal(err)
 	}
 	if ms := as.maps[0]; ms[0].File != 1 || ms[0].Offset != f.pages[0] || ms[0].Perm.Write {
 		t.Fatalf("private read fault mapped %v, want file 1's page read-only", ms)
 	}
 	as.maps = nil
-	if _, err := m.HandleFault(private, platform.Access{Write: true}, nil, NoStackLimit); err != nil {
+	if _, err := m.HandleFault(private, platform.Access{Write: true}, nil, nil); err != nil {
 		t.Fatal(err)
 	}
 	cp := as.maps[0][0]
@@ -144,7 +144,7 @@ func TestUnknownBackingFile(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := m.HandleFault(addr, platform.Access{Write: true}, nil, NoStackLimit); err != errUnknownFile {
+		if _, err := m.HandleFault(addr, platform.Access{Write: true}, nil, nil); err != errUnknownFile {
 			t.Errorf("shared %v: fault gave %v, want errUnknownFile", shared, err)
 		}
 		if _, err := m.CopyOut(addr, []byte{1}); err == nil {

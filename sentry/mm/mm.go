@@ -1172,9 +1172,10 @@ var ErrBeyondEOF = errors.New("mm: page beyond the end of the mapped file")
 // SEGV_MAPERR (false) from SEGV_ACCERR (true). Any other error (ErrBeyondEOF,
 // no memory, an I/O error) is a SIGBUS. via is the context that took the
 // fault, or nil: when it is a platform.LocalMapper, the new mappings are made
-// through it. stackLimit is the faulting task's RLIMIT_STACK: a grows-down
-// mapping may not grow past it (NoStackLimit: no limit).
-func (m *MM) HandleFault(addr uint64, access platform.Access, via platform.Context, stackLimit uint64) (accErr bool, err error) {
+// through it. stackLimit returns the faulting task's RLIMIT_STACK, which a
+// grows-down mapping may not grow past; it is called only for a fault that
+// would grow a stack (nil: no limit).
+func (m *MM) HandleFault(addr uint64, access platform.Access, via platform.Context, stackLimit func() uint64) (accErr bool, err error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	mapIn := m.as.MapFiles
@@ -1182,8 +1183,14 @@ func (m *MM) HandleFault(addr uint64, access platform.Access, via platform.Conte
 		mapIn = func(ms []platform.Mapping) error { return lm.MapFilesLocal(m.as, ms) }
 	}
 	page := addr &^ (pageSize - 1)
-	if m.findLocked(page) == nil && m.growStackLocked(page, stackLimit) == nil {
-		return false, unix.EFAULT
+	if m.findLocked(page) == nil {
+		limit := NoStackLimit
+		if stackLimit != nil {
+			limit = stackLimit()
+		}
+		if m.growStackLocked(page, limit) == nil {
+			return false, unix.EFAULT
+		}
 	}
 	_, err = m.faultLocked(page, access, mapIn)
 	if err == unix.EACCES {

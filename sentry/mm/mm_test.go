@@ -182,7 +182,7 @@ func TestFaultAroundCopiesOnWrite(t *testing.T) {
 	defer c.Release()
 	// Write faults in the child copy the neighbours.
 	for _, a := range []uint64{anonAddr + pageSize, fileAddr + pageSize} { // pages 1 and 9 of the window
-		if _, err := c.HandleFault(a, platform.Access{Write: true}, nil, NoStackLimit); err != nil {
+		if _, err := c.HandleFault(a, platform.Access{Write: true}, nil, nil); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -288,13 +288,13 @@ func TestFaultBeyondEOF(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := m.HandleFault(addr, platform.Access{Read: true}, nil, NoStackLimit); err != nil {
+	if _, err := m.HandleFault(addr, platform.Access{Read: true}, nil, nil); err != nil {
 		t.Errorf("fault in the file: %v", err)
 	}
-	if _, err := m.HandleFault(addr+pageSize, platform.Access{Read: true}, nil, NoStackLimit); err != ErrBeyondEOF {
+	if _, err := m.HandleFault(addr+pageSize, platform.Access{Read: true}, nil, nil); err != ErrBeyondEOF {
 		t.Errorf("fault past the end of the file: %v, want ErrBeyondEOF", err)
 	}
-	if _, err := m.HandleFault(addr+2*pageSize, platform.Access{Read: true}, nil, NoStackLimit); err != unix.EFAULT {
+	if _, err := m.HandleFault(addr+2*pageSize, platform.Access{Read: true}, nil, nil); err != unix.EFAULT {
 		t.Errorf("fault past the mapping: %v, want EFAULT", err)
 	}
 }
@@ -430,7 +430,7 @@ func TestInvalidateFile(t *testing.T) {
 	}
 	for i := uint64(0); i < 4; i++ {
 		for _, a := range []uint64{shared, private, third} {
-			if _, err := m.HandleFault(a+i*pageSize, platform.Access{Read: true}, nil, NoStackLimit); err != nil {
+			if _, err := m.HandleFault(a+i*pageSize, platform.Access{Read: true}, nil, nil); err != nil {
 				t.Fatal(err)
 			}
 		}
