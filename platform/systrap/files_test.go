@@ -13,35 +13,15 @@ import (
 // regular file in a temporary directory, as the root overlay's.
 func newEnvWithHostFile(t *testing.T) (*env, int) {
 	t.Helper()
-	fd, err := unix.MemfdCreate("guest-mem", unix.MFD_CLOEXEC)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := unix.Ftruncate(fd, memSize); err != nil {
-		t.Fatal(err)
-	}
-	mem, err := unix.Mmap(fd, 0, memSize, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED)
-	if err != nil {
-		t.Fatal(err)
-	}
 	host, err := unix.Open(t.TempDir(), unix.O_TMPFILE|unix.O_RDWR|unix.O_CLOEXEC, 0o600)
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { unix.Close(host) }) // after the platform's cleanup
 	if err := unix.Ftruncate(host, 1<<20); err != nil {
 		t.Fatal(err)
 	}
-	p, err := New(fd, host)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		p.Close()
-		unix.Munmap(mem)
-		unix.Close(fd)
-		unix.Close(host)
-	})
-	return &env{t: t, p: p, fd: fd, mem: mem}, host
+	return newEnvFiles(t, host), host
 }
 
 // TestMapSecondFile maps a page of the host file next to guest code from

@@ -21,7 +21,11 @@ const memSize = 64 << 20
 
 func newEnv(t *testing.T) *env { return newEnvB(t) }
 
-func newEnvB(t testing.TB) *env {
+func newEnvB(t testing.TB) *env { return newEnvFiles(t) }
+
+// newEnvFiles makes a platform over a fresh memory file and the given
+// extra backing files.
+func newEnvFiles(t testing.TB, extra ...int) *env {
 	t.Helper()
 	fd, err := unix.MemfdCreate("guest-mem", unix.MFD_CLOEXEC)
 	if err != nil {
@@ -34,7 +38,7 @@ func newEnvB(t testing.TB) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := New(fd)
+	p, err := New(append([]int{fd}, extra...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
